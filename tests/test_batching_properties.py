@@ -1,0 +1,98 @@
+"""Property tests: the partitioner's bounds, order and optimality; encoded sizes; unicode round trips."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pardot_frames import ExportConfig, plan, validate
+from pardot_frames.batching import batch_size, partition
+from pardot_frames.payload import encode, encoded_lengths
+
+
+def optimum(sizes, max_payload, max_rows=50):
+    """Fewest batches for order-preserving packing, by dynamic programming (the reference)."""
+    n = len(sizes)
+    best = [0] + [10**9] * n
+    for j in range(1, n + 1):
+        for i in range(j - 1, max(-1, j - max_rows - 1), -1):
+            fits = batch_size(np.asarray(sizes[i:j])) <= max_payload
+            if fits or j - i == 1:
+                best[j] = min(best[j], best[i] + 1)
+            if not fits:
+                break
+    return best[n]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 3000), max_size=160), st.integers(1, 6000))
+def test_partition_bounds_order_and_optimum(sizes, max_payload):
+    batch = partition(np.asarray(sizes, dtype=np.int64), max_payload)
+    assert len(batch) == len(sizes)
+    assert (np.diff(batch) >= 0).all() and (np.diff(batch) <= 1).all()  # order kept, contiguous
+    for b in np.unique(batch):
+        members = np.asarray(sizes)[batch == b]
+        assert 1 <= len(members) <= 50
+        assert len(members) == 1 or batch_size(members) <= max_payload
+    assert (batch[-1] + 1 if len(sizes) else 0) == optimum(sizes, max_payload)
+
+
+texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)  # every plane, NUL, combining marks
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), texts), min_size=1, max_size=40))
+def test_encoded_lengths_equal_real_encoding(values):
+    series = pl.Series(values, dtype=pl.String)
+    lengths = encoded_lengths(series)
+    assert lengths.tolist() == [len(encode(v)) if v is not None else 0 for v in values]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(texts, texts), min_size=1, max_size=30),
+    st.integers(300, 5000),
+)
+def test_unicode_round_trips_through_the_query_string(rows, max_payload):
+    import json
+
+    names = [a for a, _ in rows]
+    notes = [b for _, b in rows]
+    df = pl.DataFrame({"email": [f"u{i}@example.com" for i in range(len(rows))], "first_name": names, "notes": notes})
+    config = ExportConfig(max_payload=max_payload, prospect_lists="3")
+    v = validate(df, config)
+    p = plan(v.payloads, config)
+    seen = []
+    for b in p.batches.iter_rows(named=True):
+        value = p.prospects_value(b["batch"])
+        query = f"format=json&prospects={encode(value)}"
+        assert len(f"prospects={encode(value)}") == b["size"]
+        assert b["rows"] == 1 or b["size"] <= max_payload
+        decoded = parse_qs(urlsplit(f"http://x/?{query}").query, keep_blank_values=True, strict_parsing=True)
+        sent = json.loads(decoded["prospects"][0])["prospects"]
+        seen += sent
+    assert [r["first_name"] for r in seen] == names
+    assert [r["notes"] for r in seen] == notes
+    assert all(r["list_3"] == 1 for r in seen)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=200), st.integers(200, 3000))
+def test_plan_keeps_every_valid_row_once_in_order(kinds, max_payload):
+    pool = ["a@b.com", None, "bad email", "x" * 7600]
+    df = pl.DataFrame(
+        {
+            "email": [pool[k] if k != 3 else "y@z.org" for k in kinds],
+            "notes": [pool[3] if k == 3 else "n" for k in kinds],
+        }
+    )
+    config = ExportConfig(max_payload=max_payload)
+    v = validate(df, config)
+    p = plan(v.payloads, config)
+    planned = [r for b in p.batches["row_nrs"].to_list() for r in b]
+    expected = [i for i, k in enumerate(kinds) if k == 0]
+    assert planned == expected
+    assert set(v.rejected["row_nr"].to_list()) == {i for i, k in enumerate(kinds) if k != 0}
+    assert p.batches["rows"].sum() == len(expected)
