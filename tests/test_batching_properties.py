@@ -96,3 +96,44 @@ def test_plan_keeps_every_valid_row_once_in_order(kinds, max_payload):
     assert planned == expected
     assert set(v.rejected["row_nr"].to_list()) == {i for i, k in enumerate(kinds) if k != 0}
     assert p.batches["rows"].sum() == len(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), texts),
+            st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+            st.one_of(st.none(), st.booleans()),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.lists(st.integers(1, 10**12), max_size=3, unique=True),
+)
+def test_sizes_from_values_equal_the_encoded_json(rows, lists):
+    from pardot_frames.payload import row_json
+
+    df = pl.DataFrame(
+        {
+            "row_nr": list(range(len(rows))),
+            "notes": [r[0] for r in rows],
+            "score": [r[1] for r in rows],
+            "is_starred": [r[2] for r in rows],
+        },
+        schema={"row_nr": pl.Int64, "notes": pl.String, "score": pl.Int64, "is_starred": pl.Boolean},
+    )
+    from pardot_frames.payload import prospect_payloads
+
+    config = ExportConfig(prospect_lists=lists)
+    payloads = prospect_payloads(df, config)
+    js = row_json(df, config)
+    assert payloads["json"].to_list() == js.to_list()
+    assert payloads["size"].to_list() == [len(encode(j)) for j in js]
+    import json
+
+    for j, r in zip(js, rows, strict=True):
+        obj = json.loads(j)
+        assert obj.get("notes") == r[0] and obj.get("score") == r[1]
+        assert obj.get("is_starred") == (None if r[2] is None else int(r[2]))
+        assert ("notes" in obj, "score" in obj) == (r[0] is not None, r[1] is not None)

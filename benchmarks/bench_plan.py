@@ -1,0 +1,105 @@
+"""Validation + payloads + plan for N prospect rows (~12 common columns), against a naive row loop.
+
+Run: python benchmarks/bench_plan.py [rows]   (default 1,000,000; the naive path runs on a sample
+and is scaled, since it is linear). Prints rows/s, peak memory and the speed-up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import sys
+import time
+from urllib.parse import quote
+
+import numpy as np
+import polars as pl
+
+from pardot_frames import ExportConfig, plan, validate
+
+EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
+
+
+def make_rows(n: int, seed: int = 0) -> pl.DataFrame:
+    """Realistic prospect rows: unicode names, a few invalid emails, some nulls."""
+    rng = np.random.default_rng(seed)
+    first = np.array(["Anna", "Jörg", "Zoë", "Łukasz", "Mónica", "Søren", "李", "Ольга", "Kwame", "José"])
+    last = np.array(["Müller", "O'Brien", "Smith & Sons", "García", "Nguyễn", "Ivanov", "Kim", "Dubois"])
+    i = pl.col("i")
+    return (
+        pl.DataFrame(
+            {
+                "i": np.arange(n),
+                "first_name": first[rng.integers(0, len(first), n)],
+                "last_name": last[rng.integers(0, len(last), n)],
+                "job_title": rng.choice(np.array(["Head of Data", "CTO", "Analyst", None], dtype=object), n),
+                "city": rng.choice(np.array(["Zürich", "São Paulo", "New York", "東京", None], dtype=object), n),
+                "country": rng.choice(["CH", "BR", "US", "JP"], n),
+                "source": rng.choice(["webinar", "trade show", "web"], n),
+                "score": rng.integers(0, 500, n),
+                "is_do_not_email": rng.integers(0, 2, n).astype(bool),
+                "campaign_id": rng.integers(1, 50, n),
+            }
+        )
+        .with_columns(
+            pl.when(i % 10_000 == 5)
+            .then(pl.lit("broken email"))
+            .otherwise(pl.format("user{}@example{}.com", i, i % 97))
+            .alias("email"),
+            pl.format("Company {} GmbH", i % 5000).alias("company"),
+            pl.format("+41 44 {} {}", i % 1000, i % 97).alias("phone"),
+        )
+        .drop("i")
+    )
+
+
+def naive(rows: list[dict], max_payload: int) -> int:
+    """Row by row: check, json.dumps, urllib quote, pack. Returns the number of calls."""
+    calls, current, size = 0, 0, 0
+    for row in rows:
+        email = row.get("email")
+        if email is not None and (len(email) > 255 or not EMAIL.match(email)):
+            continue
+        payload = {k: (int(v) if isinstance(v, bool) else v) for k, v in row.items() if v is not None}
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        if len(text) > 7500:
+            continue
+        encoded = len(quote(text, safe=""))
+        if current and (current == 50 or size + encoded + 3 > max_payload):
+            calls, current, size = calls + 1, 0, 0
+        size = (size + 3 if current else len("prospects=%7B%22prospects%22%3A%5B%5D%7D")) + encoded
+        current += 1
+    return calls + (1 if current else 0)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    df = make_rows(n)
+    config = ExportConfig(prospect_lists="12")
+    validate(df.head(1000), config)  # warm up
+    t0 = time.perf_counter()
+    v = validate(df, config)
+    t1 = time.perf_counter()
+    p = plan(v.payloads, config)
+    t2 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    fast = t2 - t0
+    sample = min(n, 100_000)
+    dicts = df.head(sample).with_columns(list_12=pl.lit(1)).to_dicts()
+    t3 = time.perf_counter()
+    naive(dicts, config.max_payload)
+    slow = (time.perf_counter() - t3) * n / sample
+    print(f"rows                 {n:,}")
+    print(f"valid / rejected     {v.rows.height:,} / {v.rejected_rows:,}")
+    print(f"calls planned        {p.calls:,} ({v.rows.height / max(p.calls, 1):.1f} rows per call)")
+    print(f"validate             {t1 - t0:.2f} s")
+    print(f"plan                 {t2 - t1:.2f} s")
+    print(f"total                {fast:.2f} s  ({n / fast:,.0f} rows/s)")
+    print(f"peak RSS             {peak:,.0f} MiB")
+    print(f"naive row loop       {slow:.2f} s  ({n / slow:,.0f} rows/s, scaled from {sample:,} rows)")
+    print(f"speed-up             {slow / fast:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
