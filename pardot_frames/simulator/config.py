@@ -1,0 +1,68 @@
+"""The simulator's settings: accepted credentials, account rules, limits and seeded faults.
+
+Everything here can be changed while the server runs (``Simulator.configure`` or
+``PATCH /__sim__/config``), so a test can, say, lift the daily limit and let a job resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+
+@dataclass
+class Faults:
+    """Seeded, reproducible faults: each Pardot call's fate is drawn from (seed, call number)."""
+
+    seed: int = 0
+    http_5xx: float = 0.0  # share of calls answered 500/502/503 (not applied)
+    err_183: float = 0.0  # share answered with error 183 "internal error" (not applied)
+    drop: float = 0.0  # share whose connection is dropped before the call is applied
+    lost: float = 0.0  # share applied, then the connection drops: the client cannot know
+    slow: float = 0.0  # share answered only after slow_seconds (applied first)
+    slow_seconds: float = 0.0
+    revoke_at_call: int | None = None  # every access token dies at this Pardot call number (1-based)
+
+
+@dataclass
+class SimConfig:
+    """Accounts, limits and behaviours of one simulated Pardot + Salesforce login server."""
+
+    client_id: str = "sim-client-id"
+    client_secret: str = "sim-client-secret"
+    refresh_tokens: list[str] = field(default_factory=lambda: ["sim-refresh-token"])
+    business_units: list[str] = field(default_factory=lambda: ["0Uv000000000001AAA"])
+    rotate_refresh_token: bool = False  # the token grant also returns a new refresh token
+    token_ttl_seconds: float | None = None  # access tokens expire after this many seconds ...
+    token_ttl_calls: int | None = None  # ... or after this many Pardot calls
+    err_184_status: Literal["alternate", 400, 401] = "alternate"  # the real API has used both
+    one_prospect_per_email: bool = False  # account setting: email-only rows update the match
+    concurrency_limit: int = 5  # in-flight Pardot calls per business unit (error 66 above)
+    daily_limit: int | None = None  # Pardot calls per business unit per day (error 122 above)
+    limit_error_status: int = 400  # HTTP status of errors 66 and 122 (not confirmed in the docs)
+    max_uri_length: int | None = 8192  # longer request URIs get HTTP 414
+    latency: float = 0.0  # seconds added to every Pardot call ...
+    jitter: float = 0.0  # ... plus uniform(0, jitter)
+    faults: Faults = field(default_factory=Faults)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply changes in place (``faults`` may be a dict of fault settings); unknown names raise."""
+        names = {f.name for f in fields(self)}
+        fault_names = {f.name for f in fields(Faults)}
+        for key, value in changes.items():
+            if key == "faults":
+                if isinstance(value, Faults):
+                    self.faults = value
+                    continue
+                for fkey, fvalue in dict(value).items():
+                    if fkey not in fault_names:
+                        raise ValueError(f"unknown fault setting {fkey!r}; known: {sorted(fault_names)}")
+                    setattr(self.faults, fkey, fvalue)
+            elif key in names:
+                setattr(self, key, value)
+            else:
+                raise ValueError(f"unknown simulator setting {key!r}; known: {sorted(names)}")
+
+    def public(self) -> dict[str, Any]:
+        """Settings as JSON-ready data (the simulator's credentials are test values, not secrets)."""
+        return asdict(self)

@@ -1,0 +1,176 @@
+"""Running the simulator: in-process (async or in a thread) and from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .app import PardotSimulatorApp, seed
+from .config import SimConfig
+from .state import PardotState
+
+
+class Simulator:
+    """A Pardot + Salesforce login server on 127.0.0.1; ``async with Simulator() as sim: ...``.
+
+    ``sim.login_url`` and ``sim.pardot_domain`` are the URLs to give a job, ``sim.state`` what
+    Pardot holds, ``sim.config`` its settings (change them with ``sim.configure``).
+    """
+
+    def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, **settings: Any):
+        self.config = config or SimConfig()
+        self.config.update(settings)
+        self.state = PardotState(one_prospect_per_email=self.config.one_prospect_per_email)
+        self.host, self.port = host, port
+        self._app = PardotSimulatorApp(self.config, self.state)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    login_url = pardot_domain = base_url
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """Job parameters that authenticate against this simulator (test values, not secrets)."""
+        return {
+            "client_id": self.config.client_id,
+            "client_secret": self.config.client_secret,
+            "refresh_token": self.config.refresh_tokens[0],
+            "business_unit": self.config.business_units[0],
+            "login_url": self.login_url,
+            "pardot_domain": self.pardot_domain,
+        }
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings while running (limits, faults, account rules)."""
+        self.config.update(changes)
+        self.state.one_prospect_per_email = self.config.one_prospect_per_email
+
+    def seed(self, data: dict[str, Any] | None = None, **items: Any) -> None:
+        """Add lists, prospects and memberships: ``sim.seed(lists=[1, 2], prospects=[{...}])``."""
+        seed(self.state, {**(data or {}), **items})
+
+    def snapshot(self) -> dict[str, Any]:
+        """The same JSON as ``GET /__sim__/state``."""
+        return self._app.snapshot()
+
+    @property
+    def max_concurrency(self) -> int:
+        return self._app.runtime.max_in_flight
+
+    @property
+    def pardot_calls(self) -> int:
+        return self._app.runtime.pardot_calls
+
+    async def start(self) -> Simulator:
+        self._runner = web.AppRunner(self._app.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Simulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def run_in_thread(self) -> SimulatorThread:
+        """Serve from a background thread: ``with Simulator().run_in_thread() as sim: ...``."""
+        return SimulatorThread(self)
+
+
+class SimulatorThread:
+    """Runs a ``Simulator`` on its own event loop in a daemon thread (for sync code and notebooks)."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="pardot-simulator", daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.simulator.start())
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self.simulator.stop())
+        self._loop.close()
+
+    def __enter__(self) -> Simulator:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self.simulator
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(30)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``pardot-frames simulator`` options."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--seed", metavar="FILE", help="JSON with lists, prospects and memberships to load")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every Pardot call")
+    parser.add_argument("--jitter", type=float, default=0.0, help="extra uniform(0, jitter) seconds")
+    parser.add_argument("--concurrency-limit", type=int, default=5, help="in-flight calls per business unit (err 66)")
+    parser.add_argument("--daily-limit", type=int, default=None, help="calls per business unit per day (err 122)")
+    parser.add_argument("--max-uri-length", type=int, default=8192, help="longer URIs get HTTP 414")
+    parser.add_argument("--one-prospect-per-email", action="store_true", help="email-only rows update the match")
+    parser.add_argument("--faults", metavar="JSON", help='seeded faults, e.g. \'{"seed": 1, "http_5xx": 0.05}\'')
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the simulator until interrupted, printing the job parameters that reach it."""
+    config = SimConfig(
+        latency=args.latency,
+        jitter=args.jitter,
+        concurrency_limit=args.concurrency_limit,
+        daily_limit=args.daily_limit,
+        max_uri_length=args.max_uri_length,
+        one_prospect_per_email=args.one_prospect_per_email,
+    )
+    if args.faults:
+        config.update({"faults": json.loads(args.faults)})
+    sim = Simulator(config, host=args.host, port=args.port)
+    if args.seed:
+        sim.seed(json.loads(Path(args.seed).read_text(encoding="utf-8")))
+
+    async def main() -> None:
+        async with sim:
+            print(f"Pardot simulator on {sim.base_url}  (state: {sim.base_url}/__sim__/state)")
+            print("Job parameters that reach it:")
+            for key, value in sim.credentials.items():
+                print(f'  {key} = "{value}"')
+            print("Ctrl-C stops it.", flush=True)
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
