@@ -7,7 +7,21 @@
     ├── InputError                    the data frame cannot be sent as it is; found before any call
     │   ├── ColumnError               bad column names, types, duplicates, reserved or missing columns
     │   └── ValidationFailed          rows failed validation and skip_invalid_records is false
-    └── PardotError                   Pardot or the network refused the job (engine issues build on it)
+    └── PardotError                   Pardot, the login server or the network stopped the job
+        ├── AuthError                 login refused (invalid_grant, bad client) or a token refused twice (184)
+        ├── ApiError                  a Pardot error that stops the job: 181, 182, 201, 49, other non-row 4xx
+        └── JobFailed                 the job stopped part-way (rows rejected with skip_invalid_records=false,
+                                      or a fatal error); ``result`` holds what was done so far
+
+How the engine sorts what Pardot answers (``transport.classify``):
+
+- retriable: connection errors, timeouts, HTTP 5xx, error 66 (also lowers concurrency), error 183;
+  retried with exponential backoff, at most ``maximum_retries`` times, then the call's rows are rejected;
+- refresh: error 184 (HTTP 400 or 401): the token is refreshed once and the call repeated;
+- stop: error 122 (daily limit): nothing more is sent; unsent rows are reported ``not_sent``;
+- row-level: batchUpsert per-row errors and single-row list membership errors (3, 55, 58, 109...):
+  the row is rejected (or counted done: 58 on create, 109 on delete);
+- fatal: 181, 182, 201, 49 and other 4xx: the job fails at once with a hint.
 
 Messages name the column, row, key or value at fault and say what is allowed; they never carry
 a secret's value.
@@ -70,4 +84,29 @@ class ValidationFailed(InputError):
 
 
 class PardotError(PardotFramesError):
-    """Pardot, the login server or the network refused the job."""
+    """Pardot, the login server or the network stopped the job.
+
+    Raised from a running job, ``result`` (an ExportResult) says which rows were applied before.
+    """
+
+    result: object = None
+
+
+class AuthError(PardotError):
+    """The login server refused the credentials, or Pardot refused a fresh token (error 184 twice)."""
+
+
+class ApiError(PardotError):
+    """A Pardot error that stops the job; ``code`` is Pardot's error code, ``status`` the HTTP status."""
+
+    def __init__(self, message: str, code: int | None = None, status: int | None = None) -> None:
+        self.code, self.status = code, status
+        super().__init__(message)
+
+
+class JobFailed(PardotError):
+    """The job stopped part-way; ``result`` (an ExportResult) says which rows were applied."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result

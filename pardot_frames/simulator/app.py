@@ -303,10 +303,10 @@ class PardotSimulatorApp:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             params.update({k: str(v) for k, v in (await request.post()).items()})
         try:
-            found = self.state.query_prospects(params)
+            total, found = self.state.query_prospects(params)
         except ValueError:
             return v4_error(56, "Invalid number")
-        result: dict[str, Any] = {"total_results": len(found)}
+        result: dict[str, Any] = {"total_results": total}
         if found:
             result["prospect"] = self._one_or_many(found)
         return v4_ok(result=result)

@@ -223,8 +223,9 @@ class PardotState:
             raise ApiError(4)
         return matches
 
-    def query_prospects(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """v4 query: filters email (exact, case-insensitive), id_greater_than, id_less_than; limit/offset."""
+    def query_prospects(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
+        """v4 query: (total matches, one page). Filters email (case-insensitive), id_greater_than,
+        id_less_than; sort by id; limit (at most 200) and offset."""
         if "email" in params:
             found = self.find_by_email(params["email"])
         else:
@@ -235,7 +236,7 @@ class PardotState:
             found = [p for p in found if p["id"] < int(params["id_less_than"])]
         offset = int(params.get("offset", 0))
         limit = min(int(params.get("limit", 200)), 200)
-        return found[offset : offset + limit]
+        return len(found), found[offset : offset + limit]
 
     # ---- list memberships --------------------------------------------------------------------
     def _check_ids(self, list_id: int, prospect_id: int) -> None:

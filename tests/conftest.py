@@ -1,0 +1,17 @@
+import pytest
+
+from pardot_frames import ExportConfig
+from pardot_frames.simulator import Simulator
+
+
+@pytest.fixture
+def sim():
+    """A simulator serving from its own thread, so the sync export API can reach it."""
+    with Simulator().run_in_thread() as running:
+        yield running
+
+
+def job(sim, **overrides) -> ExportConfig:
+    """A job pointed at the simulator, with retry waits short enough for tests."""
+    settings = dict(initial_retry_wait=0.01, maximum_retry_wait=0.05, maximum_connection_timeout=10)
+    return ExportConfig(**{**sim.credentials, **settings, **overrides})

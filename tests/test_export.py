@@ -1,0 +1,190 @@
+"""The export engine against the simulator over real HTTP: final Pardot state, not return codes."""
+
+import asyncio
+
+import polars as pl
+import pytest
+from conftest import job
+
+from pardot_frames import ApiError, AuthError, JobFailed, export_to_pardot, plan, validate
+
+
+def people(n, start=0, **extra):
+    return pl.DataFrame(
+        {
+            "email": [f"p{i}@example.com" for i in range(start, start + n)],
+            "first_name": [f"Zoë {i} & «co»" for i in range(start, start + n)],
+            **extra,
+        }
+    )
+
+
+def test_prospects_created_with_list_add(sim):
+    sim.seed(lists=[7])
+    df = people(300)
+    config = job(sim, prospect_lists="7", max_payload=3000)
+    result = export_to_pardot(df, config, progress=False)
+    assert (result.rows_in, result.succeeded, result.rejected.height) == (300, 300, 0)
+    assert result.api_calls == plan(validate(df, config).payloads, config).calls == result.planned_calls
+    assert len(sim.state.prospects) == 300
+    by_email = {p["email"]: p for p in sim.state.prospects.values()}
+    assert by_email["p42@example.com"]["first_name"] == "Zoë 42 & «co»"
+    assert sim.state.members(7) == set(sim.state.prospects)
+    assert max(sim.state.rows_by_call) <= 50
+
+
+def test_updates_by_id_list_remove_and_row_errors(sim):
+    sim.seed(lists=[3], prospects=[{"id": i, "email": f"o{i}@x.com"} for i in range(1, 6)])
+    sim.seed(memberships=[{"list_id": 3, "prospect_id": i} for i in range(1, 6)])
+    df = pl.DataFrame({"id": [1, 2, 99, 4], "score": [10, 20, 30, 40], "password": ["s1", "s2", "hunter2", "s4"]})
+    result = export_to_pardot(df, job(sim, prospect_lists="3", prospect_list_operation="remove"), progress=False)
+    assert (result.succeeded, result.rejected_pardot) == (3, 1)
+    rejected = result.rejected.row(0, named=True)
+    assert rejected["row_nr"] == 2 and rejected["stage"] == "pardot" and rejected["message"] == "Invalid prospect ID"
+    assert rejected["password"] == "**********" and "hunter2" not in repr(result.rejected.to_dicts())
+    assert [sim.state.prospects[i].get("score") for i in (1, 2, 3, 4)] == [10, 20, None, 40]
+    assert sim.state.members(3) == {3, 5}
+
+
+def test_validation_rejects_are_reported_with_input_columns(sim):
+    df = pl.DataFrame({"email": ["a@b.com", "broken", "c@d.com"], "company": ["A", "B", "C"]})
+    result = export_to_pardot(df, job(sim), progress=False)
+    assert (result.rejected_validation, result.succeeded) == (1, 2)
+    assert result.rejected.select("row_nr", "stage", "company").row(0) == (1, "validation", "B")
+    assert "email:" in result.rejected["message"][0]
+    assert {p["email"] for p in sim.state.prospects.values()} == {"a@b.com", "c@d.com"}
+
+
+def test_list_memberships_upsert_and_delete(sim):
+    sim.seed(lists=[1, 2], prospects=[{"id": i, "email": f"m{i}@x.com"} for i in (10, 11, 12)])
+    sim.seed(memberships=[{"list_id": 1, "prospect_id": 10}])
+    df = pl.DataFrame({"list_id": [1, 1, 2, 99, 1], "prospect_id": [10, 11, 12, 10, 404]})
+    result = export_to_pardot(df, job(sim, data_object="list_memberships"), progress=False)
+    assert (result.succeeded, result.rejected_pardot) == (3, 2)
+    assert result.notes == {"already a member (error 58), counted as done": 1}
+    assert dict(zip(result.rejected["row_nr"], result.rejected["message"], strict=True)) == {
+        3: "Invalid list ID",
+        4: "Invalid prospect ID",
+    }
+    assert sim.state.members(1) == {10, 11} and sim.state.members(2) == {12}
+    assert all(m["opted_out"] is False for m in sim.state.memberships.values())
+    gone = pl.DataFrame({"list_id": [1, 2], "prospect_id": [10, 11]})
+    result = export_to_pardot(
+        gone, job(sim, data_object="list_memberships", list_membership_operation="delete"), progress=False
+    )
+    assert result.succeeded == 2 and result.notes == {"not a member (error 109), counted as deleted": 1}
+    assert sim.state.members(1) == {11}
+
+
+def test_414_splits_and_lowers_the_bound(sim):
+    sim.configure(max_uri_length=1500)
+    df = people(120, notes=["n" * 60] * 120).vstack(people(1, 500, notes=["x" * 2000]))
+    result = export_to_pardot(df, job(sim, max_payload=5000), progress=False)
+    assert result.succeeded == 120 and result.rejected_pardot == 1
+    assert result.rejected["error_code"][0] == 414 and result.rejected["row_nr"][0] == 120
+    assert 1 <= result.extra["uri_splits"] <= 8 and result.extra["final_max_payload"] < 1500
+    assert len(sim.state.prospects) == 120 and result.retries == 0
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_token_expiry_mid_job_refreshes(sim, status):
+    sim.configure(token_ttl_calls=3, err_184_status=status)
+    result = export_to_pardot(people(400), job(sim, max_payload=2000, parallel_tasks=3), progress=False)
+    assert result.succeeded == 400 and len(sim.state.prospects) == 400
+    assert result.extra["token_refreshes"] >= 3 and sim.state.error_counts[184] >= 3
+
+
+def test_err_66_storm_lowers_concurrency_and_loses_nothing(sim):
+    sim.configure(concurrency_limit=2, latency=0.02)
+    result = export_to_pardot(people(500), job(sim, max_payload=1500, parallel_tasks=5), progress=False)
+    assert result.succeeded == 500 and len(sim.state.prospects) == 500
+    assert sim.state.error_counts[66] > 0 and result.extra["concurrency_lowered"] > 0
+    assert sim.max_concurrency <= 2
+
+
+def test_daily_limit_stops_and_reports_unsent_rows(sim):
+    sim.configure(daily_limit=4)
+    df = people(100)
+    config = job(sim, max_payload=1000)
+    result = export_to_pardot(df, config, progress=False)
+    applied = len(sim.state.prospects)
+    assert result.stopped and "122" in result.stopped
+    assert result.succeeded == applied and result.not_sent == 100 - applied and applied > 0
+    unsent = result.rejected.filter(pl.col("stage") == "not_sent")
+    assert unsent.height == 100 - applied and set(unsent["error_code"]) == {122}
+    sent = {p["email"] for p in sim.state.prospects.values()}
+    assert sent.isdisjoint(set(unsent["email"]))
+
+
+def test_upsert_by_email_never_duplicates_on_multi_email_accounts(sim):
+    sim.seed(prospects=[{"id": 1, "email": "a@x.com"}, {"id": 2, "email": "A@x.com"}, {"id": 3, "email": "b@x.com"}])
+    df = pl.DataFrame(
+        {
+            "email": ["A@X.com", "b@x.com", "new@x.com", "NEW@x.com", "other@x.com"],
+            "company": ["c1", "c2", "c3", "c4", "c5"],
+        }
+    )
+    result = export_to_pardot(df, job(sim, upsert_by_email=True), progress=False)
+    assert result.succeeded == 5
+    state = sim.state
+    assert len(state.prospects) == 5  # 3 seeded + new@ once + other@ once
+    assert state.prospects[1]["company"] == "c1" and "company" not in state.prospects[2]
+    assert state.prospects[3]["company"] == "c2"
+    [new] = state.find_by_email("new@x.com")
+    assert new["company"] == "c4"  # the second row for the email updated the first one's prospect
+    assert result.extra["emails_matched"] >= 2
+
+
+def test_lost_responses_never_create_duplicates(sim):
+    sim.configure(faults={"seed": 3, "lost": 0.3, "drop": 0.1})
+    result = export_to_pardot(people(200), job(sim, max_payload=1500, maximum_retries=8), progress=False)
+    emails = [p["email"] for p in sim.state.prospects.values()]
+    assert result.succeeded == 200 and len(emails) == len(set(emails)) == 200
+    assert sim.state.fault_counts["lost"] > 0 and result.extra["lookups"] > 0
+
+
+def test_5xx_and_183_are_retried(sim):
+    sim.configure(faults={"seed": 5, "http_5xx": 0.2, "err_183": 0.2})
+    result = export_to_pardot(people(200), job(sim, max_payload=1500, maximum_retries=10), progress=False)
+    assert result.succeeded == 200 and len(sim.state.prospects) == 200 and result.retries > 0
+
+
+def test_retries_exhausted_reject_the_rows_or_fail_the_job(sim):
+    sim.configure(faults={"http_5xx": 1.0})
+    result = export_to_pardot(people(10), job(sim, maximum_retries=2), progress=False)
+    assert result.rejected_pardot == 10 and result.retries == 2 and not sim.state.prospects
+    assert "gave up after 2 retries: HTTP 50" in result.rejected["message"][0]
+    with pytest.raises(JobFailed) as info:
+        export_to_pardot(people(10), job(sim, maximum_retries=1, skip_invalid_records=False), progress=False)
+    assert info.value.result.rejected_pardot == 10
+
+
+def test_fatal_errors_say_what_to_do_and_hide_secrets(sim):
+    with pytest.raises(AuthError) as info:
+        export_to_pardot(people(3), job(sim, refresh_token="wrong-SECRET-token"), progress=False)
+    assert "invalid_grant" in str(info.value) and "new refresh token" in str(info.value)
+    assert "SECRET" not in str(info.value)
+    assert sim.pardot_calls == 0
+    with pytest.raises(ApiError) as info:
+        export_to_pardot(people(3), job(sim, business_unit="0Uv000000000002BBB"), progress=False)
+    assert info.value.code == 201 and "pi.demo" in str(info.value)
+    assert info.value.result.not_sent == 3 and not sim.state.prospects
+
+
+def test_missing_credentials_and_bad_input_send_nothing(sim):
+    from pardot_frames import ColumnError, ConfigError
+
+    with pytest.raises(ConfigError, match="business_unit"):
+        export_to_pardot(people(1), client_id="x", client_secret="y", refresh_token="z")
+    with pytest.raises(ColumnError):
+        export_to_pardot(pl.DataFrame({"Email": ["a@b.com"]}), job(sim))
+    assert sim.pardot_calls == 0
+
+
+def test_works_inside_a_running_event_loop_and_as_pipe(sim):
+    async def notebook_cell():
+        return people(5).pipe(export_to_pardot, job(sim), progress=False)
+
+    result = asyncio.run(notebook_cell())
+    assert result.succeeded == 5 and len(sim.state.prospects) == 5
+    assert "ExportResult(prospects): 5 of 5 row(s) applied" in repr(result)
