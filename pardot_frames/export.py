@@ -60,24 +60,38 @@ class _Progress:
 async def _run(
     items: Iterable[T], handle: Callable[[T], Awaitable[None]], workers: int, stop_when: Callable[[], str | None]
 ) -> BaseException | str | None:
-    """Hand items, in order, to ``workers`` concurrent handlers; stop taking new ones on the first stop."""
+    """Hand items, in order, to ``workers`` concurrent handlers; stop taking new ones on the first stop.
+
+    Workers start staggered by a share of the first call's duration, so calls reach Pardot spread
+    out rather than in bursts that all wait on the same server turn.
+    """
     queue = iter(items)
     stopped: BaseException | str | None = None
+    first_call = asyncio.get_running_loop().create_future()
 
-    async def worker() -> None:
+    async def worker(k: int) -> None:
         nonlocal stopped
+        if k:
+            duration = await first_call
+            await asyncio.sleep(duration * k / workers)
         for item in queue:
             if stopped is not None:
                 return
+            started = time.perf_counter()
             try:
                 await handle(item)
             except (DailyLimitReached, PardotError) as exc:
                 stopped = stopped or exc
                 return
+            finally:
+                if not first_call.done():
+                    first_call.set_result(time.perf_counter() - started)
             if stopped is None and (reason := stop_when()):
                 stopped = reason
+        if not first_call.done():
+            first_call.set_result(0.0)
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    await asyncio.gather(*(worker(k) for k in range(workers)))
     return stopped
 
 
@@ -213,7 +227,9 @@ async def export_to_pardot_async(
             assert transport.tokens is not None
             await transport.tokens.get()  # log in first: bad credentials fail before any row is sent
             job = _Job(config, checked, transport, bar)
+            sending = time.perf_counter()
             stopped = await (job.prospects() if config.data_object == "prospects" else job.memberships())
+            job.extra["send_seconds"] = round(time.perf_counter() - sending, 3)
     finally:
         bar.close()
     unsent = [r for r in checked.rows[ROW_NR].to_list() if not job.ledger.done(r)]

@@ -22,9 +22,30 @@ _EXTRA[list(UNRESERVED)] = 0
 _CHUNK_BYTES = 1 << 26
 
 
+_SAFE = np.zeros(256, dtype=bool)
+_SAFE[list(UNRESERVED)] = True
+_WIDTH = np.where(_SAFE, 1, 3).astype(np.int64)
+_HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+
+
 def encode(text: str) -> str:
-    """Percent-encode ``text`` exactly as requests are sent (every reserved byte as %XX)."""
-    return quote(text, safe="")
+    """Percent-encode ``text`` exactly as requests are sent: ``quote(text, safe="")``.
+
+    Long texts (whole batches) are encoded over their bytes with numpy, about twice as fast.
+    """
+    if len(text) < 512:
+        return quote(text, safe="")
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    safe = _SAFE[data]
+    width = _WIDTH[data]
+    starts = np.cumsum(width) - width
+    out = np.empty(int(starts[-1] + width[-1]), dtype=np.uint8)
+    out[starts[safe]] = data[safe]
+    at, byte = starts[~safe], data[~safe]
+    out[at] = 37  # "%"
+    out[at + 1] = _HEX[byte >> 4]
+    out[at + 2] = _HEX[byte & 15]
+    return out.tobytes().decode("ascii")
 
 
 # URL-encoded length each byte of a string value takes once JSON-escaped (as polars escapes):

@@ -2,8 +2,9 @@
 
 Order of events for a Pardot call, as a real deployment would apply them: URI length (front
 proxy, HTTP 414) -> dropped connection fault -> auth headers and token (181/182/184/201) ->
-daily limit (122) -> concurrent limit (66) -> latency -> 5xx/183 faults -> the call is applied ->
-lost-response and slow faults -> the answer.
+daily limit (122) -> concurrent limit (66) -> 5xx/183 faults, or the call is applied -> the
+answer waits until ``latency`` (+ jitter) has passed since arrival -> lost-response (applied,
+then the connection drops) and slow faults -> the answer.
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ class PardotSimulatorApp:
     async def _pardot_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith("/api/"):
             return await handler(request)
+        arrived = time.monotonic()
         cfg, rt, state = self.config, self.runtime, self.state
         endpoint = _endpoint(request.path)
         state.calls_by_endpoint[endpoint] += 1
@@ -212,17 +214,22 @@ class PardotSimulatorApp:
         rt.in_flight[unit] += 1
         rt.max_in_flight = max(rt.max_in_flight, rt.in_flight[unit])
         try:
-            if cfg.latency or cfg.jitter:
-                await asyncio.sleep(cfg.latency + cfg.jitter * jitter)
             roll -= f.drop
+            applied = False
             if roll < f.http_5xx:
                 state.fault_counts["http_5xx"] += 1
-                return self._count(web.Response(status=(500, 502, 503)[call % 3], text="Server Error"), request)
-            if roll - f.http_5xx < f.err_183:
+                response: web.StreamResponse = web.Response(status=(500, 502, 503)[call % 3], text="Server Error")
+            elif roll - f.http_5xx < f.err_183:
                 state.fault_counts["err_183"] += 1
-                return self._count(v4_error(183, "An internal error has occurred, please try again", 400), request)
-            response = await handler(request)
-            if roll - f.http_5xx - f.err_183 < f.lost:
+                response = v4_error(183, "An internal error has occurred, please try again", 400)
+            else:
+                response = await handler(request)
+                applied = True
+            # latency is the time to answer: what the work took is part of it
+            wait = cfg.latency + cfg.jitter * jitter - (time.monotonic() - arrived)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if applied and roll - f.http_5xx - f.err_183 < f.lost:
                 state.fault_counts["lost"] += 1
                 return self._drop(request)
             if slow_roll < f.slow:

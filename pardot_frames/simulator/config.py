@@ -41,7 +41,7 @@ class SimConfig:
     daily_limit: int | None = None  # Pardot calls per business unit per day (error 122 above)
     limit_error_status: int = 400  # HTTP status of errors 66 and 122 (not confirmed in the docs)
     max_uri_length: int | None = 8192  # longer request URIs get HTTP 414
-    latency: float = 0.0  # seconds added to every Pardot call ...
+    latency: float = 0.0  # seconds a Pardot call takes to answer, its own work included ...
     jitter: float = 0.0  # ... plus uniform(0, jitter)
     faults: Faults = field(default_factory=Faults)
 

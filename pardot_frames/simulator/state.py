@@ -6,6 +6,7 @@ Errors are raised as ``ApiError(code, message)``; the HTTP layer turns them into
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,8 +42,15 @@ class ApiError(Exception):
         super().__init__(f"{code}: {self.message}")
 
 
+_clock: list = [0, ""]
+
+
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """The current time as Pardot writes it (cached per second: the simulator calls it per field)."""
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")]
+    return _clock[1]
 
 
 def _truthy(value: Any) -> bool | None:
