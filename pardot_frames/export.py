@@ -10,19 +10,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import tempfile
 import time
 import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from itertools import chain
+from pathlib import Path
 from typing import Any, TypeVar
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .batching import plan
 from .config import ExportConfig
-from .errors import ConfigError, JobFailed, PardotError
-from .frames import ROW_NR, to_polars
+from .errors import ConfigError, JobFailed, PardotError, ValidationFailed
+from .frames import ROW_NR, chunks, is_streaming
 from .list_memberships import MembershipSender
 from .lookup import resolve_emails
 from .payload import prospect_payloads
@@ -34,16 +41,17 @@ from .validate import Validated, validate
 log = logging.getLogger("pardot_frames")
 T = TypeVar("T")
 CONCURRENT_LIMIT = 5  # Pardot's concurrent calls per business unit
+CHUNK_ROWS = 100_000  # rows validated, planned and sent at a time from streaming inputs
 
 
 class _Progress:
     """A tqdm bar over rows when wanted (terminal or notebook), else nothing."""
 
-    def __init__(self, total: int, enabled: bool | None) -> None:
+    def __init__(self, total: int | None, enabled: bool | None) -> None:
         if enabled is None:
             enabled = sys.stderr.isatty()
         self.bar = None
-        if enabled and total:
+        if enabled and total != 0:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, unit="row", desc="pardot", leave=False)
@@ -116,46 +124,44 @@ def _with_ids(rows: pl.DataFrame, found: dict[str, list[int]]) -> pl.DataFrame:
 
 
 class _Job:
-    """One export's state while it runs."""
+    """One export while it runs: the senders (which learn across chunks) and the stop rule."""
 
-    def __init__(self, config: ExportConfig, checked: Validated, transport: Transport, progress: _Progress) -> None:
-        self.config, self.checked, self.transport, self.progress = config, checked, transport, progress
+    def __init__(self, config: ExportConfig, transport: Transport, progress: _Progress) -> None:
+        self.config, self.transport, self.progress = config, transport, progress
         self.ledger = Ledger()
+        self.prospect_sender = ProspectSender(transport, config, self.ledger)
+        self.membership_sender = MembershipSender(transport, config, self.ledger)
         self.planned_calls = 0
-        self.extra: dict[str, Any] = {}
+        self.emails_matched = 0
 
     def _stop_when(self) -> str | None:
         if not self.config.skip_invalid_records and self.ledger.failed:
-            row, (_, code, message) = next(iter(self.ledger.failed.items()))
+            row, (_, _code, message) = next(iter(self.ledger.failed.items()))
             return f"Pardot rejected row {row} ({message}) and skip_invalid_records is false"
         return None
 
-    async def prospects(self) -> BaseException | str | None:
-        sender = ProspectSender(self.transport, self.config, self.ledger)
-        rows, payloads = self.checked.rows, self.checked.payloads
-        phases: list[pl.DataFrame] = [rows]
-        if self.config.upsert_by_email:
-            phases = self._phases(rows)
+    async def send(self, checked: Validated) -> BaseException | str | None:
+        if self.config.data_object == "prospects":
+            return await self._prospects(checked)
+        return await self._memberships(checked)
+
+    async def _prospects(self, checked: Validated) -> BaseException | str | None:
+        sender = self.prospect_sender
+        phases = self._phases(checked.rows) if self.config.upsert_by_email else [checked.rows]
         stopped = None
-        for number, phase in enumerate(phases):
+        for phase in phases:
+            payloads = checked.payloads
             if self.config.upsert_by_email:
                 missing = phase.filter(pl.col("id").is_null()) if "id" in phase.columns else phase
                 found = await resolve_emails(self.transport, missing["email"].to_list()) if missing.height else {}
                 phase = _with_ids(phase, found)
-                self.extra["emails_matched"] = self.extra.get("emails_matched", 0) + len(found)
+                self.emails_matched += len(found)
                 payloads = prospect_payloads(phase, self.config)
-            elif number:
-                break
             job_plan = plan(payloads, self.config)
             self.planned_calls += job_plan.calls
             emails = dict(zip(phase[ROW_NR].to_list(), _email_only(phase), strict=True))
-            js = dict(
-                zip(
-                    payloads[ROW_NR].to_list(),
-                    zip(payloads["json"].to_list(), payloads["size"].to_list(), strict=True),
-                    strict=True,
-                )
-            )
+            texts = zip(payloads["json"].to_list(), payloads["size"].to_list(), strict=True)
+            js = dict(zip(payloads[ROW_NR].to_list(), texts, strict=True))
             batches = [
                 [Row(r, js[r][0], js[r][1], emails[r]) for r in row_nrs]
                 for row_nrs in job_plan.batches["row_nrs"].to_list()
@@ -168,34 +174,37 @@ class _Job:
             stopped = await _run(batches, handle, self.config.parallel_tasks, self._stop_when)
             if stopped is not None:
                 break
-        self.extra.update(uri_splits=sender.splits, lookups=sender.lookups, final_max_payload=sender.max_payload)
         return stopped
 
-    def _phases(self, rows: pl.DataFrame) -> list[pl.DataFrame]:
+    @staticmethod
+    def _phases(rows: pl.DataFrame) -> list[pl.DataFrame]:
         """upsert_by_email: the k-th row of an email goes in phase k, after the prospect exists."""
+        if not rows.height:
+            return [rows]
         occurrence = pl.col(ROW_NR).cum_count().over(pl.col("email").str.to_lowercase()) - 1
         ranked = rows.with_columns(occurrence.alias("_k"))
-        return (
-            [ranked.filter(pl.col("_k") == k).drop("_k") for k in range(int(ranked["_k"].max() or 0) + 1)]
-            if rows.height
-            else [rows]
-        )
+        return [ranked.filter(pl.col("_k") == k).drop("_k") for k in range(int(ranked["_k"].max() or 0) + 1)]
 
-    async def memberships(self) -> BaseException | str | None:
-        sender = MembershipSender(self.transport, self.config, self.ledger)
-        payloads = self.checked.payloads
-        self.planned_calls = payloads.height
+    async def _memberships(self, checked: Validated) -> BaseException | str | None:
+        self.planned_calls += checked.payloads.height
 
         async def handle(item: tuple[int, int, int]) -> None:
-            await sender.send(*item)
+            await self.membership_sender.send(*item)
             self.progress.update(1)
 
-        return await _run(payloads.iter_rows(), handle, self.config.parallel_tasks, self._stop_when)
+        return await _run(checked.payloads.iter_rows(), handle, self.config.parallel_tasks, self._stop_when)
+
+    def extra(self) -> dict[str, Any]:
+        sender = self.prospect_sender
+        if self.config.data_object != "prospects":
+            return {}
+        out = {"uri_splits": sender.splits, "lookups": sender.lookups, "final_max_payload": sender.max_payload}
+        if self.config.upsert_by_email:
+            out["emails_matched"] = self.emails_matched
+        return out
 
 
-def _prepare(
-    data: Any, config: ExportConfig | None, overrides: dict[str, Any]
-) -> tuple[ExportConfig, pl.DataFrame, Validated]:
+def _config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportConfig:
     config = config or ExportConfig()
     if overrides:
         config = config.replace(**overrides)
@@ -204,58 +213,124 @@ def _prepare(
         raise ConfigError(
             [f"{key} is required to send (set it in the job, with --set, or in PARDOT_* variables)" for key in missing]
         )
-    frame = to_polars(data)
-    return config, frame, validate(frame, config)
-
-
-async def export_to_pardot_async(
-    data: Any, config: ExportConfig | None = None, *, progress: bool | None = None, **overrides: Any
-) -> ExportResult:
-    """The async twin of ``export_to_pardot``."""
-    started = time.perf_counter()
-    config, frame, checked = _prepare(data, config, overrides)
     if config.parallel_tasks > CONCURRENT_LIMIT:
         message = (
             f"parallel_tasks={config.parallel_tasks} is above Pardot's {CONCURRENT_LIMIT} concurrent calls "
             "per business unit; expect error 66 and backoff"
         )
-        warnings.warn(message, stacklevel=2)
+        warnings.warn(message, stacklevel=3)
         log.warning(message)
-    bar = _Progress(checked.rows.height, progress)
-    try:
-        async with Transport(config) as transport:
-            assert transport.tokens is not None
-            await transport.tokens.get()  # log in first: bad credentials fail before any row is sent
-            job = _Job(config, checked, transport, bar)
-            sending = time.perf_counter()
-            stopped = await (job.prospects() if config.data_object == "prospects" else job.memberships())
-            job.extra["send_seconds"] = round(time.perf_counter() - sending, 3)
-    finally:
-        bar.close()
-    unsent = [r for r in checked.rows[ROW_NR].to_list() if not job.ledger.done(r)]
-    reason = _reason(stopped)
-    if unsent:
-        job.ledger.not_sent(
-            unsent, 122 if isinstance(stopped, DailyLimitReached) else None, f"not sent: the job stopped ({reason})"
-        )
+    return config
+
+
+def _prevalidated(data: Any, config: ExportConfig, chunk_rows: int, spill: Path) -> Any:
+    """skip_invalid_records=false on a stream: check every row before the first call.
+
+    One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again.
+    """
+    one_shot = isinstance(data, pa.RecordBatchReader)
+    writer = None
+    problems: list[pl.DataFrame] = []
+    offset = 0
+    lenient = config.replace(skip_invalid_records=True)
+    for chunk in chunks(data, chunk_rows):
+        problems.append(validate(chunk, lenient, first_row=offset).rejected)
+        offset += chunk.height
+        if one_shot:
+            table = chunk.to_arrow()
+            writer = writer or pq.ParquetWriter(spill, table.schema)
+            writer.write_table(table)
+    if writer is not None:
+        writer.close()
+    rejected = pl.concat(problems)
+    if rejected.height:
+        raise ValidationFailed(rejected, offset)
+    return pl.scan_parquet(spill) if one_shot and writer is not None else data
+
+
+@dataclass
+class _Totals:
+    """What the chunks of one job add up to."""
+
+    rows_in: int = 0
+    valid: int = 0
+    rejected_validation: int = 0
+    rejected: list[pl.DataFrame] = dataclass_field(default_factory=list)
+
+    def add(self, chunk: pl.DataFrame, checked: Validated, ledger: Ledger, first_row: int) -> None:
+        self.rows_in += checked.rows_in
+        self.valid += checked.rows.height
+        self.rejected_validation += checked.rejected_rows
+        mine = Ledger(failed={r: v for r, v in ledger.failed.items() if first_row <= r < first_row + chunk.height})
+        self.rejected.append(rejected_frame(chunk, mine, checked.rejected, first_row))
+
+
+async def export_to_pardot_async(
+    data: Any,
+    config: ExportConfig | None = None,
+    *,
+    progress: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    **overrides: Any,
+) -> ExportResult:
+    """The async twin of ``export_to_pardot``."""
+    started = time.perf_counter()
+    config = _config(config, overrides)
+    with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill_dir:
+        if is_streaming(data) and not config.skip_invalid_records:
+            data = _prevalidated(data, config, chunk_rows, Path(spill_dir) / "input.parquet")
+        source = chunks(data, chunk_rows)
+        first = next(source)
+        first_checked = validate(first, config)  # frame-level errors raise here, before the login
+        total_rows = first.height if not is_streaming(data) else None
+        bar = _Progress(first_checked.rows.height if total_rows is not None else None, progress)
+        totals, stopped = _Totals(), None
+        try:
+            async with Transport(config) as transport:
+                assert transport.tokens is not None
+                await transport.tokens.get()  # log in first: bad credentials fail before any row is sent
+                job = _Job(config, transport, bar)
+                sending = time.perf_counter()
+                offset = 0
+                for chunk in chain([first], source):
+                    checked = first_checked if offset == 0 else validate(chunk, config, first_row=offset)
+                    if stopped is None:
+                        stopped = await job.send(checked)
+                    unsent = [r for r in checked.rows[ROW_NR].to_list() if not job.ledger.done(r)]
+                    if unsent:
+                        code = 122 if isinstance(stopped, DailyLimitReached) else None
+                        job.ledger.not_sent(unsent, code, f"not sent: the job stopped ({_reason(stopped)})")
+                    totals.add(chunk, checked, job.ledger, offset)
+                    offset += chunk.height
+                    if stopped is not None and not isinstance(stopped, DailyLimitReached):
+                        break  # a fatal stop: report what was read; a daily-limit stop reads on to list unsent rows
+                send_seconds = time.perf_counter() - sending
+        finally:
+            bar.close()
     stats = transport.stats
     stages = Counter(stage for stage, _, _ in job.ledger.failed.values())
+    reason = _reason(stopped)
     result = ExportResult(
         data_object=config.data_object,
-        rows_in=checked.rows_in,
-        valid=checked.rows.height,
-        rejected_validation=checked.rejected_rows,
+        rows_in=totals.rows_in,
+        valid=totals.valid,
+        rejected_validation=totals.rejected_validation,
         rejected_pardot=stages["pardot"],
         succeeded=len(job.ledger.succeeded),
         not_sent=stages["not_sent"],
         api_calls=stats.api_calls,
         retries=stats.retries,
         elapsed=time.perf_counter() - started,
-        rejected=rejected_frame(frame, job.ledger, checked.rejected),
+        rejected=pl.concat(totals.rejected, how="diagonal_relaxed"),
         notes=dict(Counter(n for n in job.ledger.succeeded.values() if n)),
         stopped=reason,
         planned_calls=job.planned_calls,
-        extra={**job.extra, "token_refreshes": stats.refreshes, "concurrency_lowered": transport.limiter.lowered},
+        extra={
+            **job.extra(),
+            "token_refreshes": stats.refreshes,
+            "concurrency_lowered": transport.limiter.lowered,
+            "send_seconds": round(send_seconds, 3),
+        },
     )
     if isinstance(stopped, PardotError):  # fatal: the original error, with what was done so far
         stopped.result = result
@@ -275,13 +350,20 @@ def _reason(stopped: BaseException | str | None) -> str | None:
 
 
 def export_to_pardot(
-    data: Any, config: ExportConfig | None = None, *, progress: bool | None = None, **overrides: Any
+    data: Any,
+    config: ExportConfig | None = None,
+    *,
+    progress: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    **overrides: Any,
 ) -> ExportResult:
     """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
 
-    Inside a running event loop (a Jupyter cell) the job runs on a private loop in a worker thread.
+    LazyFrames, record batch readers and DuckDB relations are read ``chunk_rows`` at a time, so memory
+    stays bounded. Inside a running event loop (a Jupyter cell) the job runs on a private loop in a
+    worker thread.
     """
-    coroutine = export_to_pardot_async(data, config, progress=progress, **overrides)
+    coroutine = export_to_pardot_async(data, config, progress=progress, chunk_rows=chunk_rows, **overrides)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

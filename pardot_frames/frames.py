@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -44,3 +45,42 @@ def to_polars(data: Any) -> pl.DataFrame:
             "a pandas DataFrame, a pyarrow Table or RecordBatchReader, or a DuckDB relation"
         ]
     )
+
+
+def is_streaming(data: Any) -> bool:
+    """True for inputs read in chunks: LazyFrames, Arrow record batch readers, DuckDB relations."""
+    return isinstance(data, (pl.LazyFrame, pa.RecordBatchReader)) or type(data).__module__.startswith("duckdb")
+
+
+def _arrow_chunks(reader: pa.RecordBatchReader, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    if dups := _duplicates(list(reader.schema.names)):
+        raise ColumnError([f"column {d!r} appears more than once; give each column one name" for d in dups])
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= chunk_rows:
+            yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema))  # type: ignore[misc]
+            pending, count = [], 0
+    if pending or count == 0:
+        yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema))  # type: ignore[misc]
+
+
+def chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The input as frames of about ``chunk_rows`` rows (one frame for in-memory inputs)."""
+    if isinstance(data, pl.LazyFrame):
+        empty = True
+        for frame in data.collect_batches(chunk_size=chunk_rows):
+            empty = False
+            yield frame
+        if empty:
+            yield data.clear().collect()
+    elif isinstance(data, pa.RecordBatchReader):
+        yield from _arrow_chunks(data, chunk_rows)
+    elif type(data).__module__.startswith("duckdb"):
+        arrow = data.arrow()
+        reader = arrow if isinstance(arrow, pa.RecordBatchReader) else arrow.to_reader()
+        yield from _arrow_chunks(reader, chunk_rows)
+    else:
+        yield to_polars(data)

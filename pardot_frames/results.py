@@ -129,7 +129,7 @@ class ExportResult:
         return f"<b>ExportResult</b>{table}" + (self.rejected.head(20)._repr_html_() if self.rejected.height else "")
 
 
-def rejected_frame(frame: pl.DataFrame, ledger: Ledger, validation: pl.DataFrame) -> pl.DataFrame:
+def rejected_frame(frame: pl.DataFrame, ledger: Ledger, validation: pl.DataFrame, first_row: int = 0) -> pl.DataFrame:
     """One row per rejected or unsent input row: row_nr, stage, error_code, message, then the input columns."""
     problems = validation.group_by(ROW_NR, maintain_order=True).agg(
         pl.format("{}: {}", pl.col("column"), pl.col("reason")).str.join("; ").alias("message")
@@ -154,5 +154,5 @@ def rejected_frame(frame: pl.DataFrame, ledger: Ledger, validation: pl.DataFrame
         )
     outcome = pl.concat(parts).sort(ROW_NR)
     masked = [pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)).alias(c) for c in frame.columns if c in SECRET_FIELDS]
-    inputs = frame.with_row_index(ROW_NR).with_columns(pl.col(ROW_NR).cast(pl.Int64), *masked)
+    inputs = frame.with_row_index(ROW_NR, offset=first_row).with_columns(pl.col(ROW_NR).cast(pl.Int64), *masked)
     return outcome.join(inputs, on=ROW_NR, how="left", maintain_order="left")

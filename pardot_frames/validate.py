@@ -151,20 +151,20 @@ def _display(frame: pl.DataFrame, column: str) -> pl.Expr:
     )
 
 
-def normalise(frame: pl.DataFrame, data_object: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def normalise(frame: pl.DataFrame, data_object: str, first_row: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cast every column to the type Pardot takes; return (typed frame with row_nr, cell problems)."""
     values, reasons = [], []
     for name, dtype in frame.schema.items():
         value, reason = _NORMALISERS[schemas.field_kind(data_object, name)](pl.col(name), dtype, name)
         values.append(value.alias(name))
         reasons.append(reason.alias(name))
-    typed = frame.with_row_index(ROW_NR).select(pl.col(ROW_NR).cast(pl.Int64), *values)
+    typed = frame.with_row_index(ROW_NR, offset=first_row).select(pl.col(ROW_NR).cast(pl.Int64), *values)
     problems = frame.with_row_index(ROW_NR).select(ROW_NR, *reasons).drop(ROW_NR)  # row_nr forces full height
     failing = [
         name for name, count in zip(problems.columns, problems.null_count().row(0), strict=True) if count < frame.height
     ]
     parts = [
-        frame.with_row_index(ROW_NR)
+        frame.with_row_index(ROW_NR, offset=first_row)
         .with_columns(problems[name].alias("_reason"))
         .filter(pl.col("_reason").is_not_null())
         .select(
@@ -194,9 +194,10 @@ def schema_problems(typed: pl.DataFrame, data_object: str, cell: pl.DataFrame) -
             raise ColumnError(
                 [f"{r['column']}: {r['check']} ({r['failure_case']})" for r in frame_level.iter_rows(named=True)]
             ) from None
-        # typed keeps every input row in order, so pandera's index is the row number
+        # typed keeps every input row in order, so pandera's index is the position in this frame
+        first_row = typed[ROW_NR][0] if typed.height else 0
         return cases.select(
-            pl.col("index").cast(pl.Int64).alias(ROW_NR),
+            (pl.col("index").cast(pl.Int64) + first_row).alias(ROW_NR),
             pl.col("column"),
             pl.lit("schema").alias("check"),
             pl.col("check").replace_strict(_REASONS, default=pl.col("check")).alias("reason"),
@@ -208,7 +209,7 @@ def schema_problems(typed: pl.DataFrame, data_object: str, cell: pl.DataFrame) -
     return pl.DataFrame(schema=REJECTED_SCHEMA)
 
 
-def key_problems(frame: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
+def key_problems(frame: pl.DataFrame, config: ExportConfig, first_row: int = 0) -> pl.DataFrame:
     """Prospect rows that Pardot could not match or create: no id, fid or email (email with upsert_by_email)."""
     if config.data_object != "prospects":
         return pl.DataFrame(schema=REJECTED_SCHEMA)
@@ -236,16 +237,19 @@ def key_problems(frame: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
     )
 
 
-def validate(data: Any, config: ExportConfig | None = None, **overrides: Any) -> Validated:
+def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 0, **overrides: Any) -> Validated:
     """Check ``data`` against the job's data object; raise only for frame-level problems.
 
     With skip_invalid_records=false, any invalid row raises ValidationFailed (nothing may be sent).
+    ``first_row`` numbers the rows of a chunk of a longer input.
     """
     config = (config or ExportConfig()).replace(**overrides) if overrides else (config or ExportConfig())
     frame = to_polars(data)
     check_columns(frame, config.data_object)
-    typed, cell = normalise(frame, config.data_object)
-    rejected = pl.concat([cell, schema_problems(typed, config.data_object, cell), key_problems(frame, config)])
+    typed, cell = normalise(frame, config.data_object, first_row)
+    rejected = pl.concat(
+        [cell, schema_problems(typed, config.data_object, cell), key_problems(frame, config, first_row)]
+    )
     bad = rejected[ROW_NR].unique()
     rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
     if config.data_object == "prospects":
