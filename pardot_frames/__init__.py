@@ -1,48 +1,51 @@
-"""pardot-frames: send data frames and SQL results to Salesforce Pardot (Account Engagement)."""
+"""pardot-frames: send data frames and SQL results to Salesforce Pardot (Account Engagement).
+
+Names are imported on first use, so the command line starts quickly.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-
-from .batching import Plan, plan
-from .config import ExportConfig
-from .errors import (
-    ApiError,
-    AuthError,
-    ColumnError,
-    ConfigError,
-    InputError,
-    JobFailed,
-    PardotError,
-    PardotFramesError,
-    ValidationFailed,
-)
-from .export import export_to_pardot, export_to_pardot_async
-from .results import ExportResult
-from .validate import Validated, validate
+from typing import Any
 
 try:
     __version__ = version("pardot-frames")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = [
-    "ApiError",
-    "AuthError",
-    "ExportResult",
-    "JobFailed",
-    "export_to_pardot",
-    "export_to_pardot_async",
-    "ColumnError",
-    "ConfigError",
-    "ExportConfig",
-    "InputError",
-    "PardotError",
-    "PardotFramesError",
-    "Plan",
-    "Validated",
-    "ValidationFailed",
-    "__version__",
-    "plan",
-    "validate",
-]
+_EXPORTS = {
+    "ExportConfig": "config",
+    "validate": "validate",
+    "Validated": "validate",
+    "plan": "batching",
+    "Plan": "batching",
+    "export_to_pardot": "export",
+    "export_to_pardot_async": "export",
+    "ExportResult": "results",
+    "dry_run": "dryrun",
+    "DryRun": "dryrun",
+    **dict.fromkeys(
+        [
+            "PardotFramesError",
+            "ConfigError",
+            "InputError",
+            "ColumnError",
+            "ValidationFailed",
+            "PardotError",
+            "AuthError",
+            "ApiError",
+            "JobFailed",
+        ],
+        "errors",
+    ),
+}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pardot_frames' has no attribute {name!r}")

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .config import MAX_ROWS_PER_CALL, ExportConfig
+from .config import ExportConfig
 from .frames import ROW_NR
+from .limits import MAX_ROWS_PER_CALL
 from .payload import encode
 
 PARAM = "prospects"

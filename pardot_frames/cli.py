@@ -1,66 +1,207 @@
-"""The ``pardot-frames`` command line: ``plan`` (a dry run: validation and calls, no network) and
-``simulator`` (a local Pardot). Exit codes: 0 done, 1 some rows rejected, 2 bad usage, config or input.
+"""The ``pardot-frames`` command line.
+
+Commands: export (and its --dry-run), demo, simulator, auth (url, login, exchange, check, save, list).
+
+Exit codes of export and demo:
+  0  every row done
+  1  some rows rejected (by validation or by Pardot); see --rejected-out
+  2  bad usage, configuration or input: nothing was sent
+  3  stopped by the daily API limit (error 122): run again after the account's day resets
+  4  failed: login, network, or Pardot refused the job
+  130 interrupted
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .batching import plan
-from .config import ExportConfig
-from .errors import PardotFramesError
-from .validate import validate
+from .errors import ConfigError, InputError, JobFailed, PardotError, PardotFramesError
+from .limits import DAILY_LIMIT
 
-DAILY_LIMIT = 25_000
+if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and --version are quick
+    import polars as pl
+
+    from .config import ExportConfig
+    from .dryrun import DryRun
+    from .results import ExportResult
 
 
-def _parse_sets(items: Sequence[str]) -> dict[str, str]:
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_DAILY_LIMIT, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+HINTS = {
+    ConfigError: "check the job file and --set values (pardot-frames export --help)",
+    InputError: "fix the input, or see the rejected rows with --dry-run --rejected-out rejected.csv",
+    PardotError: "see README 'Troubleshooting'; 'pardot-frames auth check --config JOB' tests the credentials",
+}
+
+
+class UsageError(PardotFramesError):
+    """Bad command-line use (exit 2)."""
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, str]:
+    """--set key=value pairs as a dict (values validated later by ExportConfig)."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise PardotFramesError(f"--set {item!r}: give key=value, e.g. --set max_payload=4000")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: give key=value, e.g. --set max_payload=4000")
         out[key.strip()] = value.strip()
     return out
 
 
-def _read_input(path: str) -> pl.DataFrame:
-    suffix = Path(path).suffix.lower()
-    if suffix == ".parquet":
-        return pl.read_parquet(path)
-    if suffix in (".csv", ".tsv"):
-        return pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema=False)
-    raise PardotFramesError(f"--input {path!r}: give a .parquet or .csv file")
+def load_config(args: argparse.Namespace) -> ExportConfig:
+    from .config import ExportConfig
+
+    overrides = parse_sets(args.set)
+    if args.config:
+        return ExportConfig.from_file(args.config, **overrides)
+    return ExportConfig(**overrides)
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    """Validate the input and print the plan of calls; sends nothing."""
-    overrides = _parse_sets(args.set)
-    config = ExportConfig.from_file(args.config, **overrides) if args.config else ExportConfig(**overrides)
+def open_source(args: argparse.Namespace) -> Any:
+    """The rows to send: a DuckDB query (streamed as Arrow) or a Parquet/CSV file (scanned lazily)."""
+    import polars as pl
+
     if args.input:
-        frame = _read_input(args.input)
-    else:
-        from .demo import demo_prospects
+        path = Path(args.input)
+        if not path.exists():
+            raise UsageError(f"--input {args.input!r} does not exist")
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            return pl.scan_parquet(path)
+        if suffix in (".csv", ".tsv"):
+            return pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema=False)
+        raise UsageError(f"--input {args.input!r}: give a .parquet, .csv or .tsv file")
+    import duckdb
 
-        frame = demo_prospects(args.demo)
-    checked = validate(frame, config)
-    calls = plan(checked.payloads, config)
-    per_call = checked.rows.height / calls.calls if calls.calls else 0.0
-    print(f"rows read        {checked.rows_in:,}")
-    print(f"valid            {checked.rows.height:,}")
-    print(f"invalid          {checked.rejected_rows:,}")
-    reasons = checked.rejected.group_by("column", "reason").len().sort("len", "column", descending=[True, False])
-    for column, reason, count in reasons.head(10).iter_rows():
-        print(f"  {count:>6,}  {column}: {reason}")
-    print(f"calls planned    {calls.calls:,} ({per_call:.1f} rows per call, max_payload {config.max_payload:,})")
-    print(f"daily API share  {calls.calls / args.daily_limit:.2%} of {args.daily_limit:,} calls")
-    return 1 if checked.rejected.height else 0
+    sql = Path(args.sql).read_text(encoding="utf-8") if args.sql else args.query
+    con = duckdb.connect(args.database or ":memory:")
+    try:
+        return con.sql(sql)
+    except duckdb.Error as exc:
+        raise InputError(f"the SQL failed in DuckDB: {str(exc).splitlines()[0]}") from None
+
+
+def write_rejected(frame: pl.DataFrame, path: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() == ".parquet":
+        frame.write_parquet(target)
+    elif target.suffix.lower() == ".csv":
+        frame.write_csv(target)
+    else:
+        raise UsageError(f"--rejected-out {path!r}: give a .parquet or .csv path")
+
+
+def print_summary(rows: list[tuple[str, str]], title: str) -> None:
+    """A two-column table (rich when it is installed, plain text otherwise)."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover
+        print(title)
+        for key, value in rows:
+            print(f"  {key:<24} {value}")
+        return
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in rows:
+        table.add_row(key, value)
+    Console(highlight=False).print(table)
+
+
+def result_rows(result: ExportResult) -> list[tuple[str, str]]:
+    s = result.summary()
+    rows = [
+        ("rows in", f"{s['rows_in']:,}"),
+        ("succeeded", f"{s['succeeded']:,}"),
+        ("rejected by validation", f"{s['rejected_validation']:,}"),
+        ("rejected by Pardot", f"{s['rejected_pardot']:,}"),
+        ("not sent", f"{s['not_sent']:,}"),
+        ("API calls", f"{s['api_calls']:,} (planned {s['planned_calls']:,}; {s['calls_per_row']:.4f} per row)"),
+        ("retries", f"{s['retries']:,}"),
+        ("elapsed", f"{s['elapsed_seconds']:.2f} s"),
+        ("rows/s", f"{s['rows_per_second'] or 0:,.0f}"),
+    ]
+    rows += [(note, f"{count:,}") for note, count in s["notes"].items()]
+    if s["stopped"]:
+        rows.append(("stopped", s["stopped"]))
+    return rows
+
+
+def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
+    s = d.summary()
+    rows = [
+        ("rows read", f"{s['rows_in']:,}"),
+        ("valid", f"{s['valid']:,}"),
+        ("invalid", f"{s['invalid']:,}"),
+        ("calls planned", f"{s['calls_planned']:,}"),
+        ("rows per call", f"{s['rows_per_call']:.1f}"),
+        ("daily API limit share", f"{s['daily_limit_share']:.2%} of {s['daily_limit']:,}"),
+    ]
+    rows += [(f"  {reason}", f"{count:,}") for reason, count in list(s["invalid_reasons"].items())[:10]]
+    if s["note"]:
+        rows.append(("note", s["note"]))
+    return rows
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import orjson
+
+    from .dryrun import dry_run
+    from .export import export_to_pardot
+    from .results import ExportResult
+
+    if not (args.sql or args.query or args.input):
+        raise UsageError("give the rows to send: --sql FILE, --query TEXT or --input FILE")
+    config = load_config(args)
+    data = open_source(args)
+    if args.dry_run:
+        planned = dry_run(data, config, daily_limit=args.daily_limit)
+        if args.rejected_out:
+            write_rejected(planned.rejected, args.rejected_out)
+        if args.json:
+            print(orjson.dumps(planned.summary()).decode())
+        else:
+            print_summary(dry_run_rows(planned), "pardot-frames dry run (nothing sent)")
+        return EXIT_REJECTED if planned.invalid else EXIT_OK
+    try:
+        result = export_to_pardot(data, config, progress=False if args.no_progress or args.json else None)
+    except PardotError as exc:
+        if isinstance(getattr(exc, "result", None), ExportResult) and args.rejected_out:
+            write_rejected(exc.result.rejected, args.rejected_out)  # type: ignore[union-attr]
+        raise
+    return report(result, args)
+
+
+def report(result: ExportResult, args: argparse.Namespace) -> int:
+    """Print the summary (table or JSON), write rejected rows, and give the exit code."""
+    import orjson
+
+    if args.rejected_out and result.rejected.height:
+        write_rejected(result.rejected, args.rejected_out)
+    if args.json:
+        print(orjson.dumps(result.summary()).decode())
+    else:
+        print_summary(result_rows(result), f"pardot-frames export: {result.data_object}")
+        if result.rejected.height:
+            where = args.rejected_out or "(not written: add --rejected-out FILE.csv|.parquet)"
+            print(f"rejected rows: {result.rejected.height:,} -> {where}")
+    if result.stopped and result.not_sent:
+        return EXIT_DAILY_LIMIT
+    return EXIT_OK if result.ok else EXIT_REJECTED
+
+
+def add_job_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="JOB.toml", help="TOML job file (top-level keys = job parameters)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a job parameter")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,20 +209,43 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pardot-frames", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"pardot-frames {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("plan", help="dry run: validate and plan the calls, send nothing")
-    p.add_argument("--config", help="TOML job file")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--input", help="Parquet or CSV file to send")
-    source.add_argument("--demo", type=int, default=3000, metavar="ROWS", help="use the demo dataset (default)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a job parameter")
-    p.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="the account's daily API calls")
-    p.set_defaults(func=cmd_plan)
+
+    e = sub.add_parser(
+        "export",
+        help="send rows from SQL or a file to Pardot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_job_arguments(e)
+    source = e.add_mutually_exclusive_group()
+    source.add_argument("--sql", metavar="FILE.sql", help="a DuckDB SQL file (may read Parquet/CSV files)")
+    source.add_argument("--query", metavar="TEXT", help="DuckDB SQL text")
+    source.add_argument("--input", metavar="FILE", help="a Parquet or CSV file")
+    e.add_argument("--database", metavar="FILE.duckdb", help="open this DuckDB file (default: in memory)")
+    e.add_argument("--dry-run", action="store_true", help="validate and plan only: no network, no credentials")
+    e.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="daily API calls, for the dry-run share")
+    e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")
+    e.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=cmd_export)
+
+    from .demo import add_demo_arguments, cmd_demo
+
+    d = sub.add_parser("demo", help="export the demo dataset to the built-in simulator (no network)")
+    add_demo_arguments(d)
+    d.set_defaults(func=cmd_demo)
+
     from .simulator.server import add_arguments, serve
 
     s = sub.add_parser("simulator", help="run a local Pardot simulator")
     add_arguments(s)
     s.set_defaults(func=serve)
+
+    from .cli_auth import add_auth_parser
+
+    add_auth_parser(sub)
     return parser
 
 
@@ -89,9 +253,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except PardotFramesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (PardotFramesError, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        first, *rest = str(exc).splitlines() or [type(exc).__name__]
+        print(f"error: {first}", file=sys.stderr)
+        for line in rest:
+            print(f"  {line.strip()}" if not line.startswith("  ") else line, file=sys.stderr)
+        hint = next((h for kind, h in HINTS.items() if isinstance(exc, kind)), None)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        if isinstance(exc, (PardotError, JobFailed)) and not isinstance(exc, InputError):
+            return EXIT_FAILED
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ ENV_KEYS = {
     "client_secret": "PARDOT_CLIENT_SECRET",
     "refresh_token": "PARDOT_REFRESH_TOKEN",
 }
-MAX_ROWS_PER_CALL = 50  # Pardot error 70 above this
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -117,6 +116,11 @@ class ExportConfig(BaseModel):
     def __init__(self, **values: Any) -> None:
         """Validate keywords (plus credentials from the environment); all problems in one ConfigError."""
         fields = type(self).model_fields
+        if values.get("auth"):  # a saved authentication supplies what the job does not say
+            from .profiles import load
+
+            values = {**load(str(values["auth"])), **{k: v for k, v in values.items() if k != "auth"}}
+        values.pop("auth", None)
         problems = [_unknown_key(k) for k in values if k not in fields]
         known = {k: v for k, v in values.items() if k in fields}
         for key, env in ENV_KEYS.items():

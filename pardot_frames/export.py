@@ -30,6 +30,7 @@ from .batching import plan
 from .config import ExportConfig
 from .errors import ConfigError, JobFailed, PardotError, ValidationFailed
 from .frames import ROW_NR, chunks, is_streaming
+from .limits import CONCURRENT_LIMIT
 from .list_memberships import MembershipSender
 from .lookup import resolve_emails
 from .payload import prospect_payloads
@@ -40,7 +41,6 @@ from .validate import Validated, validate
 
 log = logging.getLogger("pardot_frames")
 T = TypeVar("T")
-CONCURRENT_LIMIT = 5  # Pardot's concurrent calls per business unit
 CHUNK_ROWS = 100_000  # rows validated, planned and sent at a time from streaming inputs
 
 

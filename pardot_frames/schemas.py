@@ -12,6 +12,8 @@ import re
 import pandera.polars as pa
 import polars as pl
 
+from .limits import MAX_EMAIL_CHARS
+
 INT, STR, BOOL, CUSTOM = "integer", "string", "boolean", "custom"
 
 PROSPECT_FIELDS: dict[str, str] = {
@@ -36,8 +38,6 @@ SECRET_FIELDS = frozenset({"password"})
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 RESERVED = re.compile(r"list_\d+")
 EMAIL_PATTERN = r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$"  # Pardot's documented check
-MAX_EMAIL_CHARS = 255
-MAX_ROW_JSON_CHARS = 7500  # the connector rejects rows whose JSON is longer
 
 
 def field_kind(data_object: str, column: str) -> str:

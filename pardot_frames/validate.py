@@ -17,6 +17,7 @@ from . import schemas
 from .config import ExportConfig
 from .errors import ColumnError, ValidationFailed
 from .frames import ROW_NR, to_polars
+from .limits import MAX_ROW_JSON_CHARS
 from .payload import prospect_payloads
 
 REJECTED_SCHEMA = {ROW_NR: pl.Int64, "column": pl.String, "check": pl.String, "reason": pl.String, "value": pl.String}
@@ -254,7 +255,7 @@ def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 
     rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
     if config.data_object == "prospects":
         payloads = prospect_payloads(rows, config)
-        too_long = payloads.filter(pl.col("chars") > schemas.MAX_ROW_JSON_CHARS)
+        too_long = payloads.filter(pl.col("chars") > MAX_ROW_JSON_CHARS)
         if too_long.height:
             rejected = pl.concat(
                 [
@@ -266,13 +267,13 @@ def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 
                         pl.format(
                             "the row is {} characters as JSON; at most {} are allowed",
                             pl.col("chars"),
-                            pl.lit(schemas.MAX_ROW_JSON_CHARS),
+                            pl.lit(MAX_ROW_JSON_CHARS),
                         ).alias("reason"),
                         pl.lit(None, pl.String).alias("value"),
                     ),
                 ]
             )
-            payloads = payloads.filter(pl.col("chars") <= schemas.MAX_ROW_JSON_CHARS)
+            payloads = payloads.filter(pl.col("chars") <= MAX_ROW_JSON_CHARS)
             rows = rows.filter(pl.col(ROW_NR).is_in(payloads[ROW_NR].implode()))
         payloads = payloads.drop("chars")
     else:
