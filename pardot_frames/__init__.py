@@ -16,8 +16,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 _EXPORTS = {
     "ExportConfig": "config",
-    "validate": "validate",
-    "Validated": "validate",
+    "validate": "validation",
+    "Validated": "validation",
     "plan": "batching",
     "Plan": "batching",
     "export_to_pardot": "export",

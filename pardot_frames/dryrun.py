@@ -13,7 +13,7 @@ from .config import ExportConfig
 from .errors import ValidationFailed
 from .frames import chunks
 from .limits import DAILY_LIMIT
-from .validate import validate
+from .validation import validate
 
 
 @dataclass(frozen=True)

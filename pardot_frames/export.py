@@ -37,7 +37,7 @@ from .payload import prospect_payloads
 from .prospects import ProspectSender, Row
 from .results import ExportResult, Ledger, rejected_frame
 from .transport import DailyLimitReached, Transport
-from .validate import Validated, validate
+from .validation import Validated, validate
 
 log = logging.getLogger("pardot_frames")
 T = TypeVar("T")

@@ -1,7 +1,7 @@
 """What Pardot accepts: the field catalogue and the pandera schemas of the two data objects.
 
 The catalogue follows the connector's Prospect and List Membership tables. The schemas run on the
-*normalised* frame (see ``validate.normalise``) so their checks see typed columns; any other
+*normalised* frame (see ``validation.normalise``) so their checks see typed columns; any other
 lower-case identifier column passes as a custom field.
 """
 

@@ -118,6 +118,14 @@ class SimulatorThread:
         self._loop.run_until_complete(self.simulator.stop())
         self._loop.close()
 
+    def start(self) -> Simulator:
+        """Start serving (for notebooks, where a ``with`` block cannot span cells)."""
+        return self.__enter__()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.__exit__(None, None, None)
+
     def __enter__(self) -> Simulator:
         self._thread.start()
         self._ready.wait(30)
