@@ -216,7 +216,7 @@ def _config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportCon
     if config.parallel_tasks > CONCURRENT_LIMIT:
         message = (
             f"parallel_tasks={config.parallel_tasks} is above Pardot's {CONCURRENT_LIMIT} concurrent calls "
-            "per business unit; expect error 66 and backoff"
+            f"per business unit; at most {CONCURRENT_LIMIT} calls will be in flight"
         )
         warnings.warn(message, stacklevel=3)
         log.warning(message)

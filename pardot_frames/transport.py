@@ -23,6 +23,7 @@ from yarl import URL
 from .auth import HINT, TokenProvider
 from .config import ExportConfig
 from .errors import ApiError, AuthError
+from .limits import CONCURRENT_LIMIT
 
 log = logging.getLogger("pardot_frames")
 
@@ -150,7 +151,7 @@ class Transport:
         self.stats = Stats()
         self.rng = random.Random(seed)
         cooldown = min(max(10 * config.initial_retry_wait, 0.05), config.maximum_retry_wait)
-        self.limiter = Limiter(config.parallel_tasks, cooldown)
+        self.limiter = Limiter(min(config.parallel_tasks, CONCURRENT_LIMIT), cooldown)
         self._session: aiohttp.ClientSession | None = None
         self.tokens: TokenProvider | None = None
 

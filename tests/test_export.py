@@ -188,3 +188,10 @@ def test_works_inside_a_running_event_loop_and_as_pipe(sim):
     result = asyncio.run(notebook_cell())
     assert result.succeeded == 5 and len(sim.state.prospects) == 5
     assert "ExportResult(prospects): 5 of 5 row(s) applied" in repr(result)
+
+
+def test_parallel_tasks_above_five_warns_and_is_capped(sim):
+    sim.configure(latency=0.02)
+    with pytest.warns(UserWarning, match="at most 5 calls"):
+        result = export_to_pardot(people(400), job(sim, max_payload=1200, parallel_tasks=8), progress=False)
+    assert result.succeeded == 400 and sim.max_concurrency == 5 and sim.state.error_counts[66] == 0

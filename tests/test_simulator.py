@@ -295,3 +295,42 @@ def test_threaded_simulator_serves_sync_code():
 
         assert asyncio.run(ping()) == 200
         assert running.port > 0
+
+
+def test_command_line_simulator_with_seed_file(tmp_path):
+    import subprocess
+    import sys
+    import urllib.request
+
+    from netutil import free_port
+
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"lists": [{"id": 9, "name": "VIP"}], "prospects": [{"id": 77, "email": "s@x.com"}]}))
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pardot_frames.cli",
+            "simulator",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            "--daily-limit",
+            "10",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = ""
+        while "Ctrl-C" not in banner:
+            banner += server.stdout.readline()
+        assert f'login_url = "http://127.0.0.1:{port}"' in banner and 'client_secret = "sim-client-secret"' in banner
+        state = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/__sim__/state").read())
+        assert state["lists"][0]["name"] == "VIP" and state["prospects"][0]["id"] == 77
+        assert state["config"]["daily_limit"] == 10
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
