@@ -7,6 +7,8 @@
     ├── InputError                    the data frame cannot be sent as it is; found before any call
     │   ├── ColumnError               bad column names, types, duplicates, reserved or missing columns
     │   └── ValidationFailed          rows failed validation and skip_invalid_records is false
+    ├── Interrupted                   Ctrl-C or SIGTERM stopped the job; ``result`` says what was done,
+    │                                 and the journal lets it resume
     └── PardotError                   Pardot, the login server or the network stopped the job
         ├── AuthError                 login refused (invalid_grant, bad client) or a token refused twice (184)
         ├── ApiError                  a Pardot error that stops the job: 181, 182, 201, 49, other non-row 4xx
@@ -81,6 +83,14 @@ class ValidationFailed(InputError):
             f"so nothing was sent:\n{lines}{more}\n"
             "Fix the rows, or set skip_invalid_records = true to send the valid rows and report the rest."
         )
+
+
+class Interrupted(PardotFramesError):
+    """The job was asked to stop (Ctrl-C, SIGTERM); calls in flight finished first. Resumable."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class PardotError(PardotFramesError):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from itertools import chain
 from pathlib import Path
@@ -28,8 +30,9 @@ import pyarrow.parquet as pq
 
 from .batching import plan
 from .config import ExportConfig
-from .errors import ConfigError, JobFailed, PardotError, ValidationFailed
+from .errors import ConfigError, Interrupted, JobFailed, PardotError, ValidationFailed
 from .frames import ROW_NR, chunks, is_streaming
+from .journal import Fingerprint, Journal
 from .limits import CONCURRENT_LIMIT
 from .list_memberships import MembershipSender
 from .lookup import resolve_emails
@@ -65,8 +68,15 @@ class _Progress:
             self.bar.close()
 
 
+class _Interrupt(Exception):
+    """The user asked the job to stop (Ctrl-C, SIGTERM)."""
+
+
 async def _run(
-    items: Iterable[T], handle: Callable[[T], Awaitable[None]], workers: int, stop_when: Callable[[], str | None]
+    items: Iterable[T],
+    handle: Callable[[T], Awaitable[None]],
+    workers: int,
+    stop_when: Callable[[], BaseException | str | None],
 ) -> BaseException | str | None:
     """Hand items, in order, to ``workers`` concurrent handlers; stop taking new ones on the first stop.
 
@@ -126,26 +136,31 @@ def _with_ids(rows: pl.DataFrame, found: dict[str, list[int]]) -> pl.DataFrame:
 class _Job:
     """One export while it runs: the senders (which learn across chunks) and the stop rule."""
 
-    def __init__(self, config: ExportConfig, transport: Transport, progress: _Progress) -> None:
+    def __init__(self, config: ExportConfig, transport: Transport, progress: _Progress, ledger: Ledger) -> None:
         self.config, self.transport, self.progress = config, transport, progress
-        self.ledger = Ledger()
+        self.ledger = ledger
+        self.interrupted = False
         self.prospect_sender = ProspectSender(transport, config, self.ledger)
         self.membership_sender = MembershipSender(transport, config, self.ledger)
         self.planned_calls = 0
         self.emails_matched = 0
 
-    def _stop_when(self) -> str | None:
+    def _stop_when(self) -> BaseException | str | None:
+        if self.interrupted:
+            return _Interrupt()
         if not self.config.skip_invalid_records and self.ledger.failed:
             row, (_, _code, message) = next(iter(self.ledger.failed.items()))
             return f"Pardot rejected row {row} ({message}) and skip_invalid_records is false"
         return None
 
-    async def send(self, checked: Validated) -> BaseException | str | None:
+    async def send(self, checked: Validated, unknown: set[int]) -> BaseException | str | None:
+        if self.interrupted:
+            return _Interrupt()
         if self.config.data_object == "prospects":
-            return await self._prospects(checked)
+            return await self._prospects(checked, unknown)
         return await self._memberships(checked)
 
-    async def _prospects(self, checked: Validated) -> BaseException | str | None:
+    async def _prospects(self, checked: Validated, unknown: set[int]) -> BaseException | str | None:
         sender = self.prospect_sender
         phases = self._phases(checked.rows) if self.config.upsert_by_email else [checked.rows]
         stopped = None
@@ -163,7 +178,7 @@ class _Job:
             texts = zip(payloads["json"].to_list(), payloads["size"].to_list(), strict=True)
             js = dict(zip(payloads[ROW_NR].to_list(), texts, strict=True))
             batches = [
-                [Row(r, js[r][0], js[r][1], emails[r]) for r in row_nrs]
+                [Row(r, js[r][0], js[r][1], emails[r], r in unknown) for r in row_nrs]
                 for row_nrs in job_plan.batches["row_nrs"].to_list()
             ]
 
@@ -223,29 +238,31 @@ def _config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportCon
     return config
 
 
-def _prevalidated(data: Any, config: ExportConfig, chunk_rows: int, spill: Path) -> Any:
-    """skip_invalid_records=false on a stream: check every row before the first call.
+def _prepass(data: Any, config: ExportConfig, chunk_rows: int, spill: Path) -> tuple[Any, Fingerprint]:
+    """Read a stream once before sending: its fingerprint (for the journal) and, with
+    skip_invalid_records=false, every row's validation, so input errors are found before the first call.
 
     One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again.
     """
     one_shot = isinstance(data, pa.RecordBatchReader)
     writer = None
     problems: list[pl.DataFrame] = []
-    offset = 0
+    fingerprint = Fingerprint()
     lenient = config.replace(skip_invalid_records=True)
     for chunk in chunks(data, chunk_rows):
-        problems.append(validate(chunk, lenient, first_row=offset).rejected)
-        offset += chunk.height
+        if not config.skip_invalid_records:
+            problems.append(validate(chunk, lenient, first_row=fingerprint.rows).rejected)
+        fingerprint.add(chunk)
         if one_shot:
             table = chunk.to_arrow()
             writer = writer or pq.ParquetWriter(spill, table.schema)
             writer.write_table(table)
     if writer is not None:
         writer.close()
-    rejected = pl.concat(problems)
-    if rejected.height:
-        raise ValidationFailed(rejected, offset)
-    return pl.scan_parquet(spill) if one_shot and writer is not None else data
+    rejected = pl.concat(problems) if problems else None
+    if rejected is not None and rejected.height:
+        raise ValidationFailed(rejected, fingerprint.rows)
+    return (pl.scan_parquet(spill) if one_shot and writer is not None else data), fingerprint
 
 
 @dataclass
@@ -265,50 +282,123 @@ class _Totals:
         self.rejected.append(rejected_frame(chunk, mine, checked.rejected, first_row))
 
 
+def _open_journal(
+    config: ExportConfig, fingerprint: Fingerprint, resume: bool | str, folder: Path | None
+) -> tuple[Journal, Ledger, set[int]]:
+    """A new journal, or the stopped job's with its confirmed rows in the ledger and the rows in doubt."""
+    if not resume:
+        journal = Journal.open_new(config, fingerprint.hexdigest(), fingerprint.rows, folder)
+        return journal, Ledger(journal=journal), set()
+    journal = Journal.resume(config, fingerprint.hexdigest(), resume, folder)
+    ledger = Ledger(journal=journal)
+    unknown: set[int] = set()
+    for row_nr, state, code, message, transient, note in journal.states().iter_rows():
+        if state == "succeeded":
+            ledger.succeeded[row_nr] = note
+        elif state == "rejected" and not transient:
+            ledger.failed[row_nr] = ("pardot", code, message)
+        elif state == "in_flight":
+            unknown.add(row_nr)
+    return journal, ledger, unknown
+
+
+def _outstanding(checked: Validated, ledger: Ledger) -> Validated:
+    """The rows of a chunk that a resumed job still has to send."""
+    done = [r for r in checked.rows[ROW_NR].to_list() if ledger.done(r)]
+    if not done:
+        return checked
+    keep = ~pl.col(ROW_NR).is_in(done)
+    return replace(checked, rows=checked.rows.filter(keep), payloads=checked.payloads.filter(keep))
+
+
+def _on_signals(job: _Job) -> Callable[[], None]:
+    """Ctrl-C / SIGTERM: stop taking calls, let those in flight finish; a second one cancels them."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def handler() -> None:
+        if job.interrupted and main is not None:
+            main.cancel()
+        job.interrupted = True
+        print("\nstopping: letting the calls in flight finish (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, handler)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - platforms without signal support
+            pass
+    def restore() -> None:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+    return restore
+
+
 async def export_to_pardot_async(
     data: Any,
     config: ExportConfig | None = None,
     *,
     progress: bool | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    resume: bool | str = False,
+    journal: bool = True,
+    state_dir: str | Path | None = None,
     **overrides: Any,
 ) -> ExportResult:
     """The async twin of ``export_to_pardot``."""
     started = time.perf_counter()
     config = _config(config, overrides)
+    folder = Path(state_dir) if state_dir else None
+    if resume and not journal:
+        raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
     with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill_dir:
-        if is_streaming(data) and not config.skip_invalid_records:
-            data = _prevalidated(data, config, chunk_rows, Path(spill_dir) / "input.parquet")
+        fingerprint = Fingerprint()
+        if is_streaming(data) and (journal or not config.skip_invalid_records):
+            data, fingerprint = _prepass(data, config, chunk_rows, Path(spill_dir) / "input.parquet")
         source = chunks(data, chunk_rows)
         first = next(source)
         first_checked = validate(first, config)  # frame-level errors raise here, before the login
-        total_rows = first.height if not is_streaming(data) else None
-        bar = _Progress(first_checked.rows.height if total_rows is not None else None, progress)
-        totals, stopped = _Totals(), None
+        if not is_streaming(data):
+            fingerprint.add(first)
+        book, ledger, unknown = (
+            _open_journal(config, fingerprint, resume, folder) if journal else (None, Ledger(), set())
+        )
+        bar = _Progress(first_checked.rows.height if not is_streaming(data) else None, progress)
+        totals, stopped, job = _Totals(), None, None
+        done_before = len(ledger.succeeded) + len(ledger.failed)
         try:
             async with Transport(config) as transport:
                 assert transport.tokens is not None
                 await transport.tokens.get()  # log in first: bad credentials fail before any row is sent
-                job = _Job(config, transport, bar)
+                job = _Job(config, transport, bar, ledger)
+                restore = _on_signals(job)
                 sending = time.perf_counter()
                 offset = 0
-                for chunk in chain([first], source):
-                    checked = first_checked if offset == 0 else validate(chunk, config, first_row=offset)
-                    if stopped is None:
-                        stopped = await job.send(checked)
-                    unsent = [r for r in checked.rows[ROW_NR].to_list() if not job.ledger.done(r)]
-                    if unsent:
-                        code = 122 if isinstance(stopped, DailyLimitReached) else None
-                        job.ledger.not_sent(unsent, code, f"not sent: the job stopped ({_reason(stopped)})")
-                    totals.add(chunk, checked, job.ledger, offset)
-                    offset += chunk.height
-                    if stopped is not None and not isinstance(stopped, DailyLimitReached):
-                        break  # a fatal stop: report what was read; a daily-limit stop reads on to list unsent rows
+                try:
+                    for chunk in chain([first], source):
+                        checked = first_checked if offset == 0 else validate(chunk, config, first_row=offset)
+                        if stopped is None:
+                            stopped = await job.send(_outstanding(checked, ledger), unknown)
+                        unsent = [r for r in checked.rows[ROW_NR].to_list() if not ledger.done(r)]
+                        if unsent:
+                            code = 122 if isinstance(stopped, DailyLimitReached) else None
+                            ledger.not_sent(unsent, code, f"not sent: the job stopped ({_reason(stopped)})")
+                        totals.add(chunk, checked, ledger, offset)
+                        offset += chunk.height
+                        if stopped is not None and not isinstance(stopped, DailyLimitReached | _Interrupt):
+                            break  # a fatal stop: report what was read; other stops read on to list unsent rows
+                finally:
+                    restore()
                 send_seconds = time.perf_counter() - sending
         finally:
             bar.close()
+            ledger.flush()
     stats = transport.stats
-    stages = Counter(stage for stage, _, _ in job.ledger.failed.values())
+    stages = Counter(stage for stage, _, _ in ledger.failed.values())
     reason = _reason(stopped)
     result = ExportResult(
         data_object=config.data_object,
@@ -316,13 +406,13 @@ async def export_to_pardot_async(
         valid=totals.valid,
         rejected_validation=totals.rejected_validation,
         rejected_pardot=stages["pardot"],
-        succeeded=len(job.ledger.succeeded),
+        succeeded=len(ledger.succeeded),
         not_sent=stages["not_sent"],
         api_calls=stats.api_calls,
         retries=stats.retries,
         elapsed=time.perf_counter() - started,
         rejected=pl.concat(totals.rejected, how="diagonal_relaxed"),
-        notes=dict(Counter(n for n in job.ledger.succeeded.values() if n)),
+        notes=dict(Counter(n for n in ledger.succeeded.values() if n)),
         stopped=reason,
         planned_calls=job.planned_calls,
         extra={
@@ -330,12 +420,19 @@ async def export_to_pardot_async(
             "token_refreshes": stats.refreshes,
             "concurrency_lowered": transport.limiter.lowered,
             "send_seconds": round(send_seconds, 3),
+            **({"resumed": True, "rows_done_before": done_before, "rows_in_doubt": len(unknown)} if resume else {}),
         },
+        job_id=book.job_id if book else None,
     )
+    if book is not None:
+        book.finish("stopped" if stopped is not None else "finished", result.summary())
+        book.close()
     if isinstance(stopped, PardotError):  # fatal: the original error, with what was done so far
         stopped.result = result
         stopped.add_note(result._summary_line())
         raise stopped
+    if isinstance(stopped, _Interrupt):
+        raise Interrupted(f"interrupted: {result._summary_line()}; resume with resume={result.job_id!r}", result)
     if isinstance(stopped, str):
         raise JobFailed(f"the export stopped: {reason}. {result._summary_line()}", result)
     return result
@@ -344,6 +441,8 @@ async def export_to_pardot_async(
 def _reason(stopped: BaseException | str | None) -> str | None:
     if stopped is None:
         return None
+    if isinstance(stopped, _Interrupt):
+        return "interrupted (Ctrl-C or SIGTERM)"
     if isinstance(stopped, DailyLimitReached):
         return "daily API limit met (error 122); run again after the account's day resets"
     return str(stopped)
@@ -355,6 +454,9 @@ def export_to_pardot(
     *,
     progress: bool | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    resume: bool | str = False,
+    journal: bool = True,
+    state_dir: str | Path | None = None,
     **overrides: Any,
 ) -> ExportResult:
     """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
@@ -362,8 +464,20 @@ def export_to_pardot(
     LazyFrames, record batch readers and DuckDB relations are read ``chunk_rows`` at a time, so memory
     stays bounded. Inside a running event loop (a Jupyter cell) the job runs on a private loop in a
     worker thread.
+
+    Every job keeps a journal (``state_dir``, default the user's data folder); ``resume=True`` (or a
+    job id) continues a stopped job with the same config and input, sending only unconfirmed rows.
     """
-    coroutine = export_to_pardot_async(data, config, progress=progress, chunk_rows=chunk_rows, **overrides)
+    coroutine = export_to_pardot_async(
+        data,
+        config,
+        progress=progress,
+        chunk_rows=chunk_rows,
+        resume=resume,
+        journal=journal,
+        state_dir=state_dir,
+        **overrides,
+    )
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from .config import ExportConfig
 from .results import Ledger
 from .transport import DailyLimitReached, Request, RetriesExhausted, Transport
@@ -24,12 +26,18 @@ class MembershipSender:
         async def make(_unknown: bool) -> Request:
             return Request("POST", path)  # repeating either operation is safe: see the codes below
 
+        self.ledger.sending([row_nr])
+        try:
+            await self._attempt(row_nr, make)
+        finally:
+            self.ledger.flush()
+
+    async def _attempt(self, row_nr: int, make: Callable[[bool], Awaitable[Request]]) -> None:
         try:
             reply = await self.transport.call(make)
         except RetriesExhausted as exc:
-            self.ledger.reject(
-                [row_nr], exc.last.code, f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
-            )
+            message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
+            self.ledger.reject([row_nr], exc.last.code, message, transient=True)
             return
         except DailyLimitReached:
             self.ledger.not_sent([row_nr], 122, "Daily API rate limit met: not sent (resume later)")

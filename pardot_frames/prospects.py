@@ -4,7 +4,8 @@ back to input rows, HTTP 414 handled by splitting, and resends that cannot creat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import orjson
@@ -28,6 +29,7 @@ class Row:
     json: str
     size: int
     email_only: str | None
+    unknown: bool = False  # a stopped run may have sent it: look it up before sending (email-only rows)
 
 
 def row_errors(reply: Reply) -> dict[int, str]:
@@ -75,13 +77,20 @@ class ProspectSender:
         current = list(rows)
 
         async def make(unknown: bool) -> Request:
-            if unknown:  # the last attempt may have created prospects: find them before sending again
-                for i, row in enumerate(current):
-                    if row.email_only is not None:
-                        current[i] = await self._by_id_if_created(row)
+            # the last attempt (or a stopped run) may have created prospects: find them before sending again
+            for i, row in enumerate(current):
+                if row.email_only is not None and (unknown or row.unknown):
+                    current[i] = await self._by_id_if_created(row)
             value = '{"prospects":[' + ",".join(r.json for r in current) + "]}"
             return Request("POST", PATH + encode(value))
 
+        self.ledger.sending([r.row_nr for r in current])
+        try:
+            await self._attempt(current, make)
+        finally:
+            self.ledger.flush()
+
+    async def _attempt(self, current: list[Row], make: Callable[[bool], Awaitable[Request]]) -> None:
         try:
             reply = await self.transport.call(make)
         except UriTooLong:
@@ -105,6 +114,7 @@ class ProspectSender:
                 [r.row_nr for r in current],
                 exc.last.code,
                 f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}",
+                transient=True,
             )
             return
         except DailyLimitReached:
@@ -134,7 +144,7 @@ class ProspectSender:
         self.lookups += 1
         ids = await ids_for_email(self.transport, row.email_only)
         if not ids:
-            return row
+            return replace(row, unknown=False)
         data = orjson.loads(row.json)
         data = {"id": ids[-1], **data}  # the newest match: the one the lost call created
         text = orjson.dumps(data).decode()

@@ -21,23 +21,45 @@ STAGES = ("validation", "pardot", "not_sent")
 
 @dataclass
 class Ledger:
-    """Per-row outcomes as the senders learn them (row_nr keyed)."""
+    """Per-row outcomes as the senders learn them (row_nr keyed), mirrored into the journal if any.
+
+    Senders call ``sending`` before a call goes out (written at once: a crash then leaves the rows
+    "in flight", an unknown outcome) and ``flush`` after it, which writes the outcomes learnt.
+    """
 
     succeeded: dict[int, str | None] = field(default_factory=dict)  # row_nr -> note ("already a member"...)
     failed: dict[int, tuple[str, int | None, str]] = field(default_factory=dict)  # row_nr -> (stage, code, message)
+    journal: Any = None  # a journal.Journal, or None
+    _pending: list[tuple[int, str, int | None, str | None, bool, str | None]] = field(default_factory=list)
 
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
         for r in row_nrs:
             self.succeeded[r] = note
             self.failed.pop(r, None)
+            self._pending.append((r, "succeeded", None, None, False, note))
 
-    def reject(self, row_nrs: list[int], code: int | None, message: str, stage: str = "pardot") -> None:
+    def reject(
+        self, row_nrs: list[int], code: int | None, message: str, stage: str = "pardot", *, transient: bool = False
+    ) -> None:
+        state = "rejected" if stage == "pardot" else stage
         for r in row_nrs:
             if r not in self.succeeded:
                 self.failed[r] = (stage, code, message)
+                self._pending.append((r, state, code, message, transient, None))
 
     def not_sent(self, row_nrs: list[int], code: int | None, message: str) -> None:
         self.reject(row_nrs, code, message, stage="not_sent")
+        self.flush()
+
+    def sending(self, row_nrs: list[int]) -> None:
+        """Mark rows in flight in the journal before their call goes out."""
+        self._pending += [(r, "in_flight", None, None, False, None) for r in row_nrs]
+        self.flush()
+
+    def flush(self) -> None:
+        if self.journal is not None and self._pending:
+            self.journal.write(self._pending)
+        self._pending = []
 
     def done(self, row_nr: int) -> bool:
         return row_nr in self.succeeded or row_nr in self.failed
@@ -62,6 +84,7 @@ class ExportResult:
     stopped: str | None = None  # why the job stopped early (daily limit, fatal error), if it did
     planned_calls: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    job_id: str | None = None  # the journal's job id (resume it with resume=job_id)
 
     @property
     def calls_per_row(self) -> float:
@@ -97,6 +120,7 @@ class ExportResult:
             "rows_per_second": round(self.rows_in / self.elapsed, 1) if self.elapsed else None,
             "notes": dict(self.notes),
             "stopped": self.stopped,
+            "job_id": self.job_id,
             **self.extra,
         }
 

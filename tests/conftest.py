@@ -4,6 +4,13 @@ from pardot_frames import ExportConfig
 from pardot_frames.simulator import Simulator
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    """Journals and saved credentials of every test go to its own folder, never the user's."""
+    monkeypatch.setenv("PARDOT_FRAMES_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("PARDOT_FRAMES_HOME", str(tmp_path / "home"))
+
+
 @pytest.fixture
 def sim():
     """A simulator serving from its own thread, so the sync export API can reach it."""
