@@ -14,6 +14,7 @@ Exit codes of export and demo:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import traceback
 from collections.abc import Sequence
@@ -172,13 +173,67 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             print_summary(dry_run_rows(planned), "pardot-frames dry run (nothing sent)")
         return EXIT_REJECTED if planned.invalid else EXIT_OK
+    from .errors import Interrupted
+
+    resume: bool | str = args.resume if args.resume is not None else False
     try:
-        result = export_to_pardot(data, config, progress=False if args.no_progress or args.json else None)
-    except PardotError as exc:
-        if isinstance(getattr(exc, "result", None), ExportResult) and args.rejected_out:
-            write_rejected(exc.result.rejected, args.rejected_out)  # type: ignore[union-attr]
+        result = export_to_pardot(
+            data,
+            config,
+            progress=False if args.no_progress or args.json else None,
+            resume=resume,
+            journal=not args.no_journal,
+            state_dir=args.state_dir,
+        )
+    except (PardotError, Interrupted) as exc:
+        partial = getattr(exc, "result", None)
+        if isinstance(partial, ExportResult):
+            if args.rejected_out:
+                write_rejected(partial.rejected, args.rejected_out)
+            if partial.job_id:
+                print(f"resume with: {resume_command(partial.job_id)}", file=sys.stderr)
         raise
-    return report(result, args)
+    code = report(result, args)
+    if code == EXIT_DAILY_LIMIT and result.job_id:
+        print(f"resume with: {resume_command(result.job_id)}", file=sys.stderr)
+    return code
+
+
+def resume_command(job_id: str) -> str:
+    """This command line again, resuming the given job."""
+    import shlex
+
+    argv = list(sys.argv[1:])
+    if "--resume" in argv:
+        at = argv.index("--resume")
+        del argv[at : at + (2 if at + 1 < len(argv) and not argv[at + 1].startswith("-") else 1)]
+    return shlex.join(["pardot-frames", *argv, "--resume", job_id])
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """List journals, or prune old ones."""
+    from .journal import list_jobs, prune, state_dir
+
+    folder = Path(args.state_dir) if args.state_dir else None
+    if args.action == "prune":
+        removed = prune(args.older_than, folder, include_unfinished=args.all)
+        print(f"removed {len(removed)} journal(s) from {folder or state_dir()}")
+        return EXIT_OK
+    jobs = list_jobs(folder)
+    if not jobs:
+        print(f"no journals in {folder or state_dir()}")
+    for job in jobs:
+        s = job.summary
+        counts = (
+            (
+                f"{s.get('succeeded', 0):,} applied, {s.get('rejected_pardot', 0):,} rejected, "
+                f"{s.get('not_sent', 0):,} not sent"
+            )
+            if s
+            else "no summary (running, or killed)"
+        )
+        print(f"{job.job_id}  {job.status:<8}  {job.data_object:<16}  {job.rows_in:>10,} rows  {counts}")
+    return EXIT_OK
 
 
 def report(result: ExportResult, args: argparse.Namespace) -> int:
@@ -229,7 +284,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="JOB_ID",
+        help="continue the stopped job with this config and input (or the given job id)",
+    )
+    e.add_argument("--state-dir", metavar="DIR", help="where job journals live (default: the user's data folder)")
+    e.add_argument("--no-journal", action="store_true", help="keep no journal (the job cannot resume)")
     e.set_defaults(func=cmd_export)
+
+    j = sub.add_parser("jobs", help="list or prune job journals")
+    j.add_argument("action", nargs="?", choices=["list", "prune"], default="list")
+    j.add_argument("--older-than", type=float, default=30, metavar="DAYS", help="prune: journals older than this")
+    j.add_argument("--all", action="store_true", help="prune unfinished journals too")
+    j.add_argument("--state-dir", metavar="DIR")
+    j.set_defaults(func=cmd_jobs)
 
     from .demo import add_demo_arguments, cmd_demo
 
@@ -253,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (PardotFramesError, OSError) as exc:
@@ -268,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"hint: {hint}", file=sys.stderr)
         if isinstance(exc, (PardotError, JobFailed)) and not isinstance(exc, InputError):
             return EXIT_FAILED
+        if type(exc).__name__ == "Interrupted":
+            return EXIT_INTERRUPTED
         return EXIT_USAGE
 
 

@@ -45,10 +45,11 @@ NEWSLETTER, EVENT = 7001, 7002
 def demo_prospects(rows: int = 3000, connection: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """The demo prospects as a polars frame (DuckDB -> Arrow -> polars)."""
     import duckdb
-    import polars as pl
+
+    from .frames import to_polars
 
     con = connection or duckdb.connect()
-    return pl.from_arrow(con.sql(DEMO_SQL.format(rows=int(rows))).arrow().read_all())  # type: ignore[return-value]
+    return to_polars(con.sql(DEMO_SQL.format(rows=int(rows))))
 
 
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
@@ -83,8 +84,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Pardot simulator on {running.base_url}; demo data in {database}\n")
         base = ExportConfig(**running.credentials, parallel_tasks=5)
+        jobs = out / "jobs"  # the demo's journals stay with its other files
         prospects = export_to_pardot(
-            con.sql("SELECT * FROM demo_prospects"), base, prospect_lists=str(NEWSLETTER), progress=progress
+            con.sql("SELECT * FROM demo_prospects"),
+            base,
+            prospect_lists=str(NEWSLETTER),
+            progress=progress,
+            state_dir=jobs,
         )
         codes.append(report(prospects, _as_args(args, out / "rejected_prospects.csv")))
         held = pl.DataFrame(
@@ -99,7 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         if not args.json:
             print()
-        members = export_to_pardot(memberships, base, data_object="list_memberships", progress=progress)
+        members = export_to_pardot(memberships, base, data_object="list_memberships", progress=progress, state_dir=jobs)
         codes.append(report(members, _as_args(args, out / "rejected_memberships.csv")))
         lost = [r for r in (prospects, members) if r.succeeded + r.rejected.height != r.rows_in]
         if not args.json:

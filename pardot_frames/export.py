@@ -331,6 +331,7 @@ def _on_signals(job: _Job) -> Callable[[], None]:
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - platforms without signal support
             pass
+
     def restore() -> None:
         for sig in installed:
             loop.remove_signal_handler(sig)
@@ -364,16 +365,19 @@ async def export_to_pardot_async(
         first_checked = validate(first, config)  # frame-level errors raise here, before the login
         if not is_streaming(data):
             fingerprint.add(first)
-        book, ledger, unknown = (
-            _open_journal(config, fingerprint, resume, folder) if journal else (None, Ledger(), set())
-        )
+        if resume:  # a resume that cannot be is refused before the login
+            Journal.check_resumable(config, fingerprint.hexdigest(), resume, folder)
         bar = _Progress(first_checked.rows.height if not is_streaming(data) else None, progress)
-        totals, stopped, job = _Totals(), None, None
-        done_before = len(ledger.succeeded) + len(ledger.failed)
+        totals, stopped, job, book, ledger = _Totals(), None, None, None, Ledger()
         try:
             async with Transport(config) as transport:
                 assert transport.tokens is not None
                 await transport.tokens.get()  # log in first: bad credentials fail before any row is sent
+                if journal:
+                    book, ledger, unknown = _open_journal(config, fingerprint, resume, folder)
+                else:
+                    unknown = set()
+                done_before = len(ledger.succeeded) + len(ledger.failed)
                 job = _Job(config, transport, bar, ledger)
                 restore = _on_signals(job)
                 sending = time.perf_counter()
@@ -425,7 +429,8 @@ async def export_to_pardot_async(
         job_id=book.job_id if book else None,
     )
     if book is not None:
-        book.finish("stopped" if stopped is not None else "finished", result.summary())
+        complete = stopped is None and not result.not_sent and not ledger.transient
+        book.finish("finished" if complete else "incomplete", result.summary())
         book.close()
     if isinstance(stopped, PardotError):  # fatal: the original error, with what was done so far
         stopped.result = result

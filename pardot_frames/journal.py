@@ -25,6 +25,7 @@ import polars as pl
 
 from .config import ExportConfig
 from .errors import ConfigError
+from .frames import to_polars
 
 TUNING = frozenset(
     {
@@ -103,8 +104,8 @@ class Journal:
     def __init__(self, path: Path, job_id: str) -> None:
         self.path, self.job_id = path, job_id
         self._con = duckdb.connect(str(path))
-        self._seq = int(self._con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchone()[0])
-        self.run = int(self._con.execute("SELECT coalesce(max(run), 0) FROM log").fetchone()[0]) + 1
+        seq, run = self._con.execute("SELECT coalesce(max(seq), 0), coalesce(max(run), 0) FROM log").fetchall()[0]
+        self._seq, self.run = int(seq), int(run) + 1
 
     @staticmethod
     def _create(path: Path) -> None:
@@ -148,6 +149,12 @@ class Journal:
     @classmethod
     def resume(cls, config: ExportConfig, fingerprint: str, job: str | bool, folder: Path | None = None) -> Journal:
         """Reopen the stopped job (``True``: the newest unfinished one of this job); refuse a different one."""
+        info = Journal.check_resumable(config, fingerprint, job, folder)
+        return cls(info.path, info.job_id)
+
+    @staticmethod
+    def check_resumable(config: ExportConfig, fingerprint: str, job: str | bool, folder: Path | None = None) -> JobInfo:
+        """The journal a resume would continue; a ConfigError saying why when there is none."""
         key = job_key(config)
         jobs = list_jobs(folder)
         if isinstance(job, str):
@@ -180,15 +187,15 @@ class Journal:
             )
         if info.status == "finished":
             raise ConfigError([f"resume: job {info.job_id} already finished"])
-        return cls(info.path, info.job_id)
+        return info
 
     def states(self) -> pl.DataFrame:
         """Each row's latest state: row_nr, state, code, message, transient, note."""
-        return self._con.execute(
-            "SELECT row_nr, arg_max(state, seq) AS state, arg_max(code, seq) AS code, "
-            "arg_max(message, seq) AS message, arg_max(transient, seq) AS transient, arg_max(note, seq) AS note "
-            "FROM log GROUP BY row_nr ORDER BY row_nr"
-        ).pl()
+        query = (
+            "SELECT row_nr, state, code, message, transient, note FROM log "
+            "QUALIFY row_number() OVER (PARTITION BY row_nr ORDER BY seq DESC) = 1 ORDER BY row_nr"
+        )
+        return to_polars(self._con.sql(query))
 
     def write(self, entries: list[tuple[int, str, int | None, str | None, bool, str | None]]) -> None:
         """Append row states: (row_nr, state, code, message, transient, note)."""
@@ -242,11 +249,12 @@ def list_jobs(folder: Path | None = None) -> list[JobInfo]:
     for path in sorted(folder.glob("*.duckdb")) if folder.exists() else []:
         try:
             con = duckdb.connect(str(path), read_only=True)
-            row = con.execute("SELECT * FROM job").fetchone()
+            rows = con.execute("SELECT * FROM job").fetchall()
             con.close()
         except duckdb.Error:
             continue  # a journal in use by a running job, or not a journal
-        if row:
+        if rows:
+            row = rows[0]
             out.append(
                 JobInfo(
                     row[0], path, row[1], row[2], row[3], row[5], row[6], row[7], row[8], orjson.loads(row[9] or "{}")

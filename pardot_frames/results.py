@@ -29,6 +29,7 @@ class Ledger:
 
     succeeded: dict[int, str | None] = field(default_factory=dict)  # row_nr -> note ("already a member"...)
     failed: dict[int, tuple[str, int | None, str]] = field(default_factory=dict)  # row_nr -> (stage, code, message)
+    transient: set[int] = field(default_factory=set)  # rejected for a passing reason: worth resending
     journal: Any = None  # a journal.Journal, or None
     _pending: list[tuple[int, str, int | None, str | None, bool, str | None]] = field(default_factory=list)
 
@@ -36,6 +37,7 @@ class Ledger:
         for r in row_nrs:
             self.succeeded[r] = note
             self.failed.pop(r, None)
+            self.transient.discard(r)
             self._pending.append((r, "succeeded", None, None, False, note))
 
     def reject(
@@ -45,6 +47,10 @@ class Ledger:
         for r in row_nrs:
             if r not in self.succeeded:
                 self.failed[r] = (stage, code, message)
+                if transient:
+                    self.transient.add(r)
+                else:
+                    self.transient.discard(r)
                 self._pending.append((r, state, code, message, transient, None))
 
     def not_sent(self, row_nrs: list[int], code: int | None, message: str) -> None:

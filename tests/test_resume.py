@@ -1,0 +1,121 @@
+"""Stopped jobs resume from the journal without resending what Pardot already has."""
+
+import random
+import signal
+import subprocess
+import time
+
+import duckdb
+import polars as pl
+import pytest
+from conftest import job
+from test_cli import SCRIPT, cli, job_file
+
+from pardot_frames import ConfigError, export_to_pardot
+from pardot_frames.journal import list_jobs
+
+
+def people(n):
+    return pl.DataFrame({"email": [f"r{i}@example.com" for i in range(n)], "company": [f"C{i}" for i in range(n)]})
+
+
+def emails(sim):
+    return [p["email"] for p in sim.state.prospects.values()]
+
+
+def test_daily_limit_then_resume_sends_only_the_rest(sim):
+    sim.configure(daily_limit=5)
+    config = job(sim, max_payload=1500)
+    first = export_to_pardot(people(600), config, progress=False)
+    assert first.stopped and first.not_sent > 0 and first.job_id
+    applied_first = len(sim.state.prospects)
+    sim.configure(daily_limit=None)
+    calls_before = sim.pardot_calls
+    second = export_to_pardot(people(600), config, resume=True, progress=False)
+    assert second.succeeded == 600 and second.not_sent == 0 and second.job_id == first.job_id
+    assert second.extra["rows_done_before"] == applied_first
+    assert sorted(emails(sim)) == sorted(people(600)["email"])  # every row once, none twice
+    assert sim.pardot_calls - calls_before == second.api_calls < first.planned_calls
+    assert [j.status for j in list_jobs()] == ["finished"]
+
+
+def test_resume_refuses_other_input_or_config(sim):
+    sim.configure(daily_limit=2)
+    export_to_pardot(people(300), job(sim, max_payload=1500), progress=False)
+    sim.configure(daily_limit=None)
+    with pytest.raises(ConfigError, match="input differs"):
+        export_to_pardot(people(301), job(sim, max_payload=1500), resume=True, progress=False)
+    with pytest.raises(ConfigError, match="no unfinished job with this configuration"):
+        export_to_pardot(people(300), job(sim, max_payload=1500, prospect_lists="9"), resume=True, progress=False)
+    with pytest.raises(ConfigError, match="no job 'nope'"):
+        export_to_pardot(people(300), job(sim), resume="nope", progress=False)
+    # tuning knobs may change between runs
+    result = export_to_pardot(people(300), job(sim, max_payload=1500, parallel_tasks=3), resume=True, progress=False)
+    assert result.succeeded == 300 and sorted(emails(sim)) == sorted(people(300)["email"])
+
+
+def test_transient_rejections_are_retried_on_resume_permanent_ones_are_not(sim):
+    sim.seed(prospects=[{"id": 5, "email": "five@x.com"}])
+    frame = pl.DataFrame({"id": [5, 999] + [None] * 50, "email": [None, None] + [f"t{i}@x.com" for i in range(50)]})
+    sim.configure(faults={"http_5xx": 1.0})
+    first = export_to_pardot(frame, job(sim, maximum_retries=1), progress=False)
+    assert first.rejected_pardot == 52 and not emails(sim)[1:]
+    sim.configure(faults={"http_5xx": 0.0})
+    second = export_to_pardot(frame, job(sim, maximum_retries=1), resume=True, progress=False)
+    assert second.succeeded == 51 and second.rejected_pardot == 1
+    assert second.rejected["message"].to_list() == ["Invalid prospect ID"]
+
+
+def kill_and_resume(sim, tmp_path, seed, *, signal_to_send):
+    """Start a CLI export, stop it part-way, resume it; returns the exit codes and stderr."""
+    sim.configure(latency=0.03)
+    path = tmp_path / "in.parquet"
+    people(1200).write_parquet(path)
+    job_path = job_file(tmp_path, sim, max_payload=800, parallel_tasks=4)
+    args = ["export", "--config", job_path, "--input", str(path), "--no-progress", "--json"]
+    process = subprocess.Popen([SCRIPT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    target = random.Random(seed).randint(3, 40)
+    while sim.pardot_calls < target and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    process.send_signal(signal_to_send)
+    _, first_err = process.communicate(timeout=60)
+    code, out, err = cli(*args, "--resume")
+    return process.returncode, first_err, code, err
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_9_at_random_points_then_resume(sim, tmp_path, seed):
+    first_code, _, code, err = kill_and_resume(sim, tmp_path, seed, signal_to_send=signal.SIGKILL)
+    assert first_code == -9
+    assert code == 0, err
+    held = emails(sim)
+    assert len(held) == len(set(held)) == 1200  # none lost, none created twice
+
+
+def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(sim, tmp_path):
+    first_code, first_err, code, err = kill_and_resume(sim, tmp_path, 4, signal_to_send=signal.SIGINT)
+    assert first_code == 130 and "resume with: pardot-frames export" in first_err and "--resume" in first_err
+    assert code == 0, err
+    held = emails(sim)
+    assert len(held) == len(set(held)) == 1200
+
+
+def test_jobs_list_and_prune(sim, tmp_path):
+    export_to_pardot(people(10), job(sim), progress=False)
+    code, out, _ = cli("jobs")
+    assert code == 0 and "finished" in out and "10 applied" in out
+    code, out, _ = cli("jobs", "prune", "--older-than", "0")
+    assert code == 0 and "removed 1 journal" in out and not list_jobs()
+
+
+def test_journal_holds_no_secrets_and_is_private(sim):
+    frame = pl.DataFrame({"email": ["a@b.com", "bad"], "password": ["pw-TOPSECRET", "pw-TOPSECRET2"]})
+    sim.configure(client_secret="cs-TOPSECRET")
+    result = export_to_pardot(frame, job(sim, client_secret="cs-TOPSECRET"), progress=False)
+    [info] = list_jobs()
+    assert oct(info.path.stat().st_mode & 0o777) == "0o600"
+    con = duckdb.connect(str(info.path), read_only=True)
+    dump = str(con.execute("SELECT * FROM job").fetchall()) + str(con.execute("SELECT * FROM log").fetchall())
+    con.close()
+    assert "TOPSECRET" not in dump and "sim-refresh-token" not in dump and result.job_id in dump
