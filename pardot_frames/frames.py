@@ -18,6 +18,21 @@ def _duplicates(names: list[str]) -> list[str]:
     return [name for name, count in Counter(names).items() if count > 1]
 
 
+def _unconvertible(data: Any) -> list[str]:
+    """Name the pandas columns that cannot become one Arrow type, with the Python types they mix."""
+    problems = []
+    for name in data.columns:
+        try:
+            pl.from_pandas(data[[name]])
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            kinds = sorted({type(v).__name__ for v in data[name] if v is not None})
+            problems.append(
+                f"column {str(name)!r} mixes values of types {', '.join(kinds)} (or holds values too large for "
+                "int64); give each column one type, e.g. convert it to text"
+            )
+    return problems or ["the pandas frame cannot be converted to Arrow; give each column one type"]
+
+
 def to_polars(data: Any) -> pl.DataFrame:
     """Collect ``data`` into a polars DataFrame; duplicated column names are a ColumnError."""
     if isinstance(data, pl.LazyFrame):
@@ -36,7 +51,10 @@ def to_polars(data: Any) -> pl.DataFrame:
         names = [str(c) for c in data.columns]
         if dups := _duplicates(names):
             raise ColumnError([f"column {d!r} appears more than once; give each column one name" for d in dups])
-        return pl.from_pandas(data)
+        try:
+            return pl.from_pandas(data)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            raise ColumnError(_unconvertible(data)) from None
     if module.startswith("duckdb"):
         return to_polars(data.arrow())
     raise ColumnError(
