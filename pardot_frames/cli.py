@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .errors import ConfigError, InputError, JobFailed, PardotError, PardotFramesError
+from .errors import ConfigError, CronError, InputError, JobFailed, PardotError, PardotFramesError
 from .limits import DAILY_LIMIT
 
 if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and --version are quick
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and -
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_DAILY_LIMIT, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 HINTS = {
+    CronError: "see 'pardot-frames schedule --help' for the syntax and the spec's two rules",
     ConfigError: "check the job file and --set values (pardot-frames export --help)",
     InputError: "fix the input, or see the rejected rows with --dry-run --rejected-out rejected.csv",
     PardotError: "see README 'Troubleshooting'; 'pardot-frames auth check --config JOB' tests the credentials",
@@ -317,7 +318,102 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_auth import add_auth_parser
 
     add_auth_parser(sub)
+    add_schedule_parser(sub)
     return parser
+
+
+def cmd_schedule_next(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .cron import parse
+
+    schedule = parse(args.cron, args.tz)
+    after = datetime.fromisoformat(args.after) if args.after else datetime.now(UTC)
+    for moment in schedule.next_runs(after, args.n):
+        print(moment.isoformat())
+    return EXIT_OK
+
+
+def cmd_schedule_run(args: argparse.Namespace) -> int:
+    from .cron import parse
+    from .export import export_to_pardot
+    from .schedule import History, history_path, run_schedule
+
+    schedule = parse(args.cron, args.tz)
+    config = load_config(args)
+    if not (args.sql or args.query or args.input):
+        raise UsageError("give the rows to send: --sql FILE, --query TEXT or --input FILE")
+
+    def job() -> Any:
+        return export_to_pardot(open_source(args), config, progress=False, state_dir=args.state_dir)
+
+    history = History(Path(args.history) if args.history else history_path())
+    try:
+        run_schedule(
+            schedule,
+            job,
+            history,
+            delay=args.delay,
+            max_config_failures=args.max_config_failures,
+            max_runs=args.max_runs,
+            say=lambda line: print(line, flush=True),
+        )
+    finally:
+        history.close()
+    return EXIT_OK
+
+
+def cmd_schedule_history(args: argparse.Namespace) -> int:
+    from .schedule import describe, history_path, history_rows
+
+    rows = history_rows(Path(args.history) if args.history else history_path(), args.n)
+    if not rows:
+        print("no scheduled runs yet")
+    for row in rows:
+        print(describe(row))
+    return EXIT_OK
+
+
+def add_schedule_parser(sub: Any) -> None:
+    from .cron import __doc__ as cron_doc
+
+    sc = sub.add_parser(
+        "schedule",
+        help="run exports on a cron schedule",
+        description=cron_doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = sc.add_subparsers(dest="verb", required=True)
+    nx = verbs.add_parser("next", help="print the next run times")
+    nx.add_argument("cron", help='five fields, @daily, @hourly, or "" (no run)')
+    nx.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    nx.add_argument("--tz", default="UTC", help="IANA time zone, e.g. Europe/Berlin (default UTC)")
+    nx.add_argument("--after", metavar="ISO-DATETIME", help="start after this time (default now)")
+    nx.set_defaults(func=cmd_schedule_next)
+    rn = verbs.add_parser("run", help="run the export at each scheduled time until stopped")
+    add_job_arguments(rn)
+    source = rn.add_mutually_exclusive_group()
+    source.add_argument("--sql", metavar="FILE.sql")
+    source.add_argument("--query", metavar="TEXT")
+    source.add_argument("--input", metavar="FILE")
+    rn.add_argument("--database", metavar="FILE.duckdb")
+    rn.add_argument("--cron", required=True)
+    rn.add_argument("--tz", default="UTC")
+    rn.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help="start each run this much later")
+    rn.add_argument(
+        "--max-config-failures",
+        type=int,
+        default=3,
+        help="disable after this many consecutive login/config/schema failures (default 3)",
+    )
+    rn.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
+    rn.add_argument("--state-dir", metavar="DIR")
+    rn.add_argument("--history", metavar="FILE.duckdb", help="where run history is kept")
+    rn.set_defaults(func=cmd_schedule_run)
+    hs = verbs.add_parser("history", help="past scheduled runs")
+    hs.add_argument("--history", metavar="FILE.duckdb")
+    hs.add_argument("-n", type=int, default=50)
+    hs.set_defaults(func=cmd_schedule_history)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@
 
     PardotFramesError                 base of everything raised on purpose
     ├── ConfigError                   a job parameter is missing or not allowed (names the key)
+    │   └── CronError                 a schedule expression or time zone that cannot be used
     ├── InputError                    the data frame cannot be sent as it is; found before any call
     │   ├── ColumnError               bad column names, types, duplicates, reserved or missing columns
     │   └── ValidationFailed          rows failed validation and skip_invalid_records is false
@@ -48,6 +49,14 @@ class ConfigError(PardotFramesError, ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid job configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class CronError(ConfigError):
+    """A schedule expression or time zone that cannot be used; names the field at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        PardotFramesError.__init__(self, "invalid schedule: " + "; ".join(self.problems))
 
 
 class InputError(PardotFramesError, ValueError):
