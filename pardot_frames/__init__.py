@@ -25,6 +25,7 @@ _EXPORTS = {
     "ExportResult": "results",
     "dry_run": "dryrun",
     "DryRun": "dryrun",
+    "OutputMapping": "mapping",
     **dict.fromkeys(
         [
             "PardotFramesError",

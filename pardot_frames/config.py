@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigError
+from .mapping import OutputMapping
 
 SECRET_KEYS = frozenset({"client_secret", "refresh_token"})
 ENV_KEYS = {
@@ -76,6 +77,7 @@ class ExportConfig(BaseModel):
     initial_retry_wait: float = Field(1, gt=0)
     maximum_retry_wait: float = Field(120, gt=0)
     maximum_connection_timeout: float = Field(300, gt=0)
+    output_mapping: OutputMapping | None = None  # activation output mapping (see mapping.py)
 
     @field_validator("login_url", "pardot_domain")
     @classmethod

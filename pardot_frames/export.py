@@ -223,6 +223,8 @@ def _config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportCon
     config = config or ExportConfig()
     if overrides:
         config = config.replace(**overrides)
+    if config.output_mapping is not None and config.output_mapping.timestamp is None:
+        config = config.replace(output_mapping=config.output_mapping.stamped())  # one timestamp per export
     missing = config.missing_credentials()
     if missing:
         raise ConfigError(

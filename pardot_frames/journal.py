@@ -51,6 +51,8 @@ def state_dir() -> Path:
 def job_key(config: ExportConfig) -> str:
     """What makes two runs the same job: the config without secrets and without tuning knobs."""
     safe = {k: v for k, v in config.safe_dict().items() if k not in TUNING}
+    if safe.get("output_mapping"):  # each run stamps its own export time
+        safe["output_mapping"] = {k: v for k, v in safe["output_mapping"].items() if k != "timestamp"}
     safe.pop("client_secret", None)
     safe.pop("refresh_token", None)
     return hashlib.sha256(orjson.dumps(safe, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

@@ -246,6 +246,8 @@ def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 
     """
     config = (config or ExportConfig()).replace(**overrides) if overrides else (config or ExportConfig())
     frame = to_polars(data)
+    if config.output_mapping is not None:
+        frame = config.output_mapping.apply(frame)
     check_columns(frame, config.data_object)
     typed, cell = normalise(frame, config.data_object, first_row)
     rejected = pl.concat(
