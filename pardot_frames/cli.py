@@ -255,6 +255,15 @@ def report(result: ExportResult, args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_REJECTED
 
 
+def add_source_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the rows come from: DuckDB SQL (a file or text, optionally on a database file) or a file."""
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--sql", metavar="FILE.sql", help="a DuckDB SQL file (may read Parquet/CSV files)")
+    source.add_argument("--query", metavar="TEXT", help="DuckDB SQL text")
+    source.add_argument("--input", metavar="FILE", help="a Parquet or CSV file")
+    p.add_argument("--database", metavar="FILE.duckdb", help="open this DuckDB file (default: in memory)")
+
+
 def add_job_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="JOB.toml", help="TOML job file (top-level keys = job parameters)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a job parameter")
@@ -275,11 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_job_arguments(e)
-    source = e.add_mutually_exclusive_group()
-    source.add_argument("--sql", metavar="FILE.sql", help="a DuckDB SQL file (may read Parquet/CSV files)")
-    source.add_argument("--query", metavar="TEXT", help="DuckDB SQL text")
-    source.add_argument("--input", metavar="FILE", help="a Parquet or CSV file")
-    e.add_argument("--database", metavar="FILE.duckdb", help="open this DuckDB file (default: in memory)")
+    add_source_arguments(e)
     e.add_argument("--dry-run", action="store_true", help="validate and plan only: no network, no credentials")
     e.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="daily API calls, for the dry-run share")
     e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")
@@ -392,11 +397,7 @@ def add_schedule_parser(sub: Any) -> None:
     nx.set_defaults(func=cmd_schedule_next)
     rn = verbs.add_parser("run", help="run the export at each scheduled time until stopped")
     add_job_arguments(rn)
-    source = rn.add_mutually_exclusive_group()
-    source.add_argument("--sql", metavar="FILE.sql")
-    source.add_argument("--query", metavar="TEXT")
-    source.add_argument("--input", metavar="FILE")
-    rn.add_argument("--database", metavar="FILE.duckdb")
+    add_source_arguments(rn)
     rn.add_argument("--cron", required=True)
     rn.add_argument("--tz", default="UTC")
     rn.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help="start each run this much later")
