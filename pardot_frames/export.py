@@ -181,6 +181,10 @@ class _Job:
                 [Row(r, js[r][0], js[r][1], emails[r], r in unknown) for r in row_nrs]
                 for row_nrs in job_plan.batches["row_nrs"].to_list()
             ]
+            doubtful = [row for batch in batches for row in batch if row.unknown and row.email_only]
+            if doubtful:  # a stopped run may have created these: look them all up at once, not per call
+                settled = {row.row_nr: row for row in await sender.settle(doubtful)}
+                batches = [[settled.get(row.row_nr, row) for row in batch] for batch in batches]
 
             async def handle(batch: list[Row]) -> None:
                 await sender.send(batch)

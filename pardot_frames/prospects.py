@@ -13,7 +13,7 @@ import orjson
 from .batching import batch_size, partition
 from .config import ExportConfig
 from .errors import ApiError
-from .lookup import V4, ids_for_email
+from .lookup import V4, resolve_emails
 from .payload import encode
 from .results import Ledger
 from .transport import DailyLimitReached, Reply, Request, RetriesExhausted, Transport, UriTooLong
@@ -78,9 +78,11 @@ class ProspectSender:
 
         async def make(unknown: bool) -> Request:
             # the last attempt (or a stopped run) may have created prospects: find them before sending again
-            for i, row in enumerate(current):
-                if row.email_only is not None and (unknown or row.unknown):
-                    current[i] = await self._by_id_if_created(row)
+            doubtful = [i for i, r in enumerate(current) if r.email_only is not None and (unknown or r.unknown)]
+            if doubtful:
+                settled = await self.settle([current[i] for i in doubtful])
+                for i, row in zip(doubtful, settled, strict=True):
+                    current[i] = row
             value = '{"prospects":[' + ",".join(r.json for r in current) + "]}"
             return Request("POST", PATH + encode(value))
 
@@ -138,14 +140,22 @@ class ProspectSender:
             else:
                 self.ledger.ok([row.row_nr])
 
-    async def _by_id_if_created(self, row: Row) -> Row:
-        """Look an email-only row up; if a prospect with its email exists now, send the row by that id."""
-        assert row.email_only is not None
-        self.lookups += 1
-        ids = await ids_for_email(self.transport, row.email_only)
-        if not ids:
-            return replace(row, unknown=False)
-        data = orjson.loads(row.json)
-        data = {"id": ids[-1], **data}  # the newest match: the one the lost call created
-        text = orjson.dumps(data).decode()
-        return Row(row.row_nr, text, len(encode(text)), None)
+    async def settle(self, rows: list[Row]) -> list[Row]:
+        """Rows an earlier send may have applied: email-only ones whose email Pardot now knows go by id
+        (the newest match: the one that send created); the rest go as they are, no longer in doubt.
+
+        One ``resolve_emails`` for all of them, which takes the cheaper of listing the account and
+        reading each email.
+        """
+        before = self.transport.stats.api_calls
+        found = await resolve_emails(self.transport, [r.email_only for r in rows if r.email_only])
+        self.lookups += self.transport.stats.api_calls - before
+        out = []
+        for row in rows:
+            ids = found.get((row.email_only or "").strip().lower())
+            if not ids:
+                out.append(replace(row, unknown=False))
+                continue
+            text = orjson.dumps({"id": ids[-1], **orjson.loads(row.json)}).decode()
+            out.append(Row(row.row_nr, text, len(encode(text)), None))
+        return out
