@@ -60,6 +60,7 @@ class ProspectSender:
         self.ledger = ledger
         self.max_payload = config.max_payload  # the working bound, lowered on 414
         self.largest_ok = 0  # the largest batch size the server took
+        self.refused: int | None = None  # the smallest batch size that got 414
         self.splits = 0
         self.lookups = 0
 
@@ -105,7 +106,8 @@ class ProspectSender:
                 )
                 return
             # bisect between the largest size that went through and this one: O(log) wasted calls
-            self.max_payload = min(self.max_payload, max(self.largest_ok, (self.largest_ok + size) // 2))
+            self.refused = size if self.refused is None else min(self.refused, size)
+            self._bisect()
             self.splits += 1
             half = len(current) // 2
             await self._send(current[:half])
@@ -127,6 +129,8 @@ class ProspectSender:
                 f"batchUpsert refused the call: Pardot error {reply.code} ({reply.message})", reply.code, reply.status
             )
         self.largest_ok = max(self.largest_ok, batch_size(np.array([r.size for r in current], dtype=np.int64)))
+        if self.refused is not None:
+            self._bisect()
         errors = row_errors(reply)
         failed_call = isinstance(reply.body, dict) and reply.body.get("@attributes", {}).get("stat") == "fail"
         if failed_call and not errors:
@@ -139,6 +143,13 @@ class ProspectSender:
                 self.ledger.reject([row.row_nr], None, errors[index])
             else:
                 self.ledger.ok([row.row_nr])
+
+    def _bisect(self) -> None:
+        """The working bound after a 414: halfway between the largest size taken and the smallest refused,
+        so it falls fast and climbs back as batches go through (O(log) wasted calls)."""
+        assert self.refused is not None
+        middle = (self.largest_ok + self.refused) // 2
+        self.max_payload = min(self.config.max_payload, max(self.largest_ok, middle), self.refused - 1)
 
     async def settle(self, rows: list[Row]) -> list[Row]:
         """Rows an earlier send may have applied: email-only ones whose email Pardot now knows go by id
