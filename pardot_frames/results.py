@@ -16,7 +16,6 @@ from .frames import ROW_NR
 from .schemas import SECRET_FIELDS
 
 MASK = "**********"
-STAGES = ("validation", "pardot", "not_sent")
 
 
 @dataclass
