@@ -16,16 +16,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 _EXPORTS = {
     "ExportConfig": "config",
-    "validate": "validation",
-    "Validated": "validation",
-    "plan": "batching",
-    "Plan": "batching",
-    "export_to_pardot": "export",
-    "export_to_pardot_async": "export",
-    "ExportResult": "results",
-    "dry_run": "dryrun",
-    "DryRun": "dryrun",
-    "OutputMapping": "mapping",
+    "validate": "prepare.validation",
+    "Validated": "prepare.validation",
+    "plan": "prepare.batching",
+    "Plan": "prepare.batching",
+    "export_to_pardot": "engine.export",
+    "export_to_pardot_async": "engine.export",
+    "ExportResult": "engine.results",
+    "dry_run": "engine.dryrun",
+    "DryRun": "engine.dryrun",
+    "OutputMapping": "config.mapping",
     **dict.fromkeys(
         [
             "PardotFramesError",

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pardot_frames import ExportConfig, plan, validate
-from pardot_frames.batching import batch_size, partition
-from pardot_frames.payload import encode, encoded_lengths
+from pardot_frames.engine.paths.upsert import UpsertPath, query_value
+from pardot_frames.prepare.batching import batch_size, partition
+from pardot_frames.prepare.payload import encode
 
 
 def optimum(sizes, max_payload, max_rows=50):
@@ -43,11 +44,14 @@ texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)  # every pla
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.none(), texts), min_size=1, max_size=40))
-def test_encoded_lengths_equal_real_encoding(values):
-    series = pl.Series(values, dtype=pl.String)
-    lengths = encoded_lengths(series)
-    assert lengths.tolist() == [len(encode(v)) if v is not None else 0 for v in values]
+@given(st.lists(texts, min_size=1, max_size=40))
+def test_encode_each_equals_encoding_one_by_one(values):
+    from urllib.parse import quote
+
+    from pardot_frames.prepare.payload import encode_each
+
+    sizes = [len(quote(v, safe="")) for v in values]
+    assert encode_each(values, sizes) == [quote(v, safe="") for v in values]
 
 
 @settings(max_examples=150, deadline=None)
@@ -64,11 +68,15 @@ def test_unicode_round_trips_through_the_query_string(rows, max_payload):
     config = ExportConfig(max_payload=max_payload, prospect_lists="3")
     v = validate(df, config)
     p = plan(v.payloads, config)
+    path = UpsertPath(config)
+    (phase,) = path.phases(v)
+    calls = path.calls(phase)  # the batches exactly as the engine sends them
+    assert [[r.row_nr for r in call] for call in calls] == p.batches["row_nrs"].to_list()
     seen = []
-    for b in p.batches.iter_rows(named=True):
-        value = p.prospects_value(b["batch"])
-        query = f"format=json&prospects={encode(value)}"
-        assert len(f"prospects={encode(value)}") == b["size"]
+    for call, b in zip(calls, p.batches.iter_rows(named=True), strict=True):
+        encoded = query_value(call)
+        query = f"format=json&prospects={encoded}"
+        assert len(f"prospects={encoded}") == b["size"]
         assert b["rows"] == 1 or b["size"] <= max_payload
         decoded = parse_qs(urlsplit(f"http://x/?{query}").query, keep_blank_values=True, strict_parsing=True)
         sent = json.loads(decoded["prospects"][0])["prospects"]
@@ -112,8 +120,6 @@ def test_plan_keeps_every_valid_row_once_in_order(kinds, max_payload):
     st.lists(st.integers(1, 10**12), max_size=3, unique=True),
 )
 def test_sizes_from_values_equal_the_encoded_json(rows, lists):
-    from pardot_frames.payload import row_json
-
     df = pl.DataFrame(
         {
             "row_nr": list(range(len(rows))),
@@ -123,12 +129,11 @@ def test_sizes_from_values_equal_the_encoded_json(rows, lists):
         },
         schema={"row_nr": pl.Int64, "notes": pl.String, "score": pl.Int64, "is_starred": pl.Boolean},
     )
-    from pardot_frames.payload import prospect_payloads
+    from pardot_frames.prepare.payload import prospect_payloads
 
     config = ExportConfig(prospect_lists=lists)
     payloads = prospect_payloads(df, config)
-    js = row_json(df, config)
-    assert payloads["json"].to_list() == js.to_list()
+    js = payloads["json"].to_list()
     assert payloads["size"].to_list() == [len(encode(j)) for j in js]
     import json
 

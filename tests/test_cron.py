@@ -7,8 +7,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pardot_frames.cron import FIELDS, matches, parse
 from pardot_frames.errors import CronError
+from pardot_frames.schedule.cron import FIELDS, Schedule, parse
+
+
+def matches(schedule: Schedule, moment: datetime) -> bool:
+    """Whether a wall-clock minute is one the schedule selects (the rules, without croniter)."""
+    if schedule.translated is None:
+        return False
+    fields = [
+        set(range(lo, hi + 1)) if p == "*" else {int(v) for v in p.split(",")}
+        for p, (_, lo, hi) in zip(schedule.translated.split(" "), FIELDS, strict=True)
+    ]
+    weekday = (moment.weekday() + 1) % 7  # Sunday = 0
+    return (
+        moment.minute in fields[0]
+        and moment.hour in fields[1]
+        and moment.day in fields[2]
+        and moment.month in fields[3]
+        and weekday in fields[4]
+    )
+
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from conftest import job
 from test_cli import SCRIPT, cli, job_file
 
 from pardot_frames import ConfigError, export_to_pardot
-from pardot_frames.journal import list_jobs
+from pardot_frames.engine.journal import list_jobs
 
 
 def people(n):

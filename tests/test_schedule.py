@@ -7,8 +7,8 @@ from conftest import job
 from test_cli import cli
 
 from pardot_frames import export_to_pardot
-from pardot_frames.cron import parse
-from pardot_frames.schedule import Clock, History, run_schedule
+from pardot_frames.schedule.cron import parse
+from pardot_frames.schedule.runner import Clock, History, run_schedule
 
 
 class FakeClock(Clock):

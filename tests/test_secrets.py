@@ -11,7 +11,7 @@ from conftest import job
 from test_cli import cli, job_file
 
 from pardot_frames import AuthError, export_to_pardot
-from pardot_frames.journal import list_jobs
+from pardot_frames.engine.journal import list_jobs
 
 SECRET, TOKEN, PASSWORD, WRONG = "CS-ZZSECRET-1", "RT-ZZSECRET-2", "PW-ZZSECRET-3", "RT-ZZSECRET-WRONG"
 MARKERS = ("ZZSECRET", "sim-at-")  # our secrets, and the simulator's access tokens

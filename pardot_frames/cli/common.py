@@ -1,0 +1,159 @@
+"""What the commands share: exit codes, the job and source arguments, summaries and rejected-row files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pardot_frames.errors import InputError, PardotFramesError
+
+if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and --version are quick
+    import polars as pl
+
+    from pardot_frames.config.job import ExportConfig
+    from pardot_frames.engine.results import ExportResult
+
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_DAILY_LIMIT, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+class UsageError(PardotFramesError):
+    """Bad command-line use (exit 2)."""
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, str]:
+    """--set key=value pairs as a dict (values validated later by ExportConfig)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: give key=value, e.g. --set max_payload=4000")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def load_config(args: argparse.Namespace) -> ExportConfig:
+    from pardot_frames.config.job import ExportConfig
+
+    overrides = parse_sets(args.set)
+    if args.config:
+        return ExportConfig.from_file(args.config, **overrides)
+    return ExportConfig(**overrides)
+
+
+def open_source(args: argparse.Namespace) -> Any:
+    """The rows to send: a DuckDB query (streamed as Arrow) or a Parquet/CSV file (scanned lazily)."""
+    import polars as pl
+
+    if args.input:
+        path = Path(args.input)
+        if not path.exists():
+            raise UsageError(f"--input {args.input!r} does not exist")
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            return pl.scan_parquet(path)
+        if suffix in (".csv", ".tsv"):
+            return pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema=False)
+        raise UsageError(f"--input {args.input!r}: give a .parquet, .csv or .tsv file")
+    import duckdb
+
+    sql = Path(args.sql).read_text(encoding="utf-8") if args.sql else args.query
+    con = duckdb.connect(args.database or ":memory:")
+    try:
+        return con.sql(sql)
+    except duckdb.Error as exc:
+        raise InputError(f"the SQL failed in DuckDB: {str(exc).splitlines()[0]}") from None
+
+
+def write_rejected(frame: pl.DataFrame, path: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() == ".parquet":
+        frame.write_parquet(target)
+    elif target.suffix.lower() == ".csv":
+        frame.write_csv(target)
+    else:
+        raise UsageError(f"--rejected-out {path!r}: give a .parquet or .csv path")
+
+
+def print_summary(rows: list[tuple[str, str]], title: str) -> None:
+    """A two-column table (rich when it is installed, plain text otherwise)."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover
+        print(title)
+        for key, value in rows:
+            print(f"  {key:<24} {value}")
+        return
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in rows:
+        table.add_row(key, value)
+    Console(highlight=False).print(table)
+
+
+def result_rows(result: ExportResult) -> list[tuple[str, str]]:
+    s = result.summary()
+    rows = [
+        ("rows in", f"{s['rows_in']:,}"),
+        ("succeeded", f"{s['succeeded']:,}"),
+        ("rejected by validation", f"{s['rejected_validation']:,}"),
+        ("rejected by Pardot", f"{s['rejected_pardot']:,}"),
+        ("not sent", f"{s['not_sent']:,}"),
+        ("API calls", f"{s['api_calls']:,} (planned {s['planned_calls']:,}; {s['calls_per_row']:.4f} per row)"),
+        ("retries", f"{s['retries']:,}"),
+        ("elapsed", f"{s['elapsed_seconds']:.2f} s"),
+        ("rows/s", f"{s['rows_per_second'] or 0:,.0f}"),
+    ]
+    rows += [(note, f"{count:,}") for note, count in s["notes"].items()]
+    if s["stopped"]:
+        rows.append(("stopped", s["stopped"]))
+    return rows
+
+
+def report(result: ExportResult, args: argparse.Namespace) -> int:
+    """Print the summary (table or JSON), write rejected rows, and give the exit code."""
+    import orjson
+
+    if args.rejected_out and result.rejected.height:
+        write_rejected(result.rejected, args.rejected_out)
+    if args.json:
+        print(orjson.dumps(result.summary()).decode())
+    else:
+        print_summary(result_rows(result), f"pardot-frames export: {result.data_object}")
+        if result.rejected.height:
+            where = args.rejected_out or "(not written: add --rejected-out FILE.csv|.parquet)"
+            print(f"rejected rows: {result.rejected.height:,} -> {where}")
+    if result.stopped and result.not_sent:
+        return EXIT_DAILY_LIMIT
+    return EXIT_OK if result.ok else EXIT_REJECTED
+
+
+def resume_command(job_id: str) -> str:
+    """This command line again, resuming the given job."""
+    import shlex
+
+    argv = list(sys.argv[1:])
+    if "--resume" in argv:
+        at = argv.index("--resume")
+        del argv[at : at + (2 if at + 1 < len(argv) and not argv[at + 1].startswith("-") else 1)]
+    return shlex.join(["pardot-frames", *argv, "--resume", job_id])
+
+
+def add_source_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the rows come from: DuckDB SQL (a file or text, optionally on a database file) or a file."""
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--sql", metavar="FILE.sql", help="a DuckDB SQL file (may read Parquet/CSV files)")
+    source.add_argument("--query", metavar="TEXT", help="DuckDB SQL text")
+    source.add_argument("--input", metavar="FILE", help="a Parquet or CSV file")
+    p.add_argument("--database", metavar="FILE.duckdb", help="open this DuckDB file (default: in memory)")
+
+
+def add_job_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="JOB.toml", help="TOML job file (top-level keys = job parameters)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a job parameter")

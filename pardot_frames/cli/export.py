@@ -1,0 +1,150 @@
+"""``pardot-frames export`` (and its dry run) and ``pardot-frames jobs``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pardot_frames.cli.common import (
+    EXIT_DAILY_LIMIT,
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    add_job_arguments,
+    add_source_arguments,
+    load_config,
+    open_source,
+    print_summary,
+    report,
+    resume_command,
+    write_rejected,
+)
+from pardot_frames.errors import PardotError
+from pardot_frames.limits import DAILY_LIMIT
+
+if TYPE_CHECKING:
+    from pardot_frames.engine.dryrun import DryRun
+
+
+def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
+    s = d.summary()
+    rows = [
+        ("rows read", f"{s['rows_in']:,}"),
+        ("valid", f"{s['valid']:,}"),
+        ("invalid", f"{s['invalid']:,}"),
+        ("calls planned", f"{s['calls_planned']:,}"),
+        ("rows per call", f"{s['rows_per_call']:.1f}"),
+        ("daily API limit share", f"{s['daily_limit_share']:.2%} of {s['daily_limit']:,}"),
+    ]
+    rows += [(f"  {reason}", f"{count:,}") for reason, count in list(s["invalid_reasons"].items())[:10]]
+    if s["note"]:
+        rows.append(("note", s["note"]))
+    return rows
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import orjson
+
+    from pardot_frames.engine.dryrun import dry_run
+    from pardot_frames.engine.export import export_to_pardot
+    from pardot_frames.engine.results import ExportResult
+
+    if not (args.sql or args.query or args.input):
+        raise UsageError("give the rows to send: --sql FILE, --query TEXT or --input FILE")
+    config = load_config(args)
+    data = open_source(args)
+    if args.dry_run:
+        planned = dry_run(data, config, daily_limit=args.daily_limit)
+        if args.rejected_out:
+            write_rejected(planned.rejected, args.rejected_out)
+        if args.json:
+            print(orjson.dumps(planned.summary()).decode())
+        else:
+            print_summary(dry_run_rows(planned), "pardot-frames dry run (nothing sent)")
+        return EXIT_REJECTED if planned.invalid else EXIT_OK
+    from pardot_frames.errors import Interrupted
+
+    resume: bool | str = args.resume if args.resume is not None else False
+    try:
+        result = export_to_pardot(
+            data,
+            config,
+            progress=False if args.no_progress or args.json else None,
+            resume=resume,
+            journal=not args.no_journal,
+            state_dir=args.state_dir,
+        )
+    except (PardotError, Interrupted) as exc:
+        partial = getattr(exc, "result", None)
+        if isinstance(partial, ExportResult):
+            if args.rejected_out:
+                write_rejected(partial.rejected, args.rejected_out)
+            if partial.job_id:
+                print(f"resume with: {resume_command(partial.job_id)}", file=sys.stderr)
+        raise
+    code = report(result, args)
+    if code == EXIT_DAILY_LIMIT and result.job_id:
+        print(f"resume with: {resume_command(result.job_id)}", file=sys.stderr)
+    return code
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """List journals, or prune old ones."""
+    from pardot_frames.engine.journal import list_jobs, prune, state_dir
+
+    folder = Path(args.state_dir) if args.state_dir else None
+    if args.action == "prune":
+        removed = prune(args.older_than, folder, include_unfinished=args.all)
+        print(f"removed {len(removed)} journal(s) from {folder or state_dir()}")
+        return EXIT_OK
+    jobs = list_jobs(folder)
+    if not jobs:
+        print(f"no journals in {folder or state_dir()}")
+    for job in jobs:
+        s = job.summary
+        counts = (
+            (
+                f"{s.get('succeeded', 0):,} applied, {s.get('rejected_pardot', 0):,} rejected, "
+                f"{s.get('not_sent', 0):,} not sent"
+            )
+            if s
+            else "no summary (running, or killed)"
+        )
+        print(f"{job.job_id}  {job.status:<8}  {job.data_object:<16}  {job.rows_in:>10,} rows  {counts}")
+    return EXIT_OK
+
+
+def add_export_parser(sub: Any, description: str | None) -> None:
+    """The ``export`` and ``jobs`` commands."""
+    e = sub.add_parser(
+        "export",
+        help="send rows from SQL or a file to Pardot",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_job_arguments(e)
+    add_source_arguments(e)
+    e.add_argument("--dry-run", action="store_true", help="validate and plan only: no network, no credentials")
+    e.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="daily API calls, for the dry-run share")
+    e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")
+    e.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="JOB_ID",
+        help="continue the stopped job with this config and input (or the given job id)",
+    )
+    e.add_argument("--state-dir", metavar="DIR", help="where job journals live (default: the user's data folder)")
+    e.add_argument("--no-journal", action="store_true", help="keep no journal (the job cannot resume)")
+    e.set_defaults(func=cmd_export)
+
+    j = sub.add_parser("jobs", help="list or prune job journals")
+    j.add_argument("action", nargs="?", choices=["list", "prune"], default="list")
+    j.add_argument("--older-than", type=float, default=30, metavar="DAYS", help="prune: journals older than this")
+    j.add_argument("--all", action="store_true", help="prune unfinished journals too")
+    j.add_argument("--state-dir", metavar="DIR")
+    j.set_defaults(func=cmd_jobs)

@@ -1,0 +1,87 @@
+"""The ``pardot-frames`` command line.
+
+Commands: export (and its --dry-run), jobs, demo, simulator, auth (url, login, exchange, check, save,
+list), schedule (next, run, history).
+
+Exit codes of export and demo:
+  0  every row done
+  1  some rows rejected (by validation or by Pardot); see --rejected-out
+  2  bad usage, configuration or input: nothing was sent
+  3  stopped by the daily API limit (error 122): run again after the account's day resets
+  4  failed: login, network, or Pardot refused the job
+  130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import traceback
+from collections.abc import Sequence
+
+from pardot_frames import __version__
+from pardot_frames.cli.auth import add_auth_parser
+from pardot_frames.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from pardot_frames.cli.demo import add_demo_parser
+from pardot_frames.cli.export import add_export_parser
+from pardot_frames.cli.schedule import add_schedule_parser
+from pardot_frames.cli.simulator import add_simulator_parser
+from pardot_frames.errors import ConfigError, CronError, InputError, JobFailed, PardotError, PardotFramesError
+
+HINTS = {
+    CronError: "see 'pardot-frames schedule --help' for the syntax and the spec's two rules",
+    ConfigError: "check the job file and --set values (pardot-frames export --help)",
+    InputError: "fix the input, or see the rejected rows with --dry-run --rejected-out rejected.csv",
+    PardotError: "see README 'Troubleshooting'; 'pardot-frames auth check --config JOB' tests the credentials",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; each command group adds its own parsers."""
+    parser = argparse.ArgumentParser(
+        prog="pardot-frames", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"pardot-frames {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_export_parser(sub, __doc__)
+    add_demo_parser(sub)
+    add_simulator_parser(sub)
+    add_auth_parser(sub)
+    add_schedule_parser(sub)
+    return parser
+
+
+def report_error(exc: BaseException, debug: bool) -> int:
+    """One line (plus detail lines) and a hint for an error the user can act on; the exit code."""
+    if debug:
+        traceback.print_exc()
+    first, *rest = str(exc).splitlines() or [type(exc).__name__]
+    print(f"error: {first}", file=sys.stderr)
+    for line in rest:
+        print(f"  {line.strip()}" if not line.startswith("  ") else line, file=sys.stderr)
+    hint = next((h for kind, h in HINTS.items() if isinstance(exc, kind)), None)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    if isinstance(exc, (PardotError, JobFailed)) and not isinstance(exc, InputError):
+        return EXIT_FAILED
+    if type(exc).__name__ == "Interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors print one line and a hint (a traceback only with --debug)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (PardotFramesError, OSError) as exc:
+        return report_error(exc, args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``pardot-frames schedule``: next run times, the scheduling loop, and its history."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pardot_frames.cli.common import (
+    EXIT_OK,
+    UsageError,
+    add_job_arguments,
+    add_source_arguments,
+    load_config,
+    open_source,
+)
+
+
+def cmd_schedule_next(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from pardot_frames.schedule.cron import parse
+
+    schedule = parse(args.cron, args.tz)
+    after = datetime.fromisoformat(args.after) if args.after else datetime.now(UTC)
+    for moment in schedule.next_runs(after, args.n):
+        print(moment.isoformat())
+    return EXIT_OK
+
+
+def cmd_schedule_run(args: argparse.Namespace) -> int:
+    from pardot_frames.engine.export import export_to_pardot
+    from pardot_frames.schedule.cron import parse
+    from pardot_frames.schedule.runner import History, history_path, run_schedule
+
+    schedule = parse(args.cron, args.tz)
+    config = load_config(args)
+    if not (args.sql or args.query or args.input):
+        raise UsageError("give the rows to send: --sql FILE, --query TEXT or --input FILE")
+
+    def job() -> Any:
+        return export_to_pardot(open_source(args), config, progress=False, state_dir=args.state_dir)
+
+    history = History(Path(args.history) if args.history else history_path())
+    try:
+        run_schedule(
+            schedule,
+            job,
+            history,
+            delay=args.delay,
+            max_config_failures=args.max_config_failures,
+            max_runs=args.max_runs,
+            say=lambda line: print(line, flush=True),
+        )
+    finally:
+        history.close()
+    return EXIT_OK
+
+
+def cmd_schedule_history(args: argparse.Namespace) -> int:
+    from pardot_frames.schedule.runner import describe, history_path, history_rows
+
+    rows = history_rows(Path(args.history) if args.history else history_path(), args.n)
+    if not rows:
+        print("no scheduled runs yet")
+    for row in rows:
+        print(describe(row))
+    return EXIT_OK
+
+
+def add_schedule_parser(sub: Any) -> None:
+    from pardot_frames.schedule.cron import __doc__ as cron_doc
+
+    sc = sub.add_parser(
+        "schedule",
+        help="run exports on a cron schedule",
+        description=cron_doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = sc.add_subparsers(dest="verb", required=True)
+    nx = verbs.add_parser("next", help="print the next run times")
+    nx.add_argument("cron", help='five fields, @daily, @hourly, or "" (no run)')
+    nx.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    nx.add_argument("--tz", default="UTC", help="IANA time zone, e.g. Europe/Berlin (default UTC)")
+    nx.add_argument("--after", metavar="ISO-DATETIME", help="start after this time (default now)")
+    nx.set_defaults(func=cmd_schedule_next)
+    rn = verbs.add_parser("run", help="run the export at each scheduled time until stopped")
+    add_job_arguments(rn)
+    add_source_arguments(rn)
+    rn.add_argument("--cron", required=True)
+    rn.add_argument("--tz", default="UTC")
+    rn.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help="start each run this much later")
+    rn.add_argument(
+        "--max-config-failures",
+        type=int,
+        default=3,
+        help="disable after this many consecutive login/config/schema failures (default 3)",
+    )
+    rn.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
+    rn.add_argument("--state-dir", metavar="DIR")
+    rn.add_argument("--history", metavar="FILE.duckdb", help="where run history is kept")
+    rn.set_defaults(func=cmd_schedule_run)
+    hs = verbs.add_parser("history", help="past scheduled runs")
+    hs.add_argument("--history", metavar="FILE.duckdb")
+    hs.add_argument("-n", type=int, default=50)
+    hs.set_defaults(func=cmd_schedule_history)

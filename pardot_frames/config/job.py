@@ -1,0 +1,188 @@
+"""Job parameters (``ExportConfig``): the Treasure Data connector's names, types and defaults.
+
+Built from keywords, a TOML file and, for the three credentials, the environment
+(``PARDOT_CLIENT_ID``, ``PARDOT_CLIENT_SECRET``, ``PARDOT_REFRESH_TOKEN``). Precedence:
+keywords > file > environment. Every problem is reported at once as a ``ConfigError`` that names
+the key and the allowed values, never a secret's value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from pardot_frames.config.mapping import OutputMapping
+from pardot_frames.errors import ConfigError
+
+SECRET_KEYS = frozenset({"client_secret", "refresh_token"})
+ENV_KEYS = {
+    "client_id": "PARDOT_CLIENT_ID",
+    "client_secret": "PARDOT_CLIENT_SECRET",
+    "refresh_token": "PARDOT_REFRESH_TOKEN",
+}
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts allowed over plain http."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL; use e.g. https://pi.pardot.com")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            f"{value!r} uses http:// for a host that is not loopback; only https is allowed "
+            "(http is accepted for localhost, 127.0.0.0/8 and ::1, e.g. the simulator)"
+        )
+    return value.strip().rstrip("/")
+
+
+class ExportConfig(BaseModel):
+    """One export job's parameters; immutable. Secrets are ``SecretStr`` and never shown."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    login_url: str = "https://login.salesforce.com"
+    pardot_domain: str = "https://pi.pardot.com"
+    business_unit: str | None = None
+    data_object: Literal["prospects", "list_memberships"] = "prospects"
+    skip_invalid_records: bool = True
+    prospect_operation: Literal["sync"] = "sync"
+    prospect_lists: tuple[int, ...] = ()
+    prospect_list_operation: Literal["add", "remove"] = "add"
+    upsert_by_email: bool = False
+    parallel_tasks: int = Field(1, ge=1)
+    max_payload: int = Field(5000, ge=1)
+    list_membership_operation: Literal["upsert", "delete"] = "upsert"
+    maximum_retries: int = Field(5, ge=0)
+    initial_retry_wait: float = Field(1, gt=0)
+    maximum_retry_wait: float = Field(120, gt=0)
+    maximum_connection_timeout: float = Field(300, gt=0)
+    output_mapping: OutputMapping | None = None  # activation output mapping (see mapping.py)
+
+    @field_validator("login_url", "pardot_domain")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value)
+
+    @field_validator("business_unit")
+    @classmethod
+    def _business_unit(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value.startswith("0Uv") or len(value) not in (15, 18) or not value.isalnum():
+            raise ValueError(
+                f"{value!r} is not a Pardot business unit id: it must start with '0Uv' and be "
+                "15 or 18 letters and digits (Setup > Pardot Account Setup)"
+            )
+        return value
+
+    @field_validator("prospect_lists", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> tuple[int, ...]:
+        if value is None or value == "":
+            return ()
+        items = (
+            value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else [value]
+        )
+        out: list[int] = []
+        for item in items:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdigit() or int(text) < 1:
+                raise ValueError(
+                    f"list id {text!r} is not a positive integer; give list ids as '123,456' or [123, 456]"
+                )
+            out.append(int(text))
+        return tuple(dict.fromkeys(out))
+
+    def __init__(self, **values: Any) -> None:
+        """Validate keywords (plus credentials from the environment); all problems in one ConfigError."""
+        fields = type(self).model_fields
+        if values.get("auth"):  # a saved authentication supplies what the job does not say
+            from pardot_frames.config.profiles import load
+
+            values = {**load(str(values["auth"])), **{k: v for k, v in values.items() if k != "auth"}}
+        values.pop("auth", None)
+        problems = [_unknown_key(k) for k in values if k not in fields]
+        known = {k: v for k, v in values.items() if k in fields}
+        for key, env in ENV_KEYS.items():
+            if known.get(key) is None and os.environ.get(env):
+                known[key] = os.environ[env]
+        try:
+            super().__init__(**known)
+        except ValidationError as exc:
+            problems += [_describe(err, known) for err in exc.errors()]
+        if problems:
+            raise ConfigError(problems) from None
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **overrides: Any) -> ExportConfig:
+        """Read a TOML job file (top-level keys = parameter names); keywords override it."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"job file {str(path)!r} does not exist"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"job file {str(path)!r} is not valid TOML: {exc}"]) from None
+        return cls(**{**data, **overrides})
+
+    def replace(self, **overrides: Any) -> ExportConfig:
+        """A copy with some parameters changed, validated like the original."""
+        current = {k: getattr(self, k) for k in type(self).model_fields}
+        for key in SECRET_KEYS:
+            if current[key] is not None:
+                current[key] = current[key].get_secret_value()
+        return type(self)(**{**current, **overrides})
+
+    def missing_credentials(self) -> list[str]:
+        """Names of the parameters a real export needs but this config lacks."""
+        needed = ("client_id", "client_secret", "refresh_token", "business_unit")
+        return [k for k in needed if getattr(self, k) is None]
+
+    def safe_dict(self) -> dict[str, Any]:
+        """Parameters as plain values with secrets masked: for logs, journals and job identity."""
+        out = self.model_dump(mode="json")
+        for key in SECRET_KEYS:
+            if out.get(key) is not None:
+                out[key] = "**********"
+        return out
+
+
+def _unknown_key(key: str) -> str:
+    close = difflib.get_close_matches(key, list(ExportConfig.model_fields), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(ExportConfig.model_fields)}"
+    return f"unknown key {key!r}{hint}"
+
+
+def _describe(err: Any, values: dict[str, Any]) -> str:
+    key = str(err["loc"][0]) if err["loc"] else "?"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "literal_error":
+        allowed = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
+        return f"{key} = {values.get(key)!r} is not allowed; use one of: {allowed}"
+    if key in SECRET_KEYS:
+        return f"{key}: {message} (value hidden)"
+    if err["type"] == "value_error":
+        return f"{key}: {message}"
+    return f"{key} = {values.get(key)!r}: {message}"

@@ -1,0 +1,80 @@
+"""Named credentials ("Authentications" in the connector's words), kept in a user file of mode 0600.
+
+``$PARDOT_FRAMES_HOME`` (default ``$XDG_CONFIG_HOME/pardot-frames`` or ``~/.config/pardot-frames``)
+holds ``credentials.toml``: one table per name with client_id, client_secret, refresh_token,
+login_url, pardot_domain and business_unit. A job file says ``auth = "prod"`` instead of secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pardot_frames.errors import ConfigError
+
+FIELDS = ("client_id", "client_secret", "refresh_token", "login_url", "pardot_domain", "business_unit")
+
+
+def home() -> Path:
+    """The folder of the user's pardot-frames files."""
+    if os.environ.get("PARDOT_FRAMES_HOME"):
+        return Path(os.environ["PARDOT_FRAMES_HOME"])
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "pardot-frames"
+
+
+def credentials_file() -> Path:
+    return home() / "credentials.toml"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600), creating its folder (0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def load_all() -> dict[str, dict[str, Any]]:
+    path = credentials_file()
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path} is not valid TOML: {exc}"]) from None
+
+
+def load(name: str) -> dict[str, Any]:
+    """The saved credentials called ``name`` (a ConfigError naming the known ones if absent)."""
+    saved = load_all()
+    if name not in saved:
+        known = ", ".join(sorted(saved)) or "none saved yet"
+        raise ConfigError(
+            [
+                f"auth = {name!r} is not a saved authentication ({known}); "
+                f"save it with 'pardot-frames auth save --name {name}'"
+            ]
+        )
+    return {k: v for k, v in saved[name].items() if k in FIELDS}
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def save(name: str, values: dict[str, Any]) -> Path:
+    """Add or replace the credentials called ``name``; the file stays 0600."""
+    saved = load_all()
+    saved[name] = {k: str(v) for k, v in values.items() if k in FIELDS and v is not None}
+    lines = []
+    for key in sorted(saved):
+        lines.append(f"[{_quote(key)}]")
+        lines += [f"{k} = {_quote(str(v))}" for k, v in saved[key].items()]
+        lines.append("")
+    path = credentials_file()
+    write_private(path, "\n".join(lines))
+    return path

@@ -1,0 +1,302 @@
+"""``export_to_pardot``: validate, plan, send, and account for every row, in four named steps.
+
+``prepare`` finds every input error before the first call (and fingerprints the input for the
+journal); ``run`` logs in, opens the journal and sends chunk after chunk through the job's send
+path; ``assemble`` turns what happened into an ``ExportResult``; ``raise_for_stop`` raises what a
+stopped job must (the fatal error, ``Interrupted``, ``JobFailed``). Each row ends applied, rejected
+(with Pardot's reason) or not sent (the job stopped first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.job import Job, Totals
+from pardot_frames.engine.journal import Fingerprint, Journal
+from pardot_frames.engine.ledger import Ledger
+from pardot_frames.engine.progress import Progress
+from pardot_frames.engine.results import ExportResult
+from pardot_frames.engine.signals import on_signals
+from pardot_frames.engine.stop import Stop, StopKind
+from pardot_frames.engine.stream import prepass
+from pardot_frames.errors import ConfigError, Interrupted, JobFailed
+from pardot_frames.limits import CONCURRENT_LIMIT
+from pardot_frames.pardot.client import Client
+from pardot_frames.pardot.transport import Transport
+from pardot_frames.prepare.frames import ROW_NR, chunks, is_streaming
+from pardot_frames.prepare.validation import Validated, validate
+
+log = logging.getLogger("pardot_frames")
+CHUNK_ROWS = 100_000  # rows validated, planned and sent at a time from streaming inputs
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to run a job (not what it sends): progress, chunking, journal and resume."""
+
+    progress: bool | None = None
+    chunk_rows: int = CHUNK_ROWS
+    resume: bool | str = False
+    journal: bool = True
+    folder: Path | None = None
+
+
+@dataclass
+class Prepared:
+    """The input, checked: its first chunk validated (frame errors raise there) and its fingerprint."""
+
+    data: Any
+    streaming: bool
+    first: pl.DataFrame
+    first_checked: Validated
+    rest: Iterator[pl.DataFrame]
+    fingerprint: Fingerprint
+
+
+@dataclass
+class Run:
+    """What sending did: the totals over chunks, the ledger, the stop, and the job's figures."""
+
+    totals: Totals
+    ledger: Ledger
+    job: Job
+    client: Client
+    stop: Stop | None
+    journal: Journal | None
+    rows_in_doubt: int
+    rows_done_before: int
+    send_seconds: float
+
+
+def check_config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportConfig:
+    """The job's config with overrides, one output-mapping timestamp, and credentials present."""
+    config = config or ExportConfig()
+    if overrides:
+        config = config.replace(**overrides)
+    if config.output_mapping is not None and config.output_mapping.timestamp is None:
+        config = config.replace(output_mapping=config.output_mapping.stamped())  # one timestamp per export
+    missing = config.missing_credentials()
+    if missing:
+        raise ConfigError(
+            [f"{key} is required to send (set it in the job, with --set, or in PARDOT_* variables)" for key in missing]
+        )
+    if config.parallel_tasks > CONCURRENT_LIMIT:
+        message = (
+            f"parallel_tasks={config.parallel_tasks} is above Pardot's {CONCURRENT_LIMIT} concurrent calls "
+            f"per business unit; at most {CONCURRENT_LIMIT} calls will be in flight"
+        )
+        warnings.warn(message, stacklevel=4)
+        log.warning(message)
+    return config
+
+
+def prepare(data: Any, config: ExportConfig, options: Options, spill: Path) -> Prepared:
+    """Step 1: every input error before the first call; the fingerprint; a resume that cannot be is refused."""
+    if options.resume and not options.journal:
+        raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
+    fingerprint = Fingerprint()
+    streaming = is_streaming(data)
+    if streaming and (options.journal or not config.skip_invalid_records):
+        data, fingerprint = prepass(data, config, options.chunk_rows, spill / "input.parquet")
+    source = chunks(data, options.chunk_rows)
+    first = next(source)
+    first_checked = validate(first, config)  # frame-level errors raise here, before the login
+    if not streaming:
+        fingerprint.add(first)
+    if options.resume:
+        Journal.check_resumable(config, fingerprint.hexdigest(), options.resume, options.folder)
+    return Prepared(data, streaming, first, first_checked, source, fingerprint)
+
+
+def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> tuple[Journal, Ledger, set[int]]:
+    """A new journal, or the stopped job's with its confirmed rows in the ledger and the rows in doubt."""
+    digest = prepared.fingerprint.hexdigest()
+    if not options.resume:
+        journal = Journal.open_new(config, digest, prepared.fingerprint.rows, options.folder)
+        return journal, Ledger(journal=journal), set()
+    journal = Journal.resume(config, digest, options.resume, options.folder)
+    ledger = Ledger(journal=journal)
+    unknown: set[int] = set()
+    for row_nr, state, code, message, transient, note in journal.states().iter_rows():
+        if state == "succeeded":
+            ledger.succeeded[row_nr] = note
+        elif state == "rejected" and not transient:
+            ledger.failed[row_nr] = ("pardot", code, message)
+        elif state == "in_flight":
+            unknown.add(row_nr)
+    return journal, ledger, unknown
+
+
+async def run(prepared: Prepared, config: ExportConfig, options: Options, transport: Transport | None = None) -> Run:
+    """Step 2: log in (bad credentials fail before any row is sent), open the journal, send every chunk."""
+    bar = Progress(None if prepared.streaming else prepared.first_checked.rows.height, options.progress)
+    journal, ledger, unknown = None, Ledger(), set()
+    try:
+        async with Client(config, transport=transport) as client:
+            await client.login()
+            if options.journal:
+                journal, ledger, unknown = open_journal(config, prepared, options)
+            done_before = len(ledger.succeeded) + len(ledger.failed)
+            job = Job(config, client, ledger, bar, unknown)
+            restore = on_signals(job.flag)
+            sending = time.perf_counter()
+            try:
+                totals, stop = await send_chunks(prepared, config, job)
+            finally:
+                restore()
+            return Run(
+                totals, ledger, job, client, stop, journal, len(unknown), done_before, time.perf_counter() - sending
+            )
+    finally:
+        bar.close()
+        ledger.flush()
+
+
+async def send_chunks(prepared: Prepared, config: ExportConfig, job: Job) -> tuple[Totals, Stop | None]:
+    """Every chunk through the job; after a resumable stop the rest is read to list its rows as not sent."""
+    totals, stop, offset = Totals(), None, 0
+    ledger = job.ledger
+    for chunk in chain([prepared.first], prepared.rest):
+        checked = prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset)
+        if stop is None:
+            stop = await job.send(checked)
+        unsent = [r for r in checked.rows[ROW_NR].to_list() if not ledger.done(r)]
+        if unsent and stop is not None:
+            ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
+        totals.add(chunk, checked, ledger, offset)
+        offset += chunk.height
+        if stop is not None and not stop.reads_on:
+            break  # a fatal stop: report what was read
+    return totals, stop
+
+
+def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool) -> ExportResult:
+    """Step 3: the ExportResult users read."""
+    ledger, stats, totals = outcome.ledger, outcome.client.stats, outcome.totals
+    stages = Counter(stage for stage, _, _ in ledger.failed.values())
+    extra = {
+        **outcome.job.figures(),
+        "token_refreshes": stats.refreshes,
+        "concurrency_lowered": outcome.client.limiter.lowered,
+        "send_seconds": round(outcome.send_seconds, 3),
+    }
+    if resumed:
+        extra |= {"resumed": True, "rows_done_before": outcome.rows_done_before, "rows_in_doubt": outcome.rows_in_doubt}
+    return ExportResult(
+        data_object=config.data_object,
+        rows_in=totals.rows_in,
+        valid=totals.valid,
+        rejected_validation=totals.rejected_validation,
+        rejected_pardot=stages["pardot"],
+        succeeded=len(ledger.succeeded),
+        not_sent=stages["not_sent"],
+        api_calls=stats.api_calls,
+        retries=stats.retries,
+        elapsed=time.perf_counter() - started,
+        rejected=pl.concat(totals.rejected, how="diagonal_relaxed"),
+        notes=dict(Counter(n for n in ledger.succeeded.values() if n)),
+        stopped=outcome.stop.reason if outcome.stop else None,
+        planned_calls=outcome.job.planned_calls,
+        extra=extra,
+        job_id=outcome.journal.job_id if outcome.journal else None,
+    )
+
+
+def close_journal(outcome: Run, result: ExportResult) -> None:
+    """Mark the journal finished (every row settled) or incomplete (a resume has work), and close it."""
+    if outcome.journal is None:
+        return
+    complete = outcome.stop is None and not result.not_sent and not outcome.ledger.transient
+    outcome.journal.finish("finished" if complete else "incomplete", result.summary())
+    outcome.journal.close()
+
+
+def raise_for_stop(stop: Stop | None, result: ExportResult) -> None:
+    """Step 4: a fatal stop raises the original error (with ``result``); an interrupt raises Interrupted;
+    a refused row with skip_invalid_records=false raises JobFailed. The daily limit returns normally."""
+    if stop is None or stop.kind is StopKind.DAILY_LIMIT:
+        return
+    if stop.kind is StopKind.FATAL and stop.error is not None:
+        stop.error.result = result
+        stop.error.add_note(result._summary_line())
+        raise stop.error
+    if stop.kind is StopKind.INTERRUPTED:
+        raise Interrupted(f"interrupted: {result._summary_line()}; resume with resume={result.job_id!r}", result)
+    raise JobFailed(f"the export stopped: {stop.reason}. {result._summary_line()}", result)
+
+
+async def export_to_pardot_async(
+    data: Any,
+    config: ExportConfig | None = None,
+    *,
+    progress: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    resume: bool | str = False,
+    journal: bool = True,
+    state_dir: str | Path | None = None,
+    transport: Transport | None = None,
+    **overrides: Any,
+) -> ExportResult:
+    """The async twin of ``export_to_pardot``; ``transport`` replaces aiohttp (tests script answers with it)."""
+    started = time.perf_counter()
+    config = check_config(config, overrides)
+    options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None)
+    with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill:
+        prepared = prepare(data, config, options, Path(spill))
+        outcome = await run(prepared, config, options, transport)
+    result = assemble(outcome, config, started, bool(resume))
+    close_journal(outcome, result)
+    raise_for_stop(outcome.stop, result)
+    return result
+
+
+def export_to_pardot(
+    data: Any,
+    config: ExportConfig | None = None,
+    *,
+    progress: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    resume: bool | str = False,
+    journal: bool = True,
+    state_dir: str | Path | None = None,
+    **overrides: Any,
+) -> ExportResult:
+    """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
+
+    LazyFrames, record batch readers and DuckDB relations are read ``chunk_rows`` at a time, so memory
+    stays bounded. Inside a running event loop (a Jupyter cell) the job runs on a private loop in a
+    worker thread.
+
+    Every job keeps a journal (``state_dir``, default the user's data folder); ``resume=True`` (or a
+    job id) continues a stopped job with the same config and input, sending only unconfirmed rows.
+    """
+    coroutine = export_to_pardot_async(
+        data,
+        config,
+        progress=progress,
+        chunk_rows=chunk_rows,
+        resume=resume,
+        journal=journal,
+        state_dir=state_dir,
+        **overrides,
+    )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1, thread_name_prefix="pardot-export") as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -1,0 +1,93 @@
+"""One export while it runs: its send path over the chunks, the worker pool, and the stop rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from typing import Any
+
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine import paths
+from pardot_frames.engine.ledger import Ledger
+from pardot_frames.engine.pool import run_calls
+from pardot_frames.engine.progress import Progress
+from pardot_frames.engine.results import rejected_frame
+from pardot_frames.engine.signals import StopFlag
+from pardot_frames.engine.stop import Stop
+from pardot_frames.pardot.client import Client
+from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.validation import Validated
+
+
+class Job:
+    """Sends chunk after chunk through the job's send path; the path learns across chunks."""
+
+    def __init__(
+        self, config: ExportConfig, client: Client, ledger: Ledger, progress: Progress, unknown: set[int]
+    ) -> None:
+        self.config, self.client, self.ledger, self.progress = config, client, ledger, progress
+        self.unknown = unknown  # rows a stopped run left in flight
+        self.path = paths.for_job(config, client, ledger)
+        self.flag = StopFlag()
+        self.planned_calls = 0
+
+    def should_stop(self) -> Stop | None:
+        """The job's own stop rule, asked after every call."""
+        if self.flag.set:
+            return Stop.interrupted()
+        if not self.config.skip_invalid_records and self.ledger.failed:
+            row, (_, _code, message) = next(iter(self.ledger.failed.items()))
+            return Stop.row_refused(row, message)
+        return None
+
+    async def send(self, checked: Validated) -> Stop | None:
+        """Send a chunk's outstanding rows, phase by phase; the stop, or None."""
+        if self.flag.set:
+            return Stop.interrupted()
+        for phase in self.path.phases(outstanding(checked, self.ledger)):
+            phase = await self.path.resolve(phase)
+            calls = self.path.calls(phase)
+            self.planned_calls += len(calls)
+            calls = await self.path.settle(calls, self.unknown)
+            stop = await run_calls(
+                calls, self._send_one, self.config.parallel_tasks, self.should_stop, self.client.first_exchange
+            )
+            if stop is not None:
+                return stop
+        return None
+
+    async def _send_one(self, call: Any) -> None:
+        self.progress.update(await self.path.send(call))
+
+    def figures(self) -> dict[str, Any]:
+        return self.path.figures()
+
+
+def outstanding(checked: Validated, ledger: Ledger) -> Validated:
+    """The rows of a chunk that a resumed job still has to send."""
+    if not (ledger.succeeded or ledger.failed):
+        return checked
+    done = [r for r in checked.rows[ROW_NR].to_list() if ledger.done(r)]
+    if not done:
+        return checked
+    keep = ~pl.col(ROW_NR).is_in(done)
+    return replace(checked, rows=checked.rows.filter(keep), payloads=checked.payloads.filter(keep))
+
+
+@dataclass
+class Totals:
+    """What the chunks of one job add up to."""
+
+    rows_in: int = 0
+    valid: int = 0
+    rejected_validation: int = 0
+    rejected: list[pl.DataFrame] = dataclass_field(default_factory=list)
+
+    def add(self, chunk: pl.DataFrame, checked: Validated, ledger: Ledger, first_row: int) -> None:
+        self.rows_in += checked.rows_in
+        self.valid += checked.rows.height
+        self.rejected_validation += checked.rejected_rows
+        mine = Ledger(failed={r: v for r, v in ledger.failed.items() if first_row <= r < first_row + chunk.height})
+        self.rejected.append(rejected_frame(chunk, mine, checked.rejected, first_row))

@@ -1,0 +1,90 @@
+"""The ledger: what happened to every row, as the send paths learn it, mirrored into the journal.
+
+Rows are written ``in_flight`` before their call goes out (``await sending(...)``: durable when it
+returns, so a crash leaves them as an unknown outcome, never as unsent). Outcomes are buffered and
+ride along with the next write (or the final ``flush``): an outcome lost in a crash only leaves a
+row in flight, which a resume settles safely. Writes run in a worker thread and are grouped: calls
+going out together share one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+Entry = tuple[int, str, int | None, str | None, bool, str | None]  # row_nr, state, code, message, transient, note
+
+
+@dataclass
+class Ledger:
+    """Per-row outcomes (row_nr keyed); ``journal`` (a Journal, or None) receives every entry."""
+
+    succeeded: dict[int, str | None] = field(default_factory=dict)  # row_nr -> note ("already a member"...)
+    failed: dict[int, tuple[str, int | None, str]] = field(default_factory=dict)  # row_nr -> (stage, code, message)
+    transient: set[int] = field(default_factory=set)  # rejected for a passing reason: worth resending
+    journal: Any = None
+    _pending: list[Entry] = field(default_factory=list)
+    _added: int = 0
+    _written: int = 0
+    _lock: asyncio.Lock | None = None
+
+    def ok(self, row_nrs: list[int], note: str | None = None) -> None:
+        for r in row_nrs:
+            self.succeeded[r] = note
+            self.failed.pop(r, None)
+            self.transient.discard(r)
+        self._add([(r, "succeeded", None, None, False, note) for r in row_nrs])
+
+    def reject(
+        self, row_nrs: list[int], code: int | None, message: str, stage: str = "pardot", *, transient: bool = False
+    ) -> None:
+        state = "rejected" if stage == "pardot" else stage
+        entries = []
+        for r in row_nrs:
+            if r not in self.succeeded:
+                self.failed[r] = (stage, code, message)
+                if transient:
+                    self.transient.add(r)
+                else:
+                    self.transient.discard(r)
+                entries.append((r, state, code, message, transient, None))
+        self._add(entries)
+
+    def not_sent(self, row_nrs: list[int], code: int | None, message: str) -> None:
+        self.reject(row_nrs, code, message, stage="not_sent")
+
+    async def sending(self, row_nrs: list[int]) -> None:
+        """Mark rows in flight; returns once that (and every outcome before it) is in the journal."""
+        self._add([(r, "in_flight", None, None, False, None) for r in row_nrs])
+        await self.commit()
+
+    async def commit(self) -> None:
+        """Write what is pending, grouped with other callers' entries, in a worker thread."""
+        if self.journal is None:
+            self._pending.clear()
+            return
+        target = self._added
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self._written >= target or not self._pending:
+                return
+            batch, self._pending = self._pending, []
+            await asyncio.to_thread(self.journal.write, batch)
+            self._written += len(batch)
+
+    def flush(self) -> None:
+        """Write what is pending now (end of a job, or before reading the journal)."""
+        if self.journal is not None and self._pending:
+            batch, self._pending = self._pending, []
+            self.journal.write(batch)
+            self._written += len(batch)
+        self._pending.clear()
+
+    def done(self, row_nr: int) -> bool:
+        return row_nr in self.succeeded or row_nr in self.failed
+
+    def _add(self, entries: list[Entry]) -> None:
+        if self.journal is not None and entries:
+            self._pending += entries
+            self._added += len(entries)

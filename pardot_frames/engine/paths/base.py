@@ -1,0 +1,67 @@
+"""The send-path interface: plan the calls for a chunk of valid rows (pure), then send one call.
+
+A job, for each chunk: ``phases(checked)`` -> for each phase ``await resolve(phase)`` (lookups some
+paths need, e.g. upsert_by_email) -> ``calls(phase)`` -> ``await send(call)`` for each call, in a
+worker pool. The dry run uses the same ``phases`` and the same plan (``count``) without sending, so both count the
+same calls; a phase's ``lookups`` is the most calls its ``resolve`` may spend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import polars as pl
+
+from pardot_frames.prepare.validation import Validated
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Valid rows that go out together (row_nr + columns), their payloads, and the lookups they need."""
+
+    rows: pl.DataFrame
+    payloads: pl.DataFrame
+    lookups: int = 0
+
+
+class SendPath(Protocol):
+    """One way of sending rows to Pardot."""
+
+    def phases(self, checked: Validated) -> list[Phase]:
+        """The chunk's valid rows in the order they must go out (pure)."""
+        ...
+
+    def calls(self, phase: Phase) -> Sequence[Any]:
+        """One item per API call the phase needs, ready to send (pure)."""
+        ...
+
+    def count(self, phase: Phase) -> int:
+        """``len(calls(phase))`` from the same plan, without building the calls (the dry run's count)."""
+        ...
+
+    async def resolve(self, phase: Phase) -> Phase:
+        """Lookups a phase needs before its calls can be planned (the identity for most paths)."""
+        ...
+
+    async def settle(self, calls: Sequence[Any], unknown: set[int]) -> Sequence[Any]:
+        """Make rows whose earlier send may have applied (``unknown``, from a stopped run) safe to resend."""
+        ...
+
+    async def send(self, call: Any) -> int:
+        """Send one planned call; every row's outcome goes into the ledger. Returns the call's row count."""
+        ...
+
+    def figures(self) -> dict[str, Any]:
+        """What the path learnt while sending (for ``ExportResult.extra``)."""
+        ...
+
+
+def planned_calls(path: SendPath, checked: Validated) -> tuple[int, int]:
+    """(calls, lookups at most) for a chunk, as a job would plan them."""
+    calls = lookups = 0
+    for phase in path.phases(checked):
+        calls += path.count(phase)
+        lookups += phase.lookups
+    return calls, lookups

@@ -1,0 +1,69 @@
+"""List memberships, one v4 create or delete per call; never sets opted_out (it cannot be reverted)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pardot_frames.engine.paths.base import Phase
+from pardot_frames.pardot import memberships
+from pardot_frames.pardot.answers import DailyLimitReached, RetriesExhausted
+from pardot_frames.prepare.validation import Validated
+
+if TYPE_CHECKING:
+    from pardot_frames.config.job import ExportConfig
+    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.pardot.client import Client
+
+Membership = tuple[int, int, int]  # row_nr, list_id, prospect_id
+
+
+class MembershipPath:
+    """Creates or deletes one membership per call."""
+
+    def __init__(self, config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> None:
+        self.config, self.client, self.ledger = config, client, ledger
+        self.operation = "create" if config.list_membership_operation == "upsert" else "delete"
+
+    def phases(self, checked: Validated) -> list[Phase]:
+        return [Phase(checked.rows, checked.payloads)]
+
+    def calls(self, phase: Phase) -> Sequence[Membership]:
+        return list(phase.payloads.select("row_nr", "list_id", "prospect_id").iter_rows())
+
+    def count(self, phase: Phase) -> int:
+        return phase.payloads.height
+
+    async def resolve(self, phase: Phase) -> Phase:
+        return phase
+
+    async def settle(self, calls: Sequence[Any], unknown: set[int]) -> Sequence[Any]:
+        return calls  # repeating a create or a delete is safe (58 and 109 count as done)
+
+    async def send(self, call: Membership) -> int:
+        assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
+        row_nr, list_id, prospect_id = call
+        request = memberships.change(self.operation, list_id, prospect_id)
+
+        async def make(_unknown: bool):  # noqa: ANN202 - the request is the same on every attempt
+            return request
+
+        await self.ledger.sending([row_nr])
+        try:
+            reply = await self.client.call(make)
+        except RetriesExhausted as exc:
+            message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
+            self.ledger.reject([row_nr], exc.last.code, message, transient=True)
+            return 1
+        except DailyLimitReached:
+            self.ledger.not_sent([row_nr], 122, "Daily API rate limit met: not sent (resume later)")
+            raise
+        done, note = memberships.outcome(self.operation, reply)
+        if done:
+            self.ledger.ok([row_nr], note)
+        else:
+            self.ledger.reject([row_nr], reply.code, reply.message or f"HTTP {reply.status}")
+        return 1
+
+    def figures(self) -> dict[str, Any]:
+        return {}

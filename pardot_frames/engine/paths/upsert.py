@@ -1,0 +1,262 @@
+"""Prospects through batchUpsert, ``prospects`` in the query string: batches packed within 50 rows and
+``max_payload`` characters, per-row errors mapped back to input rows, HTTP 414 handled by splitting
+(the working bound bisects between the largest size taken and the smallest refused), and resends
+that cannot create duplicates (email-only rows whose earlier send may have applied are looked up).
+
+upsert_by_email: the k-th row of an email goes in phase k, after the prospect exists; before each
+phase, rows without an id are given the lowest id of a prospect with their email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import numpy as np
+import orjson
+import polars as pl
+
+from pardot_frames.engine.paths.base import Phase
+from pardot_frames.errors import ApiError
+from pardot_frames.pardot import prospects
+from pardot_frames.pardot.answers import DailyLimitReached, RetriesExhausted, UriTooLong
+from pardot_frames.pardot.transport import Request
+from pardot_frames.prepare.batching import ENCODED_HEAD, ENCODED_SEP, ENCODED_TAIL, batch_size, partition, plan
+from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.payload import encode, encode_each, prospect_payloads
+from pardot_frames.prepare.validation import Validated
+
+if TYPE_CHECKING:
+    from pardot_frames.config.job import ExportConfig
+    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.pardot.client import Client
+
+
+@dataclass(slots=True)
+class Row:
+    """One planned prospect row: input number, percent-encoded JSON, its size, its email if it has no id/fid."""
+
+    row_nr: int
+    encoded: str
+    size: int
+    email_only: str | None
+    unknown: bool = False  # a stopped run may have sent it: look it up before sending (email-only rows)
+
+
+def query_value(rows: Sequence[Row]) -> str:
+    """The percent-encoded ``prospects`` value of a batch: ``{"prospects":[row,...]}``."""
+    return ENCODED_HEAD + ENCODED_SEP.join(r.encoded for r in rows) + ENCODED_TAIL
+
+
+def email_only(rows: pl.DataFrame) -> list[str | None]:
+    """Per row, its email when the row has no id or fid (a send would create a prospect), else None."""
+    if "email" not in rows.columns:
+        return [None] * rows.height
+    keyed = pl.lit(False)
+    for key in ("id", "fid"):
+        if key in rows.columns:
+            keyed = keyed | (pl.col(key).is_not_null() & (pl.col(key).cast(pl.String) != ""))
+    return rows.select(pl.when(~keyed).then(pl.col("email")).alias("e"))["e"].to_list()
+
+
+def with_ids(rows: pl.DataFrame, found: dict[str, list[int]]) -> pl.DataFrame:
+    """Give rows without an id the lowest id of a prospect with their email (upsert_by_email)."""
+    lowest = {email: ids[0] for email, ids in found.items()}
+    match = pl.col("email").str.to_lowercase().replace_strict(lowest, default=None, return_dtype=pl.Int64)
+    if "id" not in rows.columns:
+        return rows.with_columns(match.alias("id")).select(ROW_NR, "id", pl.exclude(ROW_NR, "id"))
+    return rows.with_columns(pl.coalesce("id", match).alias("id"))
+
+
+def by_occurrence(rows: pl.DataFrame) -> list[pl.DataFrame]:
+    """upsert_by_email: the k-th row of an email goes in phase k, after the prospect exists."""
+    if not rows.height:
+        return [rows]
+    occurrence = pl.col(ROW_NR).cum_count().over(pl.col("email").str.to_lowercase()) - 1
+    ranked = rows.with_columns(occurrence.alias("_k"))
+    return [ranked.filter(pl.col("_k") == k).drop("_k") for k in range(int(ranked["_k"].max() or 0) + 1)]
+
+
+def _without_id(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.filter(pl.col("id").is_null()) if "id" in rows.columns else rows
+
+
+class UpsertPath:
+    """Sends batches of prospect rows; writes every row's fate into the ledger."""
+
+    def __init__(self, config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> None:
+        self.config, self.client, self.ledger = config, client, ledger
+        self.max_payload = config.max_payload  # the working bound, lowered on 414
+        self.largest_ok = 0  # the largest batch size the server took
+        self.refused: int | None = None  # the smallest batch size that got 414
+        self.splits = 0
+        self.lookups = 0
+        self.emails_matched = 0
+
+    # planning (pure)
+
+    def phases(self, checked: Validated) -> list[Phase]:
+        if not self.config.upsert_by_email:
+            return [Phase(checked.rows, checked.payloads)]
+        out = []
+        for rows in by_occurrence(checked.rows):
+            payloads = checked.payloads.filter(pl.col(ROW_NR).is_in(rows[ROW_NR].implode()))
+            emails = _without_id(rows)["email"].str.to_lowercase().n_unique() if rows.height else 0
+            out.append(Phase(rows, payloads, prospects.lookup_calls_at_most(emails)))
+        return out
+
+    def count(self, phase: Phase) -> int:
+        return plan(phase.payloads, self.config).calls
+
+    def calls(self, phase: Phase) -> list[list[Row]]:
+        payloads = phase.payloads
+        emails = dict(zip(phase.rows[ROW_NR].to_list(), email_only(phase.rows), strict=True))
+        sizes = payloads["size"].to_list()
+        encoded = encode_each(payloads["json"].to_list(), sizes)
+        by_row = {
+            r: Row(r, text, size, emails.get(r))
+            for r, text, size in zip(payloads[ROW_NR].to_list(), encoded, sizes, strict=True)
+        }
+        return [[by_row[r] for r in row_nrs] for row_nrs in plan(payloads, self.config).batches["row_nrs"].to_list()]
+
+    # sending
+
+    async def resolve(self, phase: Phase) -> Phase:
+        if not self.config.upsert_by_email:
+            return phase
+        assert self.client is not None
+        missing = _without_id(phase.rows)
+        found = await prospects.resolve_emails(self.client, missing["email"].to_list()) if missing.height else {}
+        self.emails_matched += len(found)
+        rows = with_ids(phase.rows, found)
+        return Phase(rows, prospect_payloads(rows, self.config))
+
+    async def settle(self, calls: Sequence[list[Row]], unknown: set[int]) -> Sequence[list[Row]]:
+        """Rows of a stopped run whose outcome is unknown: email-only ones are looked up, all at once."""
+        if not unknown:
+            return calls
+        marked = [[replace(row, unknown=True) if row.row_nr in unknown else row for row in batch] for batch in calls]
+        doubtful = [row for batch in marked for row in batch if row.unknown and row.email_only]
+        if not doubtful:
+            return marked
+        settled = {row.row_nr: row for row in await self._settle(doubtful)}
+        return [[settled.get(row.row_nr, row) for row in batch] for batch in marked]
+
+    async def send(self, call: list[Row]) -> int:
+        """Send one planned batch (split first if a 414 lowered the bound since it was planned); its rows."""
+        sizes = np.array([r.size for r in call], dtype=np.int64)
+        if len(call) > 1 and batch_size(sizes) > self.max_payload:
+            groups = partition(sizes, self.max_payload)
+            for g in range(int(groups[-1]) + 1):
+                await self._send([r for r, b in zip(call, groups, strict=True) if b == g])
+            return len(call)
+        await self._send(call)
+        return len(call)
+
+    async def _send(self, rows: list[Row]) -> None:
+        assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
+        current = list(rows)
+
+        async def make(unknown: bool) -> Request:
+            # the last attempt (or a stopped run) may have created prospects: find them before sending again
+            doubtful = [i for i, r in enumerate(current) if r.email_only is not None and (unknown or r.unknown)]
+            if doubtful:
+                settled = await self._settle([current[i] for i in doubtful])
+                for i, row in zip(doubtful, settled, strict=True):
+                    current[i] = row
+            return prospects.batch_upsert(query_value(current))
+
+        await self.ledger.sending([r.row_nr for r in current])
+        await self._attempt(current, make)
+
+    async def _attempt(self, current: list[Row], make: Callable[[bool], Awaitable[Request]]) -> None:
+        assert self.client is not None and self.ledger is not None
+        try:
+            reply = await self.client.call(make)
+        except UriTooLong:
+            await self._split(current)
+            return
+        except RetriesExhausted as exc:
+            self.ledger.reject(
+                [r.row_nr for r in current],
+                exc.last.code,
+                f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}",
+                transient=True,
+            )
+            return
+        except DailyLimitReached:
+            self.ledger.not_sent([r.row_nr for r in current], 122, "Daily API rate limit met: not sent (resume later)")
+            raise
+        if reply.status not in (200, 201):
+            raise ApiError(
+                f"batchUpsert refused the call: Pardot error {reply.code} ({reply.message})", reply.code, reply.status
+            )
+        self.largest_ok = max(self.largest_ok, batch_size(np.array([r.size for r in current], dtype=np.int64)))
+        if self.refused is not None:
+            self._bisect()
+        errors = prospects.row_errors(reply)
+        if prospects.call_failed(reply) and not errors:
+            self.ledger.reject(
+                [r.row_nr for r in current], reply.code, f"Pardot answered stat=fail: {reply.message or reply.body}"
+            )
+            return
+        for index, row in enumerate(current):
+            if index in errors:
+                self.ledger.reject([row.row_nr], None, errors[index])
+            else:
+                self.ledger.ok([row.row_nr])
+
+    async def _split(self, current: list[Row]) -> None:
+        """HTTP 414: a lone row is rejected; a batch is halved and the working bound lowered."""
+        assert self.ledger is not None
+        if len(current) == 1:
+            self.ledger.reject(
+                [current[0].row_nr],
+                414,
+                "HTTP 414 Request-URI Too Long: the row alone is too long for this Pardot server's URI limit",
+            )
+            return
+        size = batch_size(np.array([r.size for r in current], dtype=np.int64))
+        self.refused = size if self.refused is None else min(self.refused, size)
+        self._bisect()
+        self.splits += 1
+        half = len(current) // 2
+        await self._send(current[:half])
+        await self._send(current[half:])
+
+    def _bisect(self) -> None:
+        """The working bound after a 414: halfway between the largest size taken and the smallest refused,
+        so it falls fast and climbs back as batches go through (O(log) wasted calls)."""
+        assert self.refused is not None
+        middle = (self.largest_ok + self.refused) // 2
+        self.max_payload = min(self.config.max_payload, max(self.largest_ok, middle), self.refused - 1)
+
+    async def _settle(self, rows: list[Row]) -> list[Row]:
+        """Rows an earlier send may have applied: email-only ones whose email Pardot now knows go by id
+        (the newest match: the one that send created); the rest go as they are, no longer in doubt."""
+        assert self.client is not None
+        before = self.client.stats.api_calls
+        found = await prospects.resolve_emails(self.client, [r.email_only for r in rows if r.email_only])
+        self.lookups += self.client.stats.api_calls - before
+        out = []
+        for row in rows:
+            ids = found.get((row.email_only or "").strip().lower())
+            if not ids:
+                out.append(replace(row, unknown=False))
+                continue
+            text = orjson.dumps({"id": ids[-1], **orjson.loads(unquote(row.encoded))}).decode()
+            encoded = encode(text)
+            out.append(Row(row.row_nr, encoded, len(encoded), None))
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "uri_splits": self.splits,
+            "lookups": self.lookups,
+            "final_max_payload": self.max_payload,
+        }
+        if self.config.upsert_by_email:
+            out["emails_matched"] = self.emails_matched
+        return out

@@ -1,0 +1,27 @@
+"""A tqdm bar over rows when wanted (a terminal or a notebook), else nothing."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+class Progress:
+    """``update(n)`` as rows are done; ``close()`` at the end. Never shows a secret: it counts rows only."""
+
+    def __init__(self, total: int | None, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self.bar: Any = None
+        if enabled and total != 0:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="row", desc="pardot", leave=False)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

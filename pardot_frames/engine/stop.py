@@ -1,0 +1,52 @@
+"""Why a job stopped before its last row: a small value the engine passes around, not an exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from pardot_frames.errors import PardotError
+
+
+class StopKind(Enum):
+    """The ways a job ends early."""
+
+    DAILY_LIMIT = "daily_limit"  # error 122 (or the job's own budget): resumable after the reset
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM: resumable
+    FATAL = "fatal"  # Pardot or the login refused the job: the original error is raised
+    ROW_REFUSED = "row_refused"  # Pardot refused a row and skip_invalid_records is false
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A stop and its one-line reason; ``error`` holds the fatal PardotError."""
+
+    kind: StopKind
+    reason: str
+    error: PardotError | None = None
+
+    @classmethod
+    def daily_limit(cls) -> Stop:
+        return cls(StopKind.DAILY_LIMIT, "daily API limit met (error 122); run again after the account's day resets")
+
+    @classmethod
+    def interrupted(cls) -> Stop:
+        return cls(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
+
+    @classmethod
+    def fatal(cls, error: PardotError) -> Stop:
+        return cls(StopKind.FATAL, str(error), error)
+
+    @classmethod
+    def row_refused(cls, row_nr: int, message: str) -> Stop:
+        return cls(StopKind.ROW_REFUSED, f"Pardot rejected row {row_nr} ({message}) and skip_invalid_records is false")
+
+    @property
+    def reads_on(self) -> bool:
+        """True when the rest of the input is still read, to list its rows as not sent (resumable stops)."""
+        return self.kind in (StopKind.DAILY_LIMIT, StopKind.INTERRUPTED)
+
+    @property
+    def code(self) -> int | None:
+        """The error code unsent rows are reported with."""
+        return 122 if self.kind is StopKind.DAILY_LIMIT else None

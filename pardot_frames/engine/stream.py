@@ -1,0 +1,44 @@
+"""Reading the input before sending: the fingerprint a journal needs and, with
+skip_invalid_records=false, every row's validation, so input errors are found before the first call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.journal import Fingerprint
+from pardot_frames.errors import ValidationFailed
+from pardot_frames.prepare.frames import chunks
+from pardot_frames.prepare.validation import validate
+
+
+def prepass(data: Any, config: ExportConfig, chunk_rows: int, spill: Path) -> tuple[Any, Fingerprint]:
+    """Read a stream once: its fingerprint, and its validation when invalid rows must stop the job.
+
+    One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again.
+    """
+    one_shot = isinstance(data, pa.RecordBatchReader)
+    writer = None
+    problems: list[pl.DataFrame] = []
+    fingerprint = Fingerprint()
+    lenient = config.replace(skip_invalid_records=True)
+    for chunk in chunks(data, chunk_rows):
+        if not config.skip_invalid_records:
+            problems.append(validate(chunk, lenient, first_row=fingerprint.rows).rejected)
+        fingerprint.add(chunk)
+        if one_shot:
+            table = chunk.to_arrow()
+            writer = writer or pq.ParquetWriter(spill, table.schema)
+            writer.write_table(table)
+    if writer is not None:
+        writer.close()
+    rejected = pl.concat(problems) if problems else None
+    if rejected is not None and rejected.height:
+        raise ValidationFailed(rejected, fingerprint.rows)
+    return (pl.scan_parquet(spill) if one_shot and writer is not None else data), fingerprint

@@ -1,0 +1,88 @@
+"""Access tokens: the refresh-token grant against ``login_url``, reused for the job, renewed on 184.
+
+The token lives only in memory, is never part of a repr, and is renewed at most once per
+generation however many calls see error 184 at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import orjson
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.errors import AuthError
+from pardot_frames.pardot.endpoints import TOKEN
+from pardot_frames.pardot.transport import NoAnswer, Request
+
+if TYPE_CHECKING:
+    from pardot_frames.pardot.transport import Transport
+
+HINT = (
+    "get a new refresh token (authorise the connected app again), check that the connected app has the "
+    "pardot_api and refresh_token scopes, that business_unit is right, and that pardot_domain matches the org "
+    "(https://pi.pardot.com for production, https://pi.demo.pardot.com for developer orgs and sandboxes)"
+)
+
+
+class TokenProvider:
+    """Holds the job's access token; ``get()`` gives (token, generation), ``renew(generation)`` refreshes."""
+
+    def __init__(self, config: ExportConfig, transport: Transport) -> None:
+        self._config = config
+        self._transport = transport
+        self._token: str | None = None
+        self._generation = 0
+        self._lock = asyncio.Lock()
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"TokenProvider(login_url={self._config.login_url!r}, generation={self._generation})"
+
+    async def get(self) -> tuple[str, int]:
+        """The current token and its generation, logging in first if there is none."""
+        if self._token is None:
+            await self.renew(self._generation)
+        assert self._token is not None
+        return self._token, self._generation
+
+    async def renew(self, seen_generation: int) -> None:
+        """Refresh the token unless another call already did since ``seen_generation``."""
+        async with self._lock:
+            if self._generation != seen_generation and self._token is not None:
+                return
+            self._token = await self._login()
+            self._generation += 1
+
+    async def _login(self) -> str:
+        c = self._config
+        missing = [k for k in ("client_id", "client_secret", "refresh_token") if getattr(c, k) is None]
+        if missing:
+            raise AuthError(f"missing credentials: {', '.join(missing)} (set them in the job or PARDOT_* variables)")
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": c.client_id or "",
+            "client_secret": c.client_secret.get_secret_value() if c.client_secret else "",
+            "refresh_token": c.refresh_token.get_secret_value() if c.refresh_token else "",
+        }
+        self.logins += 1
+        try:
+            answer = await self._transport.exchange(c.login_url, Request("POST", TOKEN, form), {})
+        except NoAnswer as exc:
+            raise AuthError(f"cannot reach the login server {c.login_url}: {exc.reason}") from None
+        status = answer.status
+        try:
+            body = orjson.loads(answer.text)
+        except orjson.JSONDecodeError:
+            body = {}
+        if status == 200 and isinstance(body, dict) and body.get("access_token"):
+            return str(body["access_token"])
+        error = body.get("error", f"HTTP {status}") if isinstance(body, dict) else f"HTTP {status}"
+        description = body.get("error_description", "") if isinstance(body, dict) else ""
+        what = {
+            "invalid_grant": "the refresh token was refused (expired, revoked or for another org)",
+            "invalid_client_id": "the client_id is not known to this login server",
+            "invalid_client": "the client_secret does not match the client_id",
+        }.get(error, "the login was refused")
+        raise AuthError(f"login to {c.login_url} failed: {error} ({description}): {what}; {HINT}")

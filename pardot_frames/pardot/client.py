@@ -1,0 +1,131 @@
+"""The Pardot client of one job: auth headers, the concurrency limit, retries with backoff, and the
+sorting of answers (``answers``), over a ``Transport`` (aiohttp unless a test gives another).
+
+Callers build each attempt's request themselves (``call(make_request)``), told whether an earlier
+attempt's outcome is unknown (no answer after the request went out), so a sender can make a resend
+safe (the prospects path looks email-only rows up first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.errors import AuthError
+from pardot_frames.limits import CONCURRENT_LIMIT
+from pardot_frames.pardot.answers import (
+    CONCURRENCY_CODE,
+    TOKEN_EXPIRED_CODE,
+    Reply,
+    RetriesExhausted,
+    Transient,
+    parse_reply,
+    sort,
+)
+from pardot_frames.pardot.auth import HINT, TokenProvider
+from pardot_frames.pardot.retry import Limiter, Stats, backoff_delay
+from pardot_frames.pardot.transport import AiohttpTransport, NoAnswer, Request, Transport
+
+log = logging.getLogger("pardot_frames")
+
+
+class Client:
+    """``async with Client(config) as client: reply = await client.call(make_request)``."""
+
+    def __init__(self, config: ExportConfig, *, transport: Transport | None = None, seed: int | None = None) -> None:
+        self.config = config
+        self.stats = Stats()
+        self.rng = random.Random(seed)
+        cooldown = min(max(10 * config.initial_retry_wait, 0.05), config.maximum_retry_wait)
+        self.limiter = Limiter(min(config.parallel_tasks, CONCURRENT_LIMIT), cooldown)
+        self.transport: Transport = transport or AiohttpTransport(
+            config.maximum_connection_timeout, max(config.parallel_tasks, 1) + 2
+        )
+        self.tokens = TokenProvider(config, self.transport)
+        self._headers: dict[str, str] = {}
+        self._headers_generation = -1
+        self.first_exchange: asyncio.Future[float] | None = None  # seconds the first exchange took
+
+    async def __aenter__(self) -> Client:
+        self.first_exchange = asyncio.get_running_loop().create_future()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.transport.close()
+
+    async def login(self) -> None:
+        """Log in now, so bad credentials fail before any row is sent."""
+        await self.tokens.get()
+
+    async def call(self, make_request: Callable[[bool], Awaitable[Request]]) -> Reply:
+        """Send with retries; ``make_request(unknown)`` builds each attempt (unknown: an earlier may have applied)."""
+        unknown = False
+        attempt = 0
+        while True:
+            request = await make_request(unknown)
+            try:
+                return await self.send(request)
+            except Transient as failure:
+                if attempt >= self.config.maximum_retries:
+                    raise RetriesExhausted(failure) from None
+                unknown = unknown or failure.unknown
+                delay = backoff_delay(self.config.initial_retry_wait, self.config.maximum_retry_wait, attempt, self.rng)
+                log.info("retrying after %s in %.2fs (attempt %d)", failure.reason, delay, attempt + 1)
+                attempt += 1
+                self.stats.retries += 1
+                await asyncio.sleep(delay)
+
+    async def get(self, path_query: str) -> Reply:
+        """A read (safe to repeat), with retries."""
+        request = Request("GET", path_query)
+
+        async def make(_unknown: bool) -> Request:
+            return request
+
+        return await self.call(make)
+
+    async def send(self, request: Request) -> Reply:
+        """One attempt (plus one token refresh on 184). Raises Transient, DailyLimitReached, UriTooLong or fatal."""
+        refreshed = False
+        while True:
+            headers, generation = await self._auth_headers()
+            reply = await self._once(request, headers)
+            if reply.code == TOKEN_EXPIRED_CODE:
+                if refreshed:
+                    raise AuthError(
+                        f"Pardot refused a freshly issued access token (error 184: {reply.message}); {HINT}"
+                    )
+                self.stats.refreshes += 1
+                await self.tokens.renew(generation)
+                refreshed = True
+                continue
+            if reply.code == CONCURRENCY_CODE:
+                self.limiter.back_off()
+            return sort(reply)
+
+    async def _auth_headers(self) -> tuple[dict[str, str], int]:
+        token, generation = await self.tokens.get()
+        if generation != self._headers_generation:
+            self._headers = {
+                "Authorization": f"Bearer {token}",
+                "Pardot-Business-Unit-Id": self.config.business_unit or "",
+            }
+            self._headers_generation = generation
+        return self._headers, generation
+
+    async def _once(self, request: Request, headers: dict[str, str]) -> Reply:
+        async with self.limiter:
+            self.stats.api_calls += 1
+            started = time.perf_counter()
+            try:
+                answer = await self.transport.exchange(self.config.pardot_domain, request, headers)
+            except NoAnswer as exc:
+                raise Transient(exc.reason, exc.unknown) from None
+            finally:
+                if self.first_exchange is not None and not self.first_exchange.done():
+                    self.first_exchange.set_result(time.perf_counter() - started)
+        return parse_reply(answer.status, answer.text)

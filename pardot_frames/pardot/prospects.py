@@ -1,0 +1,98 @@
+"""Prospects in Pardot v4: the batchUpsert request and its per-row errors, and emails to prospect ids.
+
+Pardot v4 has no batch lookup by email. Reading one email costs one call; listing the whole account
+costs one call per 200 prospects. ``resolve_emails`` asks for the account size first (one call) and
+takes whichever way is cheaper.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import orjson
+
+from pardot_frames.pardot import endpoints
+from pardot_frames.pardot.answers import Reply, records
+from pardot_frames.pardot.transport import Request
+
+if TYPE_CHECKING:
+    from pardot_frames.pardot.client import Client
+
+PAGE = endpoints.QUERY_PAGE
+
+
+def batch_upsert(encoded_prospects: str) -> Request:
+    """The batchUpsert call carrying ``prospects`` (percent-encoded ``{"prospects":[...]}``) in the query."""
+    return Request("POST", endpoints.batch_upsert(encoded_prospects))
+
+
+def row_errors(reply: Reply) -> dict[int, str]:
+    """Per-row errors keyed by 0-based index, from every shape seen: {"1": "msg"}, [{"index":..}], ["msg"]."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    errors = body.get("errors")
+    out: dict[int, str] = {}
+    if isinstance(errors, dict):
+        for key, message in errors.items():
+            if str(key).lstrip("-").isdigit():
+                out[int(key)] = message if isinstance(message, str) else orjson.dumps(message).decode()
+    elif isinstance(errors, list):
+        for position, item in enumerate(errors):
+            if isinstance(item, dict):
+                index = item.get("index", item.get("@attributes", {}).get("index", position))
+                out[int(index)] = str(item.get("message", item.get("err", item)))
+            elif item:
+                out[position] = str(item)
+    return out
+
+
+def call_failed(reply: Reply) -> bool:
+    """True when a v4 answer says ``stat: fail`` for the whole call."""
+    return isinstance(reply.body, dict) and reply.body.get("@attributes", {}).get("stat") == "fail"
+
+
+async def ids_for_email(client: Client, email: str) -> list[int]:
+    """Every prospect id with this email (ascending); [] when Pardot knows none (error 4)."""
+    reply = await client.get(endpoints.prospect_read_by_email(email))
+    if reply.code is not None:
+        return []
+    body = reply.body if isinstance(reply.body, dict) else {}
+    return sorted(int(p["id"]) for p in records(body.get("prospect")) if "id" in p)
+
+
+def lookup_calls_at_most(emails: int) -> int:
+    """The most calls ``resolve_emails`` spends on this many distinct emails (the account size unknown)."""
+    return 1 + emails if emails else 0
+
+
+async def resolve_emails(client: Client, emails: list[str]) -> dict[str, list[int]]:
+    """Map each (lower-cased) email to its prospect ids, ascending; unknown emails are absent."""
+    wanted = {e.strip().lower() for e in emails if e}
+    if not wanted:
+        return {}
+    first = await client.get(endpoints.prospect_query())
+    result = first.body.get("result", {}) if isinstance(first.body, dict) else {}
+    total = int(result.get("total_results") or 0)
+    if math.ceil(total / PAGE) - 1 < len(wanted):  # listing the account is cheaper than a read per email
+        return await _by_listing(client, wanted, records(result.get("prospect")))
+    found: dict[str, list[int]] = {}
+    for email in sorted(wanted):
+        ids = await ids_for_email(client, email)
+        if ids:
+            found[email] = ids
+    return found
+
+
+async def _by_listing(client: Client, wanted: set[str], page: list[dict]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    while page:
+        for p in page:
+            key = str(p.get("email") or "").lower()
+            if key in wanted:
+                found.setdefault(key, []).append(int(p["id"]))
+        if len(page) < PAGE:
+            break
+        reply = await client.get(endpoints.prospect_query(id_greater_than=max(int(p["id"]) for p in page)))
+        body = reply.body.get("result", {}) if isinstance(reply.body, dict) else {}
+        page = records(body.get("prospect"))
+    return {k: sorted(v) for k, v in found.items()}

@@ -1,0 +1,85 @@
+"""The transport seam: one HTTP exchange, nothing else (no auth, no retries, no parsing).
+
+``Transport`` is a small protocol; ``AiohttpTransport`` is the real one (one aiohttp session per
+job). A test can give the client another transport to script answers the simulator never gives.
+A transport raises ``NoAnswer`` when no HTTP answer came back; ``unknown`` says whether the
+request may have reached the server (a timeout or a dropped connection) or surely did not
+(the connection could not be made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import aiohttp
+from yarl import URL
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request: method, path with its encoded query (relative to the base URL), optional form."""
+
+    method: str
+    path_query: str
+    form: Mapping[str, str] | None = field(default=None, repr=False)  # may carry credentials
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer as it came: status, body text, headers."""
+
+    status: int
+    text: str
+    headers: Mapping[str, str]
+
+
+class NoAnswer(Exception):
+    """No HTTP answer; ``unknown`` is True when the request may have been applied."""
+
+    def __init__(self, reason: str, unknown: bool) -> None:
+        super().__init__(reason)
+        self.reason, self.unknown = reason, unknown
+
+
+class Transport(Protocol):
+    """Sends one request to ``base`` (a scheme and host) and gives back the answer, or raises NoAnswer."""
+
+    async def exchange(self, base: str, request: Request, headers: Mapping[str, str]) -> Answer: ...
+
+    async def close(self) -> None: ...
+
+
+class AiohttpTransport:
+    """The real transport: one aiohttp session, ``connections`` sockets, a total timeout per exchange."""
+
+    def __init__(self, timeout: float, connections: int) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._connections)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
+        return self._session
+
+    async def exchange(self, base: str, request: Request, headers: Mapping[str, str]) -> Answer:
+        session = self._open()
+        url = URL(base + request.path_query, encoded=True)
+        try:
+            async with session.request(
+                request.method, url, headers=headers, data=dict(request.form) if request.form else None
+            ) as response:
+                text = await response.text(errors="replace")
+                return Answer(response.status, text, response.headers)
+        except aiohttp.ClientConnectorError as exc:
+            raise NoAnswer(f"cannot connect to {base} ({type(exc).__name__})", False) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise NoAnswer(f"no answer from {base} ({type(exc).__name__})", True) from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

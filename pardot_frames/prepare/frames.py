@@ -1,0 +1,104 @@
+"""Turn any supported input (polars, pandas, pyarrow, DuckDB) into one polars DataFrame."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from pardot_frames.errors import ColumnError
+
+ROW_NR = "row_nr"  # 0-based position of a row in the input, carried through every step
+
+
+def _duplicates(names: list[str]) -> list[str]:
+    return [name for name, count in Counter(names).items() if count > 1]
+
+
+def _unconvertible(data: Any) -> list[str]:
+    """Name the pandas columns that cannot become one Arrow type, with the Python types they mix."""
+    problems = []
+    for name in data.columns:
+        try:
+            pl.from_pandas(data[[name]])
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            kinds = sorted({type(v).__name__ for v in data[name] if v is not None})
+            problems.append(
+                f"column {str(name)!r} mixes values of types {', '.join(kinds)} (or holds values too large for "
+                "int64); give each column one type, e.g. convert it to text"
+            )
+    return problems or ["the pandas frame cannot be converted to Arrow; give each column one type"]
+
+
+def to_polars(data: Any) -> pl.DataFrame:
+    """Collect ``data`` into a polars DataFrame; duplicated column names are a ColumnError."""
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if isinstance(data, pl.DataFrame):
+        return data
+    if isinstance(data, pa.RecordBatchReader):
+        data = data.read_all()
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        names = list(data.schema.names)
+        if dups := _duplicates(names):
+            raise ColumnError([f"column {d!r} appears more than once; give each column one name" for d in dups])
+        return pl.from_arrow(data)  # type: ignore[return-value]
+    module = type(data).__module__
+    if module.startswith("pandas"):
+        names = [str(c) for c in data.columns]
+        if dups := _duplicates(names):
+            raise ColumnError([f"column {d!r} appears more than once; give each column one name" for d in dups])
+        try:
+            return pl.from_pandas(data)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            raise ColumnError(_unconvertible(data)) from None
+    if module.startswith("duckdb"):
+        return to_polars(data.arrow())
+    raise ColumnError(
+        [
+            f"cannot read input of type {type(data).__name__}; give a polars DataFrame or LazyFrame, "
+            "a pandas DataFrame, a pyarrow Table or RecordBatchReader, or a DuckDB relation"
+        ]
+    )
+
+
+def is_streaming(data: Any) -> bool:
+    """True for inputs read in chunks: LazyFrames, Arrow record batch readers, DuckDB relations."""
+    return isinstance(data, (pl.LazyFrame, pa.RecordBatchReader)) or type(data).__module__.startswith("duckdb")
+
+
+def _arrow_chunks(reader: pa.RecordBatchReader, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    if dups := _duplicates(list(reader.schema.names)):
+        raise ColumnError([f"column {d!r} appears more than once; give each column one name" for d in dups])
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= chunk_rows:
+            yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema))  # type: ignore[misc]
+            pending, count = [], 0
+    if pending or count == 0:
+        yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema))  # type: ignore[misc]
+
+
+def chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The input as frames of about ``chunk_rows`` rows (one frame for in-memory inputs)."""
+    if isinstance(data, pl.LazyFrame):
+        empty = True
+        for frame in data.collect_batches(chunk_size=chunk_rows):
+            empty = False
+            yield frame
+        if empty:
+            yield data.clear().collect()
+    elif isinstance(data, pa.RecordBatchReader):
+        yield from _arrow_chunks(data, chunk_rows)
+    elif type(data).__module__.startswith("duckdb"):
+        arrow = data.arrow()
+        reader = arrow if isinstance(arrow, pa.RecordBatchReader) else arrow.to_reader()
+        yield from _arrow_chunks(reader, chunk_rows)
+    else:
+        yield to_polars(data)

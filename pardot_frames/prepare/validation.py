@@ -1,0 +1,286 @@
+"""Rows in, valid rows and rejected rows out: frame checks, normalisation and row checks, vectorised.
+
+Frame-level problems (names, types, missing columns) raise ``ColumnError`` at once. Row-level
+problems become data: one row per problem in ``Validated.rejected`` (row_nr, column, check,
+reason, value), like pandera's ``failure_cases``. Nulls mean "leave unchanged in Pardot".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandera.errors
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.errors import ColumnError, ValidationFailed
+from pardot_frames.limits import MAX_ROW_JSON_CHARS
+from pardot_frames.prepare import schemas
+from pardot_frames.prepare.frames import ROW_NR, to_polars
+from pardot_frames.prepare.payload import prospect_payloads
+
+REJECTED_SCHEMA = {ROW_NR: pl.Int64, "column": pl.String, "check": pl.String, "reason": pl.String, "value": pl.String}
+MASK = "**********"
+MAX_VALUE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of validation: typed valid rows, their payloads and the rejected rows."""
+
+    rows: pl.DataFrame  # row_nr + normalised columns of the valid rows, input order
+    payloads: pl.DataFrame  # prospects: row_nr, json, size; list memberships: row_nr, list_id, prospect_id
+    rejected: pl.DataFrame  # one row per problem, REJECTED_SCHEMA
+    rows_in: int
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many input rows have at least one problem."""
+        return self.rejected[ROW_NR].n_unique()
+
+
+def check_columns(frame: pl.DataFrame, data_object: str) -> None:
+    """Raise ColumnError for names Pardot would not accept, reserved or missing columns."""
+    problems: list[str] = []
+    for column in frame.columns:
+        if column == ROW_NR:
+            problems.append(f"column {ROW_NR!r} is reserved for the input row number; rename it")
+        elif not schemas.IDENTIFIER.fullmatch(column):
+            problems.append(
+                f"column {column!r} is not a Pardot field name: names are lower case letters, digits and "
+                f"underscores starting with a letter; did you mean {schemas.suggest_name(column)!r}?"
+            )
+        elif schemas.RESERVED.fullmatch(column):
+            problems.append(
+                f"column {column!r} is reserved: list subscriptions are set with prospect_lists and "
+                "prospect_list_operation, not with list_<id> columns"
+            )
+    if data_object == "list_memberships":
+        allowed = schemas.LIST_MEMBERSHIP_FIELDS
+        problems += [f"list_memberships needs column {c!r}" for c in allowed if c not in frame.columns]
+        problems += [
+            f"column {c!r} is not a list membership field; only prospect_id and list_id are sent"
+            + (" (opting out is not supported: it cannot be reverted)" if c == "opted_out" else "")
+            for c in frame.columns
+            if c not in allowed and schemas.IDENTIFIER.fullmatch(c)
+        ]
+    elif frame.width == 0:
+        problems.append("the frame has no columns; a prospect needs id, fid or email")
+    if problems:
+        raise ColumnError(problems)
+
+
+def _integer(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
+    if dtype.is_integer():
+        value = c.cast(pl.Int64, strict=False)
+        return value, pl.when(c.is_not_null() & value.is_null()).then(pl.lit("integer out of range (int64)"))
+    if dtype == pl.String:
+        text = c.str.strip_chars()
+        value = text.str.to_integer(strict=False)
+        bad = (text != "") & value.is_null()
+        return value, pl.when(bad).then(pl.lit("not an integer"))
+    if dtype.is_float() or dtype.is_decimal():
+        f = c.cast(pl.Float64)
+        finite = f.is_finite()
+        fractional = finite & (f != f.floor())
+        in_range = f.abs() < 2.0**63
+        value = pl.when(finite & ~fractional & in_range).then(f.cast(pl.Int64, strict=False))
+        reason = (
+            pl.when(f.is_not_null() & ~finite)
+            .then(pl.lit("not a finite number"))
+            .when(fractional)
+            .then(pl.lit("has a fractional part; integers only (not truncated)"))
+            .when(f.is_not_null() & ~in_range)
+            .then(pl.lit("integer out of range (int64)"))
+        )
+        return value, reason
+    if dtype == pl.Null:
+        return c.cast(pl.Int64), pl.lit(None, pl.String)
+    raise ColumnError(
+        [f"column {name!r} has type {dtype}, which cannot hold integers; give integers or integer strings"]
+    )
+
+
+def _boolean(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
+    if dtype == pl.Boolean:
+        return c, pl.lit(None, pl.String)
+    if dtype == pl.Null:
+        return c.cast(pl.Boolean), pl.lit(None, pl.String)
+    if dtype.is_numeric():
+        value = pl.when(c == 1).then(True).when(c == 0).then(False)
+    elif dtype == pl.String:
+        text = c.str.strip_chars().str.to_lowercase()
+        value = pl.when(text.is_in(["true", "1"])).then(True).when(text.is_in(["false", "0"])).then(False)
+        c = pl.when(text != "").then(c)
+    else:
+        raise ColumnError([f"column {name!r} has type {dtype}; booleans are true/false, 0/1 or 'true'/'false'"])
+    return value, pl.when(c.is_not_null() & value.is_null()).then(
+        pl.lit("not a boolean; use true/false, 0/1 or 'true'/'false'")
+    )
+
+
+def _string(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
+    none = pl.lit(None, pl.String)
+    if dtype == pl.String:
+        return c, none
+    if dtype in (pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum) or dtype.is_integer():
+        return c.cast(pl.String), none
+    if dtype == pl.Boolean:
+        return pl.when(c).then(pl.lit("true")).when(~c).then(pl.lit("false")), none
+    if dtype.is_float() or dtype.is_decimal():
+        f = c.cast(pl.Float64)
+        integral = f.is_finite() & (f == f.floor()) & (f.abs() < 2.0**53)
+        value = pl.when(integral).then(f.cast(pl.Int64).cast(pl.String)).otherwise(c.cast(pl.String))
+        return pl.when(f.is_finite()).then(value), pl.when(f.is_not_null() & ~f.is_finite()).then(
+            pl.lit("not a finite number")
+        )
+    if dtype.is_temporal():
+        return c.dt.to_string(), none
+    raise ColumnError([f"column {name!r} has type {dtype}; Pardot fields take text, numbers, booleans or dates"])
+
+
+_NORMALISERS = {schemas.INT: _integer, schemas.BOOL: _boolean, schemas.STR: _string, schemas.CUSTOM: _string}
+
+
+def _display(frame: pl.DataFrame, column: str) -> pl.Expr:
+    if column in schemas.SECRET_FIELDS:
+        return pl.when(pl.col(column).is_not_null()).then(pl.lit(MASK))
+    text = pl.col(column).cast(pl.String) if frame.schema[column] != pl.String else pl.col(column)
+    return (
+        pl.when(text.str.len_chars() > MAX_VALUE_CHARS).then(text.str.slice(0, MAX_VALUE_CHARS) + "…").otherwise(text)
+    )
+
+
+def normalise(frame: pl.DataFrame, data_object: str, first_row: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast every column to the type Pardot takes; return (typed frame with row_nr, cell problems)."""
+    values, reasons = [], []
+    for name, dtype in frame.schema.items():
+        value, reason = _NORMALISERS[schemas.field_kind(data_object, name)](pl.col(name), dtype, name)
+        values.append(value.alias(name))
+        reasons.append(reason.alias(name))
+    typed = frame.with_row_index(ROW_NR, offset=first_row).select(pl.col(ROW_NR).cast(pl.Int64), *values)
+    problems = frame.with_row_index(ROW_NR).select(ROW_NR, *reasons).drop(ROW_NR)  # row_nr forces full height
+    failing = [
+        name for name, count in zip(problems.columns, problems.null_count().row(0), strict=True) if count < frame.height
+    ]
+    parts = [
+        frame.with_row_index(ROW_NR, offset=first_row)
+        .with_columns(problems[name].alias("_reason"))
+        .filter(pl.col("_reason").is_not_null())
+        .select(
+            pl.col(ROW_NR).cast(pl.Int64),
+            pl.lit(name).alias("column"),
+            pl.lit("type").alias("check"),
+            pl.col("_reason").alias("reason"),
+            _display(frame, name).alias("value"),
+        )
+        for name in failing
+    ]
+    return typed, pl.concat(parts) if parts else pl.DataFrame(schema=REJECTED_SCHEMA)
+
+
+_REASONS = {"not_nullable": "required value is missing"}
+
+
+def schema_problems(typed: pl.DataFrame, data_object: str, cell: pl.DataFrame) -> pl.DataFrame:
+    """Run the pandera schema lazily; its failure cases (less cells that failed their type) as records."""
+    schema = schemas.prospect_schema() if data_object == "prospects" else schemas.list_membership_schema()
+    try:
+        schema.validate(typed.drop(ROW_NR), lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+        frame_level = exc.failure_cases.filter(pl.col("index").is_null())
+        if frame_level.height:  # normalise settles types, so this means a bug, not bad input
+            raise ColumnError(
+                [f"{r['column']}: {r['check']} ({r['failure_case']})" for r in frame_level.iter_rows(named=True)]
+            ) from None
+        # typed keeps every input row in order, so pandera's index is the position in this frame
+        first_row = typed[ROW_NR][0] if typed.height else 0
+        return cases.select(
+            (pl.col("index").cast(pl.Int64) + first_row).alias(ROW_NR),
+            pl.col("column"),
+            pl.lit("schema").alias("check"),
+            pl.col("check").replace_strict(_REASONS, default=pl.col("check")).alias("reason"),
+            pl.when(pl.col("column").is_in(list(schemas.SECRET_FIELDS)))
+            .then(pl.lit(MASK))
+            .otherwise(pl.col("failure_case"))
+            .alias("value"),
+        ).join(cell.select(ROW_NR, "column"), on=[ROW_NR, "column"], how="anti", maintain_order="left")
+    return pl.DataFrame(schema=REJECTED_SCHEMA)
+
+
+def key_problems(frame: pl.DataFrame, config: ExportConfig, first_row: int = 0) -> pl.DataFrame:
+    """Prospect rows that Pardot could not match or create: no id, fid or email (email with upsert_by_email)."""
+    if config.data_object != "prospects":
+        return pl.DataFrame(schema=REJECTED_SCHEMA)
+    # judged on the input, so a key given in a bad format is reported as that, not as "no key"
+    present = [
+        pl.col(k).is_not_null() & (pl.col(k).cast(pl.String).str.strip_chars() != "")
+        for k in schemas.PROSPECT_KEYS
+        if k in frame.columns and (k == "email" or not config.upsert_by_email)
+    ]
+    if config.upsert_by_email:
+        column, reason = "email", "no email: with upsert_by_email every row needs an email"
+    else:
+        column, reason = "id|fid|email", "no key: a prospect row needs id, fid or email"
+    has_key = pl.any_horizontal(present) if present else pl.lit(False)
+    return (
+        frame.with_row_index(ROW_NR)
+        .filter(~has_key)
+        .select(
+            pl.col(ROW_NR).cast(pl.Int64),
+            pl.lit(column).alias("column"),
+            pl.lit("key").alias("check"),
+            pl.lit(reason).alias("reason"),
+            pl.lit(None, pl.String).alias("value"),
+        )
+    )
+
+
+def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 0, **overrides: Any) -> Validated:
+    """Check ``data`` against the job's data object; raise only for frame-level problems.
+
+    With skip_invalid_records=false, any invalid row raises ValidationFailed (nothing may be sent).
+    ``first_row`` numbers the rows of a chunk of a longer input.
+    """
+    config = (config or ExportConfig()).replace(**overrides) if overrides else (config or ExportConfig())
+    frame = to_polars(data)
+    if config.output_mapping is not None:
+        frame = config.output_mapping.apply(frame)
+    check_columns(frame, config.data_object)
+    typed, cell = normalise(frame, config.data_object, first_row)
+    rejected = pl.concat(
+        [cell, schema_problems(typed, config.data_object, cell), key_problems(frame, config, first_row)]
+    )
+    bad = rejected[ROW_NR].unique()
+    rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
+    if config.data_object == "prospects":
+        payloads = prospect_payloads(rows, config)
+        too_long = payloads.filter(pl.col("chars") > MAX_ROW_JSON_CHARS)
+        if too_long.height:
+            rejected = pl.concat(
+                [
+                    rejected,
+                    too_long.select(
+                        pl.col(ROW_NR),
+                        pl.lit("*").alias("column"),
+                        pl.lit("row_size").alias("check"),
+                        pl.format(
+                            "the row is {} characters as JSON; at most {} are allowed",
+                            pl.col("chars"),
+                            pl.lit(MAX_ROW_JSON_CHARS),
+                        ).alias("reason"),
+                        pl.lit(None, pl.String).alias("value"),
+                    ),
+                ]
+            )
+            payloads = payloads.filter(pl.col("chars") <= MAX_ROW_JSON_CHARS)
+            rows = rows.filter(pl.col(ROW_NR).is_in(payloads[ROW_NR].implode()))
+        payloads = payloads.drop("chars")
+    else:
+        payloads = rows.select(ROW_NR, "list_id", "prospect_id")
+    rejected = rejected.sort(ROW_NR, maintain_order=True)
+    if rejected.height and not config.skip_invalid_records:
+        raise ValidationFailed(rejected, frame.height)
+    return Validated(rows=rows, payloads=payloads, rejected=rejected, rows_in=frame.height)

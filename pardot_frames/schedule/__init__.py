@@ -1,0 +1,1 @@
+"""Schedules: the connector's cron rules (``cron``) and the loop that runs an export at each time (``runner``)."""

@@ -1,0 +1,158 @@
+"""Running an export on a cron schedule, with a history of runs in DuckDB.
+
+A run still going when the next time is due is not started twice: the missed times are recorded
+as skipped. After ``max_config_failures`` consecutive failures that another try cannot fix (login,
+configuration, input schema), the schedule disables itself and says why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pardot_frames.engine.journal import state_dir
+from pardot_frames.engine.results import ExportResult
+from pardot_frames.errors import AuthError, ConfigError, InputError, PardotFramesError
+from pardot_frames.schedule.cron import Schedule
+
+CONFIG_FAILURES = (AuthError, ConfigError, InputError)
+
+
+def history_path() -> Path:
+    """The default history file: beside the journals folder."""
+    return state_dir().parent / "schedule.duckdb"
+
+
+class History:
+    """Past scheduled runs: due time, start, end, outcome, counts."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(path))
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS runs (schedule VARCHAR, due VARCHAR, started VARCHAR, ended VARCHAR, "
+            "outcome VARCHAR, rows_in BIGINT, succeeded BIGINT, rejected BIGINT, not_sent BIGINT, api_calls BIGINT, "
+            "message VARCHAR, job_id VARCHAR)"
+        )
+
+    def add(
+        self,
+        schedule: str,
+        due: datetime,
+        outcome: str,
+        *,
+        started: datetime | None = None,
+        ended: datetime | None = None,
+        result: ExportResult | None = None,
+        message: str | None = None,
+    ) -> None:
+        r = result
+        self._con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                schedule,
+                due.isoformat(),
+                started and started.isoformat(),
+                ended and ended.isoformat(),
+                outcome,
+                r and r.rows_in,
+                r and r.succeeded,
+                r and (r.rejected_validation + r.rejected_pardot),
+                r and r.not_sent,
+                r and r.api_calls,
+                message,
+                r and r.job_id,
+            ],
+        )
+
+    def rows(self, limit: int = 50) -> list[tuple]:
+        return self._con.execute(f"SELECT * FROM runs ORDER BY due DESC, started DESC LIMIT {int(limit)}").fetchall()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+@dataclass
+class Clock:
+    """Time for the runner; tests give a fake one."""
+
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sleep: Callable[[float], None] = time.sleep
+
+
+def run_schedule(
+    schedule: Schedule,
+    job: Callable[[], ExportResult],
+    history: History,
+    *,
+    delay: float = 0.0,
+    max_config_failures: int = 3,
+    max_runs: int | None = None,
+    clock: Clock | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Run ``job`` at each scheduled time (plus ``delay`` seconds) until stopped; returns runs made."""
+    clock = clock or Clock()
+    if schedule.translated is None:
+        say(f"schedule {schedule.expression!r} has no scheduled run; nothing to do")
+        return 0
+    runs = failures = 0
+    cursor = clock.now()
+    while max_runs is None or runs < max_runs:
+        due = next(schedule.iter_runs(cursor))
+        start_at = due + timedelta(seconds=delay)
+        wait = (start_at - clock.now()).total_seconds()
+        if wait > 0:
+            clock.sleep(wait)
+        started = clock.now()
+        outcome, result, message = "ok", None, None
+        try:
+            result = job()
+            outcome = "ok" if result.ok else ("stopped" if result.stopped else "rejected rows")
+            failures = 0
+        except CONFIG_FAILURES as exc:
+            outcome, message = "config failure", str(exc).splitlines()[0]
+            failures += 1
+        except PardotFramesError as exc:
+            outcome, message = "failed", str(exc).splitlines()[0]
+            failures = 0
+        ended = clock.now()
+        runs += 1
+        history.add(schedule.expression, due, outcome, started=started, ended=ended, result=result, message=message)
+        say(f"{due.isoformat()}: {outcome}" + (f" ({message})" if message else ""))
+        # times that came due while this run went on are not started late: recorded as skipped
+        for missed in schedule.iter_runs(due):
+            if missed + timedelta(seconds=delay) > ended:
+                break
+            history.add(schedule.expression, missed, "skipped", message="the previous run was still going")
+            say(f"{missed.isoformat()}: skipped (the previous run was still going)")
+        cursor = max(ended - timedelta(seconds=delay), due)
+        if failures >= max_config_failures:
+            say(
+                f"schedule disabled after {failures} consecutive configuration failures (login, configuration or "
+                f"input schema): {message}. Fix the job, then start the schedule again."
+            )
+            break
+    return runs
+
+
+def history_rows(path: Path, limit: int = 50) -> list[tuple]:
+    con = History(path)
+    try:
+        return con.rows(limit)
+    finally:
+        con.close()
+
+
+def describe(row: tuple[Any, ...]) -> str:
+    schedule, due, started, ended, outcome, rows_in, succeeded, rejected, not_sent, calls, message, job_id = row
+    counts = ""
+    if rows_in is not None:
+        counts = f" rows {rows_in}, applied {succeeded}, rejected {rejected}, not sent {not_sent}, calls {calls}"
+    return f"{due}  {outcome:<15}{counts}" + (f"  {message}" if message else "")
