@@ -16,7 +16,7 @@
         └── JobFailed                 the job stopped part-way (rows rejected with skip_invalid_records=false,
                                       or a fatal error); ``result`` holds what was done so far
 
-How the engine sorts what Pardot answers (``transport.classify``):
+How the client sorts what Pardot answers (``pardot.answers.sort``, retries in ``pardot.client``):
 
 - retriable: connection errors, timeouts, HTTP 5xx, error 66 (also lowers concurrency), error 183;
   retried with exponential backoff, at most ``maximum_retries`` times, then the call's rows are rejected;

@@ -1,7 +1,6 @@
 """The auth helpers against the simulator's OAuth endpoints, through the real console script."""
 
 import asyncio
-import json
 import os
 import stat
 import subprocess
@@ -130,5 +129,7 @@ def test_save_validates_and_protects(tmp_path, sim):
     assert code == 2 and "business_unit" in err
     code, out, err = cli("auth", "save", "--name", "ok", "--client-id", "x", "--client-secret", "y", env=home)
     assert code == 0, err
-    text = (tmp_path / "h" / "credentials.toml").read_text()
-    assert 'refresh_token = "rt-123"' in text and json.dumps("ok") in text
+    import tomllib
+
+    saved = tomllib.loads((tmp_path / "h" / "credentials.toml").read_text())
+    assert saved["ok"]["refresh_token"] == "rt-123" and saved["ok"]["client_id"] == "x"

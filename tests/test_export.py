@@ -195,3 +195,21 @@ def test_parallel_tasks_above_five_warns_and_is_capped(sim):
     with pytest.warns(UserWarning, match="at most 5 calls"):
         result = export_to_pardot(people(400), job(sim, max_payload=1200, parallel_tasks=8), progress=False)
     assert result.succeeded == 400 and 3 <= sim.max_concurrency <= 5 and sim.state.error_counts[66] == 0
+
+
+def test_dry_run_counts_the_upsert_by_email_phases_and_lookups(sim):
+    from pardot_frames import dry_run
+
+    frame = pl.DataFrame(
+        {"email": ["a@x.com", "b@x.com", "A@x.com", "c@x.com", "a@x.com"], "first_name": ["1", "2", "3", "4", "5"]}
+    )
+    config = job(sim, upsert_by_email=True)
+    planned = dry_run(frame, config)
+    # phase 0: a, b, c (one call, up to 1 + 3 lookups); phase 1: A (1 + 1); phase 2: a (1 + 1)
+    assert planned.summary()["lookup_calls_at_most"] == 4 + 2 + 2
+    assert planned.calls == 3 + 8
+    result = export_to_pardot(frame, config, progress=False)
+    assert result.planned_calls == 3  # the same phases, the same batches
+    assert result.api_calls <= planned.calls
+    held = sorted((p["email"], p.get("first_name")) for p in sim.state.prospects.values())
+    assert held == [("a@x.com", "5"), ("b@x.com", "2"), ("c@x.com", "4")]

@@ -11,7 +11,6 @@ list      the saved names and their hosts (never secrets)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import sys
@@ -21,7 +20,6 @@ from typing import Any
 
 from pardot_frames.cli.common import add_job_arguments, load_config
 from pardot_frames.config import profiles
-from pardot_frames.config.job import ExportConfig
 from pardot_frames.errors import ConfigError, PardotError
 from pardot_frames.pardot.endpoints import DEFAULT_LOGIN, DEFAULT_REDIRECT
 
@@ -67,6 +65,8 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    import asyncio
+
     from pardot_frames.pardot import oauth
 
     client_id = args.client_id or os.environ.get("PARDOT_CLIENT_ID")
@@ -88,6 +88,8 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_exchange(args: argparse.Namespace) -> int:
+    import asyncio
+
     from pardot_frames.pardot import oauth
 
     client_id = args.client_id or os.environ.get("PARDOT_CLIENT_ID")
@@ -105,6 +107,8 @@ def cmd_exchange(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import asyncio
+
     from pardot_frames.pardot import oauth
 
     config = load_config(args)
@@ -121,6 +125,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_save(args: argparse.Namespace) -> int:
+    from pardot_frames.config.job import ExportConfig
+
     values: dict[str, Any] = {
         "client_id": args.client_id or os.environ.get("PARDOT_CLIENT_ID"),
         "client_secret": _secret(args),

@@ -15,7 +15,6 @@ Exit codes of export and demo:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import traceback
 from collections.abc import Sequence
@@ -71,12 +70,19 @@ def report_error(exc: BaseException, debug: bool) -> int:
     return EXIT_USAGE
 
 
+def _cancelled() -> type[BaseException]:
+    """asyncio's CancelledError, imported only when an exception is being matched (start-up stays quick)."""
+    import asyncio
+
+    return asyncio.CancelledError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors print one line and a hint (a traceback only with --debug)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except (KeyboardInterrupt, _cancelled()):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (PardotFramesError, OSError) as exc:

@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from pardot_frames.errors import ConfigError
 
 FIELDS = ("client_id", "client_secret", "refresh_token", "login_url", "pardot_domain", "business_unit")
@@ -62,19 +64,10 @@ def load(name: str) -> dict[str, Any]:
     return {k: v for k, v in saved[name].items() if k in FIELDS}
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def save(name: str, values: dict[str, Any]) -> Path:
     """Add or replace the credentials called ``name``; the file stays 0600."""
     saved = load_all()
     saved[name] = {k: str(v) for k, v in values.items() if k in FIELDS and v is not None}
-    lines = []
-    for key in sorted(saved):
-        lines.append(f"[{_quote(key)}]")
-        lines += [f"{k} = {_quote(str(v))}" for k, v in saved[key].items()]
-        lines.append("")
     path = credentials_file()
-    write_private(path, "\n".join(lines))
+    write_private(path, tomli_w.dumps({key: saved[key] for key in sorted(saved)}))
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -19,6 +21,8 @@ from pardot_frames.engine.stop import Stop
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.validation import Validated
+
+WINDOW_PER_WORKER = 4  # calls marked in flight ahead, per call in flight
 
 
 class Job:
@@ -51,18 +55,47 @@ class Job:
             calls = self.path.calls(phase)
             self.planned_calls += len(calls)
             calls = await self.path.settle(calls, self.unknown)
+            ahead = WINDOW_PER_WORKER * self.config.parallel_tasks
+            window = Window(self.path, self.ledger, calls, ahead, self.progress)
             stop = await run_calls(
-                calls, self._send_one, self.config.parallel_tasks, self.should_stop, self.client.first_exchange
+                enumerate(calls), window.send, self.config.parallel_tasks, self.should_stop, self.client.first_exchange
             )
             if stop is not None:
                 return stop
         return None
 
-    async def _send_one(self, call: Any) -> None:
-        self.progress.update(await self.path.send(call))
-
     def figures(self) -> dict[str, Any]:
         return self.path.figures()
+
+
+class Window:
+    """Writes the rows of upcoming calls in flight ``size`` calls at a time: one journal write serves
+    many calls (the write-ahead stays ahead of every call that goes out)."""
+
+    def __init__(
+        self, path: paths.SendPath, ledger: Ledger, calls: Sequence[Any], size: int, progress: Progress | None = None
+    ) -> None:
+        self.path, self.ledger, self.calls, self.size = path, ledger, calls, max(size, 1)
+        self.progress = progress
+        self.marked_to = 0  # calls[:marked_to] are durably written in flight
+        self._lock = asyncio.Lock()
+
+    async def reach(self, index: int) -> None:
+        """Return once call ``index`` is written in flight (the write covering it may be another worker's)."""
+        async with self._lock:
+            if index < self.marked_to:
+                return
+            end = min(index + self.size, len(self.calls))
+            await self.ledger.mark([r for call in self.calls[self.marked_to : end] for r in self.path.rows(call)])
+            self.marked_to = end
+
+    async def send(self, item: tuple[int, Any]) -> None:
+        """The pool's handler: call ``index`` goes out after its write-ahead."""
+        index, call = item
+        await self.reach(index)
+        done = await self.path.send(call)
+        if self.progress is not None:
+            self.progress.update(done)
 
 
 def outstanding(checked: Validated, ledger: Ledger) -> Validated:

@@ -105,7 +105,7 @@ class Journal:
 
     def __init__(self, path: Path, job_id: str) -> None:
         self.path, self.job_id = path, job_id
-        self._con = duckdb.connect(str(path))
+        self._con = duckdb.connect(str(path), config={"threads": 1})  # small writes: no worker threads to wake
         seq, run = self._con.execute("SELECT coalesce(max(seq), 0), coalesce(max(run), 0) FROM log").fetchall()[0]
         self._seq, self.run = int(seq), int(run) + 1
 

@@ -1,10 +1,11 @@
 """The ledger: what happened to every row, as the send paths learn it, mirrored into the journal.
 
 Rows are written ``in_flight`` before their call goes out (``await sending(...)``: durable when it
-returns, so a crash leaves them as an unknown outcome, never as unsent). Outcomes are buffered and
-ride along with the next write (or the final ``flush``): an outcome lost in a crash only leaves a
-row in flight, which a resume settles safely. Writes run in a worker thread and are grouped: calls
-going out together share one write.
+returns, so a crash leaves them as an unknown outcome, never as unsent). The job marks a window of
+upcoming calls at once (``mark``), so one write serves many calls: a crash then leaves a few unsent
+rows "in flight" too, which a resume settles safely (ids resent, email-only rows looked up first).
+Outcomes are buffered and ride along with the next write (or the final ``flush``): an outcome lost in a
+crash only leaves a row in flight. Writes run in a worker thread and are grouped with concurrent ones.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ class Ledger:
     _added: int = 0
     _written: int = 0
     _lock: asyncio.Lock | None = None
+    _marked: set[int] = field(default_factory=set)  # rows written in flight, outcome not yet recorded
 
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
         for r in row_nrs:
             self.succeeded[r] = note
             self.failed.pop(r, None)
             self.transient.discard(r)
+            self._marked.discard(r)
         self._add([(r, "succeeded", None, None, False, note) for r in row_nrs])
 
     def reject(
@@ -42,6 +45,7 @@ class Ledger:
         state = "rejected" if stage == "pardot" else stage
         entries = []
         for r in row_nrs:
+            self._marked.discard(r)
             if r not in self.succeeded:
                 self.failed[r] = (stage, code, message)
                 if transient:
@@ -55,7 +59,15 @@ class Ledger:
         self.reject(row_nrs, code, message, stage="not_sent")
 
     async def sending(self, row_nrs: list[int]) -> None:
-        """Mark rows in flight; returns once that (and every outcome before it) is in the journal."""
+        """Before a call: its rows are in flight in the journal when this returns (a no-op when ``mark``
+        already wrote them)."""
+        await self.mark([r for r in row_nrs if r not in self._marked])
+
+    async def mark(self, row_nrs: list[int]) -> None:
+        """Write rows in flight (with every outcome pending), grouped with concurrent writes."""
+        if self.journal is None or not row_nrs:
+            return
+        self._marked.update(row_nrs)
         self._add([(r, "in_flight", None, None, False, None) for r in row_nrs])
         await self.commit()
 

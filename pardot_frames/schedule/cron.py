@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 from pardot_frames.errors import CronError as ConfigError
 
 FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
@@ -101,6 +99,8 @@ class Schedule:
         after = after if after.tzinfo else after.replace(tzinfo=tz)
         # walk wall-clock times from an hour before (so a fold is not missed), keep those after `after`
         local = after.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0) - timedelta(hours=1)
+        from croniter import croniter  # imported when times are computed: the CLI's --help stays quick
+
         walker = croniter(self.translated, local)
         last = after
         while True:

@@ -42,6 +42,7 @@ class Runtime:
     tokens: dict[str, Token] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # authorization code -> redirect_uri
     pardot_calls: int = 0
+    first_call_at: float | None = None  # wall-clock time (time.time()) of the first Pardot call
     daily_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     max_in_flight: int = 0
@@ -193,6 +194,8 @@ class PardotSimulatorApp:
             return self._count(web.Response(status=414, text="414 Request-URI Too Long"))
         rt.pardot_calls += 1
         call = rt.pardot_calls
+        if rt.first_call_at is None:
+            rt.first_call_at = time.time()
         draw = random.Random(f"{cfg.faults.seed}:{call}")
         roll, slow_roll, jitter = draw.random(), draw.random(), draw.random()
         f = cfg.faults
@@ -367,6 +370,7 @@ class PardotSimulatorApp:
         data = self.state.snapshot()
         data.update(
             pardot_calls=self.runtime.pardot_calls,
+            first_call_at=self.runtime.first_call_at,
             daily_calls=dict(self.runtime.daily_calls),
             max_concurrency=self.runtime.max_in_flight,
             config=self.config.public(),

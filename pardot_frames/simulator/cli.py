@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the simulator until interrupted, printing the job parameters that reach it."""
+    import asyncio
+    import json
+    from pathlib import Path
+
     from .config import SimConfig
     from .server import Simulator
 

@@ -49,6 +49,10 @@ class SendPath(Protocol):
         """Make rows whose earlier send may have applied (``unknown``, from a stopped run) safe to resend."""
         ...
 
+    def rows(self, call: Any) -> list[int]:
+        """The input row numbers a call carries."""
+        ...
+
     async def send(self, call: Any) -> int:
         """Send one planned call; every row's outcome goes into the ledger. Returns the call's row count."""
         ...

@@ -40,6 +40,9 @@ class MembershipPath:
     async def settle(self, calls: Sequence[Any], unknown: set[int]) -> Sequence[Any]:
         return calls  # repeating a create or a delete is safe (58 and 109 count as done)
 
+    def rows(self, call: Membership) -> list[int]:
+        return [call[0]]
+
     async def send(self, call: Membership) -> int:
         assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
         row_nr, list_id, prospect_id = call

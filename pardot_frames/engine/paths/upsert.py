@@ -144,6 +144,9 @@ class UpsertPath:
         settled = {row.row_nr: row for row in await self._settle(doubtful)}
         return [[settled.get(row.row_nr, row) for row in batch] for batch in marked]
 
+    def rows(self, call: list[Row]) -> list[int]:
+        return [r.row_nr for r in call]
+
     async def send(self, call: list[Row]) -> int:
         """Send one planned batch (split first if a 414 lowered the bound since it was planned); its rows."""
         sizes = np.array([r.size for r in call], dtype=np.int64)
