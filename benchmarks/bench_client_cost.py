@@ -12,9 +12,6 @@ import argparse
 import asyncio
 import json
 import resource
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from urllib.parse import quote
@@ -22,22 +19,11 @@ from urllib.parse import quote
 import aiohttp
 import duckdb
 import polars as pl
+from simproc import CREDENTIALS, simulator
 
 from pardot_frames import ExportConfig, export_to_pardot
 
 LATENCY, WORKERS, ROWS_PER_CALL = 0.05, 5, 10
-CREDENTIALS = {
-    "client_id": "sim-client-id",
-    "client_secret": "sim-client-secret",
-    "refresh_token": "sim-refresh-token",
-    "business_unit": "0Uv000000000001AAA",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu() -> float:
@@ -88,15 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pardot_frames.cli", "simulator", "--port", str(port), "--latency", str(LATENCY)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        server.stdout.readline()
-        base = f"http://127.0.0.1:{port}"
+    with simulator(LATENCY) as base:
         config = ExportConfig(**CREDENTIALS, login_url=base, pardot_domain=base, parallel_tasks=WORKERS)
         rows = frame(args.calls * ROWS_PER_CALL, "c-")
         ceiling = WORKERS / LATENCY
@@ -121,9 +99,6 @@ def main() -> None:
             f"{spent_naive / calls * 1000:.2f} ms CPU per call; "
             f"ratio {spent_naive / calls / (spent / result.api_calls):.1f}x the CPU per call"
         )
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 if __name__ == "__main__":

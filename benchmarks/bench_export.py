@@ -12,30 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
-import subprocess
-import sys
 import time
 from urllib.parse import quote
 
 import aiohttp
 import polars as pl
+from simproc import CREDENTIALS, simulator
 
 from pardot_frames import ExportConfig, export_to_pardot, plan, validate
 
 LATENCY = 0.05
-CREDENTIALS = {
-    "client_id": "sim-client-id",
-    "client_secret": "sim-client-secret",
-    "refresh_token": "sim-refresh-token",
-    "business_unit": "0Uv000000000001AAA",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rows(n: int, tag: str) -> pl.DataFrame:
@@ -76,15 +62,7 @@ def main() -> None:
     parser.add_argument("--sweep-rows", type=int, default=20_000)
     parser.add_argument("--naive-rows", type=int, default=3_000)
     args = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pardot_frames.cli", "simulator", "--port", str(port), "--latency", str(LATENCY)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        server.stdout.readline()
-        base = f"http://127.0.0.1:{port}"
+    with simulator(LATENCY) as base:
         config = ExportConfig(**CREDENTIALS, login_url=base, pardot_domain=base)
         print(f"latency {LATENCY * 1000:.0f} ms per call; simulator in its own process")
         print("parallel  rows      calls  calls/s  ceiling  share   rows/s")
@@ -118,9 +96,6 @@ def main() -> None:
             f"naive sequential (10 rows/call): {args.naive_rows / slow:,.0f} rows/s over {calls:,} calls; "
             f"speed-up {(args.rows / fast) / (args.naive_rows / slow):.1f}x"
         )
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ Names are imported on first use, so the command line starts quickly.
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+
+from pardot_frames._lazy import lazy_exports
 
 try:
     __version__ = version("pardot-frames")
@@ -42,11 +42,4 @@ _EXPORTS = {
     ),
 }
 __all__ = ["__version__", *_EXPORTS]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pardot_frames' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -6,16 +6,8 @@ Names load on first use (pydantic and polars are heavy), so the command line sta
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from pardot_frames._lazy import lazy_exports
 
 _EXPORTS = {"ExportConfig": "job", "is_loopback_host": "job", "OutputMapping": "mapping"}
 __all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
