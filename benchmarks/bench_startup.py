@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,13 +17,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from simproc import CREDENTIALS, simulator
+
 SCRIPT = Path(sys.executable).with_name("pardot-frames")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed(cmd: list[str], **kwargs) -> float:
@@ -34,22 +29,8 @@ def timed(cmd: list[str], **kwargs) -> float:
 
 
 def first_call(csv: Path, state: Path) -> float:
-    port = free_port()
-    server = subprocess.Popen([str(SCRIPT), "simulator", "--port", str(port)], stdout=subprocess.PIPE, text=True)
-    try:
-        server.stdout.readline()
-        base = f"http://127.0.0.1:{port}"
-        sets = [
-            f"--set={k}={v}"
-            for k, v in {
-                "client_id": "sim-client-id",
-                "client_secret": "sim-client-secret",
-                "refresh_token": "sim-refresh-token",
-                "business_unit": "0Uv000000000001AAA",
-                "login_url": base,
-                "pardot_domain": base,
-            }.items()
-        ]
+    with simulator(command=[str(SCRIPT)]) as base:
+        sets = [f"--set={k}={v}" for k, v in {**CREDENTIALS, "login_url": base, "pardot_domain": base}.items()]
         started = time.time()
         subprocess.run(
             [str(SCRIPT), "export", "--input", str(csv), "--no-progress", "--json", "--state-dir", str(state), *sets],
@@ -59,9 +40,6 @@ def first_call(csv: Path, state: Path) -> float:
         )
         with urllib.request.urlopen(f"{base}/__sim__/state", timeout=10) as r:
             return json.loads(r.read())["first_call_at"] - started
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def main() -> None:

@@ -155,7 +155,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def add_auth_parser(sub: Any) -> None:
-
     a = sub.add_parser(
         "auth",
         help="connected-app authorisation helpers",

@@ -74,7 +74,6 @@ class Ledger:
     async def commit(self) -> None:
         """Write what is pending, grouped with other callers' entries, in a worker thread."""
         if self.journal is None:
-            self._pending.clear()
             return
         target = self._added
         self._lock = self._lock or asyncio.Lock()

@@ -79,14 +79,17 @@ class Client:
                 self.stats.retries += 1
                 await asyncio.sleep(delay)
 
-    async def get(self, path_query: str) -> Reply:
-        """A read (safe to repeat), with retries."""
-        request = Request("GET", path_query)
+    async def repeat(self, request: Request) -> Reply:
+        """The same request on every attempt, with retries: for calls that are safe to repeat."""
 
         async def make(_unknown: bool) -> Request:
             return request
 
         return await self.call(make)
+
+    async def get(self, path_query: str) -> Reply:
+        """A read, with retries."""
+        return await self.repeat(Request("GET", path_query))
 
     async def send(self, request: Request) -> Reply:
         """One attempt (plus one token refresh on 184). Raises Transient, DailyLimitReached, UriTooLong or fatal."""

@@ -46,14 +46,9 @@ class MembershipPath:
     async def send(self, call: Membership) -> int:
         assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
         row_nr, list_id, prospect_id = call
-        request = memberships.change(self.operation, list_id, prospect_id)
-
-        async def make(_unknown: bool):  # noqa: ANN202 - the request is the same on every attempt
-            return request
-
         await self.ledger.sending([row_nr])
-        try:
-            reply = await self.client.call(make)
+        try:  # repeating a create or a delete is safe (58 and 109 count as done)
+            reply = await self.client.repeat(memberships.change(self.operation, list_id, prospect_id))
         except RetriesExhausted as exc:
             message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
             self.ledger.reject([row_nr], exc.last.code, message, transient=True)
