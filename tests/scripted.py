@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,11 @@ class Sent:
     base: str
     request: Request
     headers: Mapping[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.request.path_query).path
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -40,12 +46,18 @@ class ScriptedTransport:
     """``answer(sent)`` gives each answer (an Answer, or a NoAnswer to raise); logins answer LOGIN."""
 
     answer: Callable[[Sent], Answer | NoAnswer]
+    login: Callable[[int], Answer | NoAnswer] = lambda _n: LOGIN  # noqa: E731 - the n-th login's answer
     sent: list[Sent] = field(default_factory=list)
+    logins: int = 0
     closed: bool = False
 
     async def exchange(self, base: str, request: Request, headers: Mapping[str, str]) -> Answer:
         if request.path_query.startswith("/services/oauth2/token"):
-            return LOGIN
+            self.logins += 1
+            reply = self.login(self.logins)
+            if isinstance(reply, NoAnswer):
+                raise reply
+            return reply
         sent = Sent(base, request, dict(headers))
         self.sent.append(sent)
         reply = self.answer(sent)

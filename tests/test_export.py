@@ -152,7 +152,9 @@ def test_5xx_and_183_are_retried(sim):
 def test_retries_exhausted_reject_the_rows_or_fail_the_job(sim):
     sim.configure(faults={"http_5xx": 1.0})
     result = export_to_pardot(people(10), job(sim, maximum_retries=2), progress=False)
-    assert result.rejected_pardot == 10 and result.retries == 2 and not sim.state.prospects
+    # a 5xx may come after Pardot applied the call: the resend looks the emails up first, which fails too
+    assert result.rejected_pardot == 10 and result.retries >= 2 and not sim.state.prospects
+    assert sim.state.calls_by_endpoint["prospect/query"] >= 1
     assert "gave up after 2 retries: HTTP 50" in result.rejected["message"][0]
     with pytest.raises(JobFailed) as info:
         export_to_pardot(people(10), job(sim, maximum_retries=1, skip_invalid_records=False), progress=False)

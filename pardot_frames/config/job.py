@@ -78,6 +78,7 @@ class ExportConfig(BaseModel):
     maximum_retry_wait: float = Field(120, gt=0)
     maximum_connection_timeout: float = Field(300, gt=0)
     output_mapping: OutputMapping | None = None  # activation output mapping (see mapping.py)
+    auth: str | None = None  # the saved authentication this job's credentials came from (rotated tokens go back)
 
     @field_validator("login_url", "pardot_domain")
     @classmethod
@@ -121,8 +122,7 @@ class ExportConfig(BaseModel):
         if values.get("auth"):  # a saved authentication supplies what the job does not say
             from pardot_frames.config.profiles import load
 
-            values = {**load(str(values["auth"])), **{k: v for k, v in values.items() if k != "auth"}}
-        values.pop("auth", None)
+            values = {**load(str(values["auth"])), **values}
         problems = [_unknown_key(k) for k in values if k not in fields]
         known = {k: v for k, v in values.items() if k in fields}
         for key, env in ENV_KEYS.items():

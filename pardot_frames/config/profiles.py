@@ -71,3 +71,8 @@ def save(name: str, values: dict[str, Any]) -> Path:
     path = credentials_file()
     write_private(path, tomli_w.dumps({key: saved[key] for key in sorted(saved)}))
     return path
+
+
+def update(name: str, **values: str) -> Path:
+    """Change some values of the saved credentials called ``name`` (a rotated refresh token); stays 0600."""
+    return save(name, {**load(name), **values})

@@ -136,7 +136,7 @@ def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> 
             ledger.succeeded[row_nr] = note
         elif state == "rejected" and not transient:
             ledger.failed[row_nr] = ("pardot", code, message)
-        elif state == "in_flight":
+        elif state in ("in_flight", "rejected"):  # in flight, or given up on: it may have been applied
             unknown.add(row_nr)
     return journal, ledger, unknown
 

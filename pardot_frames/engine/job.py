@@ -18,6 +18,8 @@ from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import rejected_frame
 from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.stop import Stop
+from pardot_frames.errors import PardotError
+from pardot_frames.pardot.answers import DailyLimitReached
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.validation import Validated
@@ -51,10 +53,15 @@ class Job:
         if self.flag.set:
             return Stop.interrupted()
         for phase in self.path.phases(outstanding(checked, self.ledger)):
-            phase = await self.path.resolve(phase)
-            calls = self.path.calls(phase)
-            self.planned_calls += len(calls)
-            calls = await self.path.settle(calls, self.unknown)
+            try:  # lookups go out here, outside the pool: their stops are the job's too
+                phase = await self.path.resolve(phase)
+                calls = self.path.calls(phase)
+                self.planned_calls += len(calls)
+                calls = await self.path.settle(calls, self.unknown)
+            except DailyLimitReached:
+                return Stop.daily_limit()
+            except PardotError as exc:
+                return Stop.fatal(exc)
             ahead = WINDOW_PER_WORKER * self.config.parallel_tasks
             window = Window(self.path, self.ledger, calls, ahead, self.progress)
             stop = await run_calls(

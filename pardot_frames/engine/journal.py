@@ -55,6 +55,7 @@ def job_key(config: ExportConfig) -> str:
         safe["output_mapping"] = {k: v for k, v in safe["output_mapping"].items() if k != "timestamp"}
     safe.pop("client_secret", None)
     safe.pop("refresh_token", None)
+    safe.pop("auth", None)  # where the credentials come from does not change the job
     return hashlib.sha256(orjson.dumps(safe, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 

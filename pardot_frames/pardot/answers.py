@@ -4,10 +4,17 @@ Sorting (``sort``) turns an answer into a ``Reply`` or raises one of the outcome
 retries ``Transient`` and refreshes the token on 184 before sorting. The error tree users see is in
 ``pardot_frames.errors``; these exceptions stay inside the client and the engine.
 
-- ``Transient``: retriable (connection errors, timeouts, HTTP 5xx, error 66, error 183);
+An answer is Pardot's only when it is Pardot JSON: v4 ``@attributes.stat`` "ok" or "fail", a v5
+error (``code`` and ``message``), or an empty 204 (v4 deletes). Anything else (an HTML page with
+HTTP 200 from a proxy, an empty 200, XML) is an unknown outcome, never a success.
+
+- ``Transient``: retriable. ``unknown`` (the call may have been applied) for answers that are not
+  Pardot's and for every 5xx (a gateway may time out in front of a server that finished); not
+  applied for no connection, error 66, error 183 and HTTP 429. 429 and 503 carry ``Retry-After``.
 - ``DailyLimitReached``: error 122, nothing more is sent;
-- ``UriTooLong``: HTTP 414, the caller splits the call;
-- ``ApiError`` (public): 181, 182, 201, 49 and 4xx without a Pardot error code: fatal for the job;
+- ``UriTooLong``: HTTP 414, or HTTP 400 that is not Pardot's for a request whose payload is in the
+  URI (real Pardot answers very long URIs with an HTML 400): the caller splits the call;
+- ``ApiError`` (public): 181, 182, 201, 49 and other 4xx: fatal for the job;
 - a ``Reply`` with ``code`` set: a row-level refusal the caller maps to its rows.
 """
 
@@ -40,6 +47,8 @@ class Reply:
     body: Any
     code: int | None = None
     message: str | None = None
+    pardot: bool = True  # the body is Pardot's (see the module docstring)
+    retry_after: float | None = None
 
 
 class DailyLimitReached(Exception):
@@ -51,11 +60,12 @@ class UriTooLong(Exception):
 
 
 class Transient(Exception):
-    """A retriable failure; ``unknown`` is True when the request may have been applied."""
+    """A retriable failure; ``unknown`` is True when the request may have been applied; ``wait`` is the
+    server's Retry-After in seconds, if it gave one."""
 
-    def __init__(self, reason: str, unknown: bool, code: int | None = None) -> None:
+    def __init__(self, reason: str, unknown: bool, code: int | None = None, wait: float | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.unknown, self.code = reason, unknown, code
+        self.reason, self.unknown, self.code, self.wait = reason, unknown, code, wait
 
 
 class RetriesExhausted(Exception):
@@ -66,22 +76,34 @@ class RetriesExhausted(Exception):
         self.last = last
 
 
-def parse_reply(status: int, text: str) -> Reply:
-    """Parse a Pardot answer: v4 ``@attributes.err_code``/``err`` or v5 ``code``/``message``."""
+def parse_reply(status: int, text: str, retry_after: str | None = None) -> Reply:
+    """Parse an answer: v4 ``@attributes`` (``err_code``/``err``) or v5 ``code``/``message``; say if it is Pardot's."""
+    wait = _seconds(retry_after)
     try:
         body = orjson.loads(text) if text else None
     except orjson.JSONDecodeError:
-        return Reply(status, text)
+        return Reply(status, text, pardot=False, retry_after=wait)
     if isinstance(body, dict):
         attrs = body.get("@attributes")
-        if isinstance(attrs, dict) and attrs.get("err_code") is not None:
-            return Reply(status, body, int(attrs["err_code"]), str(body.get("err", "")))
+        if isinstance(attrs, dict) and attrs.get("stat") in ("ok", "fail"):
+            code = attrs.get("err_code")
+            return Reply(
+                status, body, int(code) if code is not None else None, str(body.get("err", "")) if code else None
+            )
         if "code" in body and "message" in body and status >= 400:
-            return Reply(status, body, int(body["code"]), str(body["message"]))
-    return Reply(status, body)
+            return Reply(status, body, int(body["code"]), str(body["message"]), retry_after=wait)
+    return Reply(status, body, pardot=status == 204 and body is None, retry_after=wait)
 
 
-def sort(reply: Reply) -> Reply:
+def _seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (the delta form; an HTTP date counts as unknown)."""
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+def sort(reply: Reply, in_uri: bool = False) -> Reply:
     """Raise for answers that are not the caller's to read (see the module docstring); else the reply."""
     code, status = reply.code, reply.status
     if code == DAILY_LIMIT_CODE:
@@ -90,14 +112,22 @@ def sort(reply: Reply) -> Reply:
         raise Transient(f"Pardot error {code}: {reply.message}", False, code)
     if code in FATAL_CODES:
         raise ApiError(f"Pardot error {code} ({reply.message}): {FATAL_CODES[code]}", code, status)
-    if status == 414:
+    if status == 414 or (status == 400 and in_uri and not reply.pardot):
         raise UriTooLong()
+    if status == 429:
+        raise Transient("HTTP 429 Too Many Requests", False, wait=reply.retry_after)
     if status >= 500:
-        # a 5xx from Pardot's front servers: the call was not applied as far as anyone can tell
-        raise Transient(f"HTTP {status}", False)
+        raise Transient(f"HTTP {status}", True, wait=reply.retry_after)
     if code is None and status >= 400:
-        raise ApiError(f"Pardot answered HTTP {status} with no error code: {str(reply.body)[:200]}", None, status)
+        raise ApiError(f"Pardot answered HTTP {status} with no error code: {_excerpt(reply.body)}", None, status)
+    if not reply.pardot:
+        raise Transient(f"HTTP {status} with an answer that is not Pardot's ({_excerpt(reply.body)})", True)
     return reply
+
+
+def _excerpt(body: Any) -> str:
+    text = " ".join(str(body).split())
+    return text[:120] + ("…" if len(text) > 120 else "") if text else "empty body"
 
 
 def records(value: Any) -> list[dict[str, Any]]:

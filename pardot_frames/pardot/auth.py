@@ -7,13 +7,16 @@ generation however many calls see error 184 at the same time.
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import TYPE_CHECKING
 
 import orjson
 
+from pardot_frames.config import profiles
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.errors import AuthError
 from pardot_frames.pardot.endpoints import TOKEN
+from pardot_frames.pardot.retry import backoff_delay
 from pardot_frames.pardot.transport import NoAnswer, Request
 
 if TYPE_CHECKING:
@@ -27,15 +30,23 @@ HINT = (
 
 
 class TokenProvider:
-    """Holds the job's access token; ``get()`` gives (token, generation), ``renew(generation)`` refreshes."""
+    """Holds the job's access token; ``get()`` gives (token, generation), ``renew(generation)`` refreshes.
 
-    def __init__(self, config: ExportConfig, transport: Transport) -> None:
+    Transient login failures (no answer, HTTP 5xx or 429) are retried with the job's backoff. When the
+    login server rotates the refresh token (a new ``refresh_token`` in the answer), the new one is used
+    for later refreshes and written back to the saved authentication the job named (``auth``).
+    """
+
+    def __init__(self, config: ExportConfig, transport: Transport, *, seed: int | None = None) -> None:
         self._config = config
         self._transport = transport
+        self._refresh_token = config.refresh_token.get_secret_value() if config.refresh_token else ""
         self._token: str | None = None
         self._generation = 0
         self._lock = asyncio.Lock()
+        self._rng = random.Random(seed)
         self.logins = 0
+        self.rotations = 0
 
     def __repr__(self) -> str:
         return f"TokenProvider(login_url={self._config.login_url!r}, generation={self._generation})"
@@ -60,29 +71,63 @@ class TokenProvider:
         missing = [k for k in ("client_id", "client_secret", "refresh_token") if getattr(c, k) is None]
         if missing:
             raise AuthError(f"missing credentials: {', '.join(missing)} (set them in the job or PARDOT_* variables)")
+        attempt = 0
+        while True:
+            try:
+                return await self._grant()
+            except _LoginTransient as failure:
+                if attempt >= c.maximum_retries:
+                    raise AuthError(
+                        f"cannot log in at {c.login_url} after {attempt + 1} tries: {failure}; "
+                        "the login server may be down: run again later"
+                    ) from None
+                await asyncio.sleep(backoff_delay(c.initial_retry_wait, c.maximum_retry_wait, attempt, self._rng))
+                attempt += 1
+
+    async def _grant(self) -> str:
+        c = self._config
         form = {
             "grant_type": "refresh_token",
             "client_id": c.client_id or "",
             "client_secret": c.client_secret.get_secret_value() if c.client_secret else "",
-            "refresh_token": c.refresh_token.get_secret_value() if c.refresh_token else "",
+            "refresh_token": self._refresh_token,
         }
         self.logins += 1
         try:
             answer = await self._transport.exchange(c.login_url, Request("POST", TOKEN, form), {})
         except NoAnswer as exc:
-            raise AuthError(f"cannot reach the login server {c.login_url}: {exc.reason}") from None
+            raise _LoginTransient(exc.reason) from None
         status = answer.status
+        if status >= 500 or status == 429:
+            raise _LoginTransient(f"HTTP {status}")
         try:
             body = orjson.loads(answer.text)
         except orjson.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
+            if status == 200:
+                raise _LoginTransient("the login server's answer was not JSON")
             body = {}
-        if status == 200 and isinstance(body, dict) and body.get("access_token"):
+        if status == 200 and body.get("access_token"):
+            if body.get("refresh_token") and body["refresh_token"] != self._refresh_token:
+                self._rotate(str(body["refresh_token"]))
             return str(body["access_token"])
-        error = body.get("error", f"HTTP {status}") if isinstance(body, dict) else f"HTTP {status}"
-        description = body.get("error_description", "") if isinstance(body, dict) else ""
+        error = body.get("error", f"HTTP {status}")
+        description = body.get("error_description", "")
         what = {
             "invalid_grant": "the refresh token was refused (expired, revoked or for another org)",
             "invalid_client_id": "the client_id is not known to this login server",
             "invalid_client": "the client_secret does not match the client_id",
         }.get(error, "the login was refused")
         raise AuthError(f"login to {c.login_url} failed: {error} ({description}): {what}; {HINT}")
+
+    def _rotate(self, new_token: str) -> None:
+        """The login server rotated the refresh token: the old one no longer works, so keep the new one."""
+        self._refresh_token = new_token
+        self.rotations += 1
+        if self._config.auth:
+            profiles.update(self._config.auth, refresh_token=new_token)
+
+
+class _LoginTransient(Exception):
+    """A login attempt that another try may get through (no answer, 5xx, 429)."""

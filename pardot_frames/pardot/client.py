@@ -74,6 +74,8 @@ class Client:
                     raise RetriesExhausted(failure) from None
                 unknown = unknown or failure.unknown
                 delay = backoff_delay(self.config.initial_retry_wait, self.config.maximum_retry_wait, attempt, self.rng)
+                if failure.wait is not None:  # the server said how long: wait that, within maximum_retry_wait
+                    delay = min(max(failure.wait, delay), self.config.maximum_retry_wait)
                 log.info("retrying after %s in %.2fs (attempt %d)", failure.reason, delay, attempt + 1)
                 attempt += 1
                 self.stats.retries += 1
@@ -108,7 +110,7 @@ class Client:
                 continue
             if reply.code == CONCURRENCY_CODE:
                 self.limiter.back_off()
-            return sort(reply)
+            return sort(reply, request.in_uri)
 
     async def _auth_headers(self) -> tuple[dict[str, str], int]:
         token, generation = await self.tokens.get()
@@ -131,4 +133,4 @@ class Client:
             finally:
                 if self.first_exchange is not None and not self.first_exchange.done():
                     self.first_exchange.set_result(time.perf_counter() - started)
-        return parse_reply(answer.status, answer.text)
+        return parse_reply(answer.status, answer.text, answer.headers.get("Retry-After"))

@@ -20,11 +20,16 @@ if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client
 
 PAGE = endpoints.QUERY_PAGE
+NO_SUCH_EMAIL = 4  # "Invalid prospect email address": the only answer that means no prospect has it
+
+
+class LookupFailed(Exception):
+    """An email lookup that Pardot refused for another reason than "no such email": never a reason to create."""
 
 
 def batch_upsert(encoded_prospects: str) -> Request:
     """The batchUpsert call carrying ``prospects`` (percent-encoded ``{"prospects":[...]}``) in the query."""
-    return Request("POST", endpoints.batch_upsert(encoded_prospects))
+    return Request("POST", endpoints.batch_upsert(encoded_prospects), in_uri=True)
 
 
 def row_errors(reply: Reply) -> dict[int, str]:
@@ -54,8 +59,10 @@ def call_failed(reply: Reply) -> bool:
 async def ids_for_email(client: Client, email: str) -> list[int]:
     """Every prospect id with this email (ascending); [] when Pardot knows none (error 4)."""
     reply = await client.get(endpoints.prospect_read_by_email(email))
-    if reply.code is not None:
+    if reply.code == NO_SUCH_EMAIL:
         return []
+    if reply.code is not None:
+        raise LookupFailed(f"reading prospects by email failed: Pardot error {reply.code} ({reply.message})")
     body = reply.body if isinstance(reply.body, dict) else {}
     return sorted(int(p["id"]) for p in records(body.get("prospect")) if "id" in p)
 
@@ -70,7 +77,7 @@ async def resolve_emails(client: Client, emails: list[str]) -> dict[str, list[in
     wanted = {e.strip().lower() for e in emails if e}
     if not wanted:
         return {}
-    first = await client.get(endpoints.prospect_query())
+    first = _listing(await client.get(endpoints.prospect_query()))
     result = first.body.get("result", {}) if isinstance(first.body, dict) else {}
     total = int(result.get("total_results") or 0)
     if math.ceil(total / PAGE) - 1 < len(wanted):  # listing the account is cheaper than a read per email
@@ -83,6 +90,14 @@ async def resolve_emails(client: Client, emails: list[str]) -> dict[str, list[in
     return found
 
 
+def _listing(reply: Reply) -> Reply:
+    """A page of the account's prospects, or LookupFailed: an unreadable page must not look like "none"."""
+    result = reply.body.get("result") if isinstance(reply.body, dict) else None
+    if reply.code is not None or not isinstance(result, dict):
+        raise LookupFailed(f"listing prospects failed: Pardot error {reply.code} ({reply.message or 'no result'})")
+    return reply
+
+
 async def _by_listing(client: Client, wanted: set[str], page: list[dict]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     while page:
@@ -92,7 +107,7 @@ async def _by_listing(client: Client, wanted: set[str], page: list[dict]) -> dic
                 found.setdefault(key, []).append(int(p["id"]))
         if len(page) < PAGE:
             break
-        reply = await client.get(endpoints.prospect_query(id_greater_than=max(int(p["id"]) for p in page)))
+        reply = _listing(await client.get(endpoints.prospect_query(id_greater_than=max(int(p["id"]) for p in page))))
         body = reply.body.get("result", {}) if isinstance(reply.body, dict) else {}
         page = records(body.get("prospect"))
     return {k: sorted(v) for k, v in found.items()}

@@ -24,6 +24,7 @@ class Request:
     method: str
     path_query: str
     form: Mapping[str, str] | None = field(default=None, repr=False)  # may carry credentials
+    in_uri: bool = False  # the payload rides in the URI: a refusal of its length can be met by splitting
 
 
 @dataclass(frozen=True, slots=True)

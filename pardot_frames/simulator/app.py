@@ -25,6 +25,11 @@ from .config import SimConfig
 from .state import ApiError, PardotState, _truthy
 
 BU_HEADER = "Pardot-Business-Unit-Id"
+BAD_REQUEST_HTML = (
+    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\"><html><head><title>400 Bad Request</title></head>"
+    "<body><h1>Bad Request</h1><p>Your browser sent an invalid request.</p></body></html>"
+)
+MAINTENANCE_HTML = "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>"
 V5_MEMBERSHIPS = "/api/v5/objects/list-memberships"
 
 
@@ -191,6 +196,8 @@ class PardotSimulatorApp:
         endpoint = _endpoint(request.path)
         state.calls_by_endpoint[endpoint] += 1
         if cfg.max_uri_length is not None and len(request.raw_path) > cfg.max_uri_length:
+            if cfg.uri_too_long_status == 400:  # what real Pardot's front end answers for very long URIs
+                return self._count(web.Response(status=400, text=BAD_REQUEST_HTML, content_type="text/html"))
             return self._count(web.Response(status=414, text="414 Request-URI Too Long"))
         rt.pardot_calls += 1
         call = rt.pardot_calls
@@ -225,6 +232,13 @@ class PardotSimulatorApp:
             elif roll - f.http_5xx < f.err_183:
                 state.fault_counts["err_183"] += 1
                 response = v4_error(183, "An internal error has occurred, please try again", 400)
+            elif roll - f.http_5xx - f.err_183 < f.proxy_html:
+                state.fault_counts["proxy_html"] += 1
+                response = web.Response(status=200, text=MAINTENANCE_HTML, content_type="text/html")
+            elif roll - f.http_5xx - f.err_183 - f.proxy_html < f.gateway_5xx:
+                await handler(request)  # applied, but the gateway in front gave up waiting
+                state.fault_counts["gateway_5xx"] += 1
+                response = web.Response(status=(502, 504)[call % 2], text="<html><body>Gateway Timeout</body></html>")
             else:
                 response = await handler(request)
                 applied = True
@@ -232,7 +246,7 @@ class PardotSimulatorApp:
             wait = cfg.latency + cfg.jitter * jitter - (time.monotonic() - arrived)
             if wait > 0:
                 await asyncio.sleep(wait)
-            if applied and roll - f.http_5xx - f.err_183 < f.lost:
+            if applied and roll - f.http_5xx - f.err_183 - f.proxy_html - f.gateway_5xx < f.lost:
                 state.fault_counts["lost"] += 1
                 return self._drop(request)
             if slow_roll < f.slow:

@@ -20,6 +20,8 @@ class Faults:
     drop: float = 0.0  # share whose connection is dropped before the call is applied
     lost: float = 0.0  # share applied, then the connection drops: the client cannot know
     slow: float = 0.0  # share answered only after slow_seconds (applied first)
+    gateway_5xx: float = 0.0  # share applied, then answered 502/504 by a gateway that timed out in front
+    proxy_html: float = 0.0  # share answered HTTP 200 with an HTML page by a proxy (not applied)
     slow_seconds: float = 0.0
     revoke_at_call: int | None = None  # every access token dies at this Pardot call number (1-based)
 
@@ -40,7 +42,8 @@ class SimConfig:
     concurrency_limit: int = 5  # in-flight Pardot calls per business unit (error 66 above)
     daily_limit: int | None = None  # Pardot calls per business unit per day (error 122 above)
     limit_error_status: int = 400  # HTTP status of errors 66 and 122 (not confirmed in the docs)
-    max_uri_length: int | None = 8192  # longer request URIs get HTTP 414
+    max_uri_length: int | None = 8192  # longer request URIs get HTTP 414 ...
+    uri_too_long_status: Literal[414, 400] = 414  # ... or, as real Pardot does for very long ones, an HTML 400
     latency: float = 0.0  # seconds a Pardot call takes to answer, its own work included ...
     jitter: float = 0.0  # ... plus uniform(0, jitter)
     faults: Faults = field(default_factory=Faults)

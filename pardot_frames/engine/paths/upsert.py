@@ -128,7 +128,13 @@ class UpsertPath:
             return phase
         assert self.client is not None
         missing = _without_id(phase.rows)
-        found = await prospects.resolve_emails(self.client, missing["email"].to_list()) if missing.height else {}
+        try:
+            found = await prospects.resolve_emails(self.client, missing["email"].to_list()) if missing.height else {}
+        except (prospects.LookupFailed, RetriesExhausted) as exc:
+            # never create a prospect because a lookup failed: those rows wait for a resume
+            self._lookup_failed(missing[ROW_NR].to_list(), exc)
+            keep = ~pl.col(ROW_NR).is_in(missing[ROW_NR].implode())
+            return Phase(phase.rows.filter(keep), phase.payloads.filter(keep))
         self.emails_matched += len(found)
         rows = with_ids(phase.rows, found)
         return Phase(rows, prospect_payloads(rows, self.config))
@@ -141,8 +147,21 @@ class UpsertPath:
         doubtful = [row for batch in marked for row in batch if row.unknown and row.email_only]
         if not doubtful:
             return marked
-        settled = {row.row_nr: row for row in await self._settle(doubtful)}
+        try:
+            settled = {row.row_nr: row for row in await self._settle(doubtful)}
+        except (prospects.LookupFailed, RetriesExhausted) as exc:
+            self._lookup_failed([row.row_nr for row in doubtful], exc)
+            skip = {row.row_nr for row in doubtful}
+            return [kept for batch in marked if (kept := [row for row in batch if row.row_nr not in skip])]
         return [[settled.get(row.row_nr, row) for row in batch] for batch in marked]
+
+    def _lookup_failed(self, row_nrs: list[int], exc: Exception) -> None:
+        """Rows whose email could not be looked up: reported for now (a resume tries them again)."""
+        assert self.ledger is not None
+        reason = exc.last.reason if isinstance(exc, RetriesExhausted) else str(exc)
+        self.ledger.reject(
+            row_nrs, None, f"not sent: the email lookup that must come first failed ({reason})", transient=True
+        )
 
     def rows(self, call: list[Row]) -> list[int]:
         return [r.row_nr for r in call]
@@ -188,6 +207,9 @@ class UpsertPath:
                 f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}",
                 transient=True,
             )
+            return
+        except prospects.LookupFailed as exc:
+            self._lookup_failed([r.row_nr for r in current], exc)
             return
         except DailyLimitReached:
             self.ledger.not_sent([r.row_nr for r in current], 122, "Daily API rate limit met: not sent (resume later)")
