@@ -38,6 +38,9 @@ def test_version_and_help_document_exit_codes():
     assert code == 0 and out.startswith("pardot-frames ")
     code, out, _ = cli("export", "--help")
     assert code == 0 and "3  stopped by the daily API limit" in out and "--dry-run" in out
+    for command in (["schedule"], ["auth"], ["export"], ["simulator"]):
+        code, out, _ = cli(*command, "--help")
+        assert code == 0 and "``" not in out, command  # no reStructuredText quoting in help
 
 
 def test_export_query_json_and_final_state(sim, tmp_path):
@@ -133,3 +136,55 @@ def test_demo_sql_file_is_the_packaged_one():
 def test_missing_input_errors(how, tmp_path):
     code, _, err = cli("export", "--input", str(tmp_path / "none.parquet"), "--dry-run")
     assert code == 2 and "does not exist" in err
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (["--query", "select cast('x' as int) as id"], "Conversion Error"),
+        (["--query", "select * from no_such_table"], "no_such_table"),
+        (["--input", "{tmp}/corrupt.parquet"], "cannot read the input"),
+        (["--input", "{tmp}/malformed.csv"], "cannot read the input"),
+        (["--input", "{tmp}/missing.csv"], "does not exist"),
+        (["--sql", "{tmp}/missing.sql"], "does not exist"),
+        (["--query", "select 1 as id", "--database", "{tmp}/missing.duckdb"], "does not exist"),
+    ],
+)
+def test_unreadable_sources_print_one_line_and_a_hint_and_send_nothing(tmp_path, sim, capsys, source, expected):
+    from pardot_frames.cli.main import main
+
+    (tmp_path / "corrupt.parquet").write_bytes(b"PAR1 not really parquet")
+    (tmp_path / "malformed.csv").write_text('email,first_name\n"a@b.com,x\nc@d.com,"y\n')
+    args = [a.replace("{tmp}", str(tmp_path)) for a in source]
+    code = main(["export", "--config", job_file(tmp_path, sim), *args, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and expected in err.splitlines()[0] and "hint: " in err
+    assert "Traceback" not in err
+    assert sim.pardot_calls == 0 and not sim.state.prospects
+
+
+def test_the_resume_command_printed_after_a_stop_never_repeats_a_secret(tmp_path, sim):
+    creds = sim.credentials
+    values = {k: v for k, v in creds.items() if k not in ("client_secret", "refresh_token")}
+    path = tmp_path / "job.toml"
+    path.write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + "\n")
+    sim.configure(daily_limit=3)
+    code, out, err = cli(
+        "export", "--config", str(path), "--query", QUERY, "--no-progress", "--state-dir", str(tmp_path / "s"),
+        "--set", f"client_secret={creds['client_secret']}", f"--set=refresh_token={creds['refresh_token']}",
+        "--set", "max_payload=1500",
+    )  # fmt: skip
+    assert code == 3, err
+    resume = next(line for line in err.splitlines() if line.startswith("resume with: "))
+    assert creds["client_secret"] not in out + err and creds["refresh_token"] not in out + err
+    assert "PARDOT_CLIENT_SECRET=..." in resume and "PARDOT_REFRESH_TOKEN=..." in resume
+    assert "--set max_payload=1500" in resume and "--resume " in resume
+    env = {"PARDOT_CLIENT_SECRET": creds["client_secret"], "PARDOT_REFRESH_TOKEN": creds["refresh_token"]}
+    sim.configure(daily_limit=None)
+    command = resume.removeprefix("resume with: ").split(" pardot-frames ", 1)[1].split("  (secrets")[0]
+    import shlex
+
+    code, out, err = cli(*shlex.split(command), env=env)
+    assert code == 0, err
+    assert len(sim.state.prospects) == 300

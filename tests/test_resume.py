@@ -119,3 +119,22 @@ def test_journal_holds_no_secrets_and_is_private(sim):
     dump = str(con.execute("SELECT * FROM job").fetchall()) + str(con.execute("SELECT * FROM log").fetchall())
     con.close()
     assert "TOPSECRET" not in dump and "sim-refresh-token" not in dump and result.job_id in dump
+
+
+def test_a_strict_job_stopped_by_a_refused_row_resumes_past_it(sim):
+    from pardot_frames import JobFailed
+
+    sim.seed(prospects=[{"id": 10 + i, "email": f"s{i}@example.com"} for i in range(200)])
+    ids = [10 + i for i in range(200)]
+    ids[30] = 999_999  # Pardot refuses it: "Invalid prospect ID"
+    frame = pl.DataFrame({"id": ids, "company": [f"New{i}" for i in range(200)]})
+    config = job(sim, skip_invalid_records=False, max_payload=800)
+    with pytest.raises(JobFailed) as info:
+        export_to_pardot(frame, config, progress=False)
+    first = info.value.result
+    assert first.rejected_pardot == 1 and first.not_sent > 0
+    again = export_to_pardot(frame, config, progress=False, resume=True)  # does not stop at once again
+    assert again.succeeded == 199 and again.not_sent == 0 and again.rejected_pardot == 1
+    assert again.rejected.filter(pl.col("stage") == "pardot")["row_nr"].to_list() == [30]
+    held = {p["id"]: p.get("company") for p in sim.state.prospects.values()}
+    assert all(held[10 + i] == f"New{i}" for i in range(200) if i != 30) and 999_999 not in held

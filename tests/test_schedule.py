@@ -94,3 +94,42 @@ def test_schedule_next_command():
     assert out.strip() == "2026-03-30T09:00:00+02:00"
     code, _, err = cli("schedule", "next", "0 0 * * 8")
     assert code == 2 and "day of week value 8" in err and "Traceback" not in err
+
+
+def test_an_interrupted_run_stops_the_schedule_and_is_recorded(tmp_path):
+    import pytest
+
+    from pardot_frames.errors import Interrupted
+
+    clock = FakeClock(START)
+    calls = []
+
+    def export():
+        calls.append(clock.now())
+        raise Interrupted("interrupted: 10 of 20 row(s) applied", None)
+
+    history = History(tmp_path / "h.duckdb")
+    with pytest.raises(Interrupted):
+        run_schedule(parse("*/15 * * * *"), export, history, max_runs=5, clock=clock, say=lambda _: None)
+    assert len(calls) == 1  # no later run was started
+    assert [row[4] for row in history.rows()] == ["interrupted"]
+
+
+def test_sigterm_while_the_schedule_waits_exits_130(sim, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from test_cli import QUERY, SCRIPT, job_file
+
+    proc = subprocess.Popen(
+        [SCRIPT, "schedule", "run", "--config", job_file(tmp_path, sim), "--query", QUERY, "--cron", "0 0 1 1 *",
+         "--history", str(tmp_path / "h.duckdb"), "--state-dir", str(tmp_path / "s")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+    )  # fmt: skip
+    time.sleep(3)  # the schedule is waiting for next January
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err

@@ -61,3 +61,12 @@ def test_daily_limit_in_an_early_chunk_reports_later_chunks_unsent(sim, tmp_path
     assert result.rows_in == 3000 and result.succeeded == len(sim.state.prospects) > 0
     assert result.not_sent == 3000 - result.succeeded
     assert result.rejected.filter(pl.col("stage") == "not_sent")["row_nr"].max() == 2999
+
+
+def test_a_row_without_a_key_after_the_first_chunk_is_rejected_under_its_own_number(sim):
+    emails = [f"k{i}@example.com" if i != 2500 else None for i in range(3000)]
+    lazy = pl.LazyFrame({"email": emails, "company": [f"C{i}" for i in range(3000)]})
+    result = export_to_pardot(lazy, job(sim, max_payload=6000), chunk_rows=1000, progress=False)
+    assert result.rejected.select("row_nr", "stage", "company").rows() == [(2500, "validation", "C2500")]
+    assert result.succeeded == 2999 and result.rejected_pardot == 0
+    assert len(sim.state.prospects) == 2999 and "C2500" not in {p["company"] for p in sim.state.prospects.values()}

@@ -139,3 +139,15 @@ def test_temporal_and_float_text_fields():
     df = pl.DataFrame({"email": ["a@b.com"], "zip": [8001.0], "signup": [dt.date(2024, 1, 2)], "ratio": [0.5]})
     v = validate(df)
     assert v.payloads["json"][0] == '{"email":"a@b.com","zip":"8001","signup":"2024-01-02","ratio":"0.5"}'
+
+
+def test_dry_run_groups_reasons_by_check_with_a_count_and_a_range():
+    from pardot_frames import dry_run
+
+    notes = ["x" * 7600, "x" * 7700, "x" * 7650, "ok"]
+    frame = pl.DataFrame({"email": ["a@x.com", "b@x.com", "c@x.com", "broken"], "notes": notes})
+    reasons = dry_run(frame, ExportConfig()).reasons
+    (long_rows,) = [k for k in reasons if k.startswith("*: the row is ")]
+    assert reasons[long_rows] == 3 and len(reasons) == 2
+    low, high = long_rows.split("the row is ")[1].split(" characters")[0].split("-")
+    assert int(low) < int(high) and int(high) - int(low) == 100

@@ -18,7 +18,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from pardot_frames.cli.common import add_job_arguments, load_config
+from pardot_frames.cli.common import add_job_arguments, load_config, plain
 from pardot_frames.config import profiles
 from pardot_frames.errors import ConfigError, PardotError
 from pardot_frames.pardot.endpoints import DEFAULT_LOGIN, DEFAULT_REDIRECT
@@ -158,7 +158,7 @@ def add_auth_parser(sub: Any) -> None:
     a = sub.add_parser(
         "auth",
         help="connected-app authorisation helpers",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verbs = a.add_subparsers(dest="verb", required=True)

@@ -20,6 +20,11 @@ if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and -
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_DAILY_LIMIT, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
+def plain(doc: str | None) -> str:
+    """A module docstring as help text: reStructuredText ``quotes`` read as plain 'quotes'."""
+    return (doc or "").replace("``", "'")
+
+
 class UsageError(PardotFramesError):
     """Bad command-line use (exit 2)."""
 
@@ -60,6 +65,10 @@ def open_source(args: argparse.Namespace) -> Any:
         raise UsageError(f"--input {args.input!r}: give a .parquet, .csv or .tsv file")
     import duckdb
 
+    if args.sql and not Path(args.sql).is_file():
+        raise UsageError(f"--sql {args.sql!r} does not exist")
+    if args.database and not Path(args.database).is_file():
+        raise UsageError(f"--database {args.database!r} does not exist (give an existing DuckDB file)")
     sql = Path(args.sql).read_text(encoding="utf-8") if args.sql else args.query
     con = duckdb.connect(args.database or ":memory:")
     try:
@@ -134,15 +143,38 @@ def report(result: ExportResult, args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_REJECTED
 
 
-def resume_command(job_id: str) -> str:
-    """This command line again, resuming the given job."""
+SECRET_SETTINGS = {"client_secret": "PARDOT_CLIENT_SECRET", "refresh_token": "PARDOT_REFRESH_TOKEN"}
+
+
+def resume_command(job_id: str, argv: Sequence[str] | None = None) -> str:
+    """This command line again, resuming the given job; secrets given with --set are left out (never printed):
+    the command then reads them from their PARDOT_* variables, which it names."""
     import shlex
 
-    argv = list(sys.argv[1:])
-    if "--resume" in argv:
-        at = argv.index("--resume")
-        del argv[at : at + (2 if at + 1 < len(argv) and not argv[at + 1].startswith("-") else 1)]
-    return shlex.join(["pardot-frames", *argv, "--resume", job_id])
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--resume" in args:
+        at = args.index("--resume")
+        del args[at : at + (2 if at + 1 < len(args) and not args[at + 1].startswith("-") else 1)]
+    kept, dropped = [], []
+    i = 0
+    while i < len(args):
+        item, value = args[i], None
+        if item == "--set" and i + 1 < len(args):
+            value, step = args[i + 1], 2
+        elif item.startswith("--set="):
+            value, step = item.removeprefix("--set="), 1
+        else:
+            step = 1
+        key = (value or "").partition("=")[0].strip()
+        if key in SECRET_SETTINGS:
+            dropped.append(SECRET_SETTINGS[key])
+        else:
+            kept += args[i : i + step]
+        i += step
+    command = shlex.join(["pardot-frames", *kept, "--resume", job_id])
+    if dropped:
+        command = " ".join(f"{name}=..." for name in dropped) + " " + command + "  (secrets left out: set them)"
+    return command
 
 
 def add_source_arguments(p: argparse.ArgumentParser) -> None:

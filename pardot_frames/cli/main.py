@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from pardot_frames import __version__
 from pardot_frames.cli.auth import add_auth_parser
-from pardot_frames.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from pardot_frames.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, plain
 from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.schedule import add_schedule_parser
@@ -29,6 +29,7 @@ from pardot_frames.cli.simulator import add_simulator_parser
 from pardot_frames.errors import ConfigError, CronError, InputError, JobFailed, PardotError, PardotFramesError
 
 HINTS = {
+    UsageError: "see 'pardot-frames export --help' (or the command's --help)",
     CronError: "see 'pardot-frames schedule --help' for the syntax and the spec's two rules",
     ConfigError: "check the job file and --set values (pardot-frames export --help)",
     InputError: "fix the input, or see the rejected rows with --dry-run --rejected-out rejected.csv",
@@ -39,12 +40,12 @@ HINTS = {
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree; each command group adds its own parsers."""
     parser = argparse.ArgumentParser(
-        prog="pardot-frames", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="pardot-frames", description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"pardot-frames {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_export_parser(sub, __doc__)
+    add_export_parser(sub, plain(__doc__))
     add_demo_parser(sub)
     add_simulator_parser(sub)
     add_auth_parser(sub)

@@ -13,6 +13,7 @@ from pardot_frames.cli.common import (
     add_source_arguments,
     load_config,
     open_source,
+    plain,
 )
 
 
@@ -34,12 +35,17 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
     from pardot_frames.schedule.runner import History, history_path, run_schedule
 
     schedule = parse(args.cron, args.tz)
-    config = load_config(args)
+    load_config(args)  # a bad job file fails now, not at the first scheduled time
     if not (args.sql or args.query or args.input):
         raise UsageError("give the rows to send: --sql FILE, --query TEXT or --input FILE")
 
     def job() -> Any:
-        return export_to_pardot(open_source(args), config, progress=False, state_dir=args.state_dir)
+        try:  # the config is read again each run: a rotated refresh token saved by the last run is used
+            return export_to_pardot(open_source(args), load_config(args), progress=False, state_dir=args.state_dir)
+        finally:
+            stop_on_sigterm()  # the export's own handlers are gone: SIGTERM stops the waiting schedule again
+
+    stop_on_sigterm()
 
     history = History(Path(args.history) if args.history else history_path())
     try:
@@ -55,6 +61,16 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
     finally:
         history.close()
     return EXIT_OK
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM while the schedule waits stops it like Ctrl-C (exit 130), not with a silent kill."""
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_schedule_history(args: argparse.Namespace) -> int:
@@ -74,7 +90,7 @@ def add_schedule_parser(sub: Any) -> None:
     sc = sub.add_parser(
         "schedule",
         help="run exports on a cron schedule",
-        description=cron_doc,
+        description=plain(cron_doc),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verbs = sc.add_subparsers(dest="verb", required=True)

@@ -6,7 +6,6 @@ a real run would send, upsert_by_email phases and (at most) its lookups included
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +50,30 @@ class DryRun:
         }
 
 
+def grouped_reasons(problems: pl.DataFrame) -> dict[str, int]:
+    """Problems counted by column and check, most frequent first; reasons that differ only in a number
+    ("the row is 8280 characters ..." and "... 8278 ...") become one line with the range of that number."""
+    if not problems.height:
+        return {}
+    first_number = pl.col("reason").str.extract(r"(\d+)").cast(pl.Int64)
+    groups = (
+        problems.with_columns(pl.col("reason").str.replace(r"\d+", "{n}").alias("shape"), first_number.alias("n"))
+        .group_by("column", "check", "shape", maintain_order=True)
+        .agg(
+            pl.len().alias("count"),
+            pl.col("reason").first(),
+            pl.col("n").min().alias("lo"),
+            pl.col("n").max().alias("hi"),
+        )
+        .sort("count", descending=True, maintain_order=True)
+    )
+    out: dict[str, int] = {}
+    for column, _check, shape, count, reason, lo, hi in groups.iter_rows():
+        text = reason if lo == hi else shape.replace("{n}", f"{lo}-{hi}", 1)
+        out[f"{column}: {text}"] = count
+    return out
+
+
 def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, chunk_rows: int = 100_000) -> DryRun:
     """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent."""
     lenient = config.replace(skip_invalid_records=True)
@@ -68,7 +91,7 @@ def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, 
     problems = pl.concat(rejected)
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, rows_in)
-    reasons = Counter(f"{c}: {r}" for c, r in problems.select("column", "reason").iter_rows())
+    reasons = grouped_reasons(problems)
     note = None
     if config.upsert_by_email and config.data_object == "prospects":
         note = (
@@ -81,7 +104,7 @@ def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, 
         problems["row_nr"].n_unique(),
         calls,
         daily_limit,
-        dict(reasons.most_common()),
+        reasons,
         problems,
         note,
         lookups,

@@ -43,9 +43,9 @@ class Job:
         """The job's own stop rule, asked after every call."""
         if self.flag.set:
             return Stop.interrupted()
-        if not self.config.skip_invalid_records and self.ledger.failed:
-            row, (_, _code, message) = next(iter(self.ledger.failed.items()))
-            return Stop.row_refused(row, message)
+        if not self.config.skip_invalid_records and self.ledger.first_refusal is not None:
+            # only a refusal of this run stops it: a resume goes on past rows refused before (still reported)
+            return Stop.row_refused(*self.ledger.first_refusal)
         return None
 
     async def send(self, checked: Validated) -> Stop | None:

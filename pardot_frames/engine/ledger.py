@@ -30,6 +30,7 @@ class Ledger:
     _written: int = 0
     _lock: asyncio.Lock | None = None
     _marked: set[int] = field(default_factory=set)  # rows written in flight, outcome not yet recorded
+    first_refusal: tuple[int, str] | None = None  # (row_nr, message): the first row Pardot refused in this run
 
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
         for r in row_nrs:
@@ -48,6 +49,8 @@ class Ledger:
             self._marked.discard(r)
             if r not in self.succeeded:
                 self.failed[r] = (stage, code, message)
+                if stage == "pardot" and self.first_refusal is None:
+                    self.first_refusal = (r, message)
                 if transient:
                     self.transient.add(r)
                 else:

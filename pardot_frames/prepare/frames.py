@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from pardot_frames.errors import ColumnError
+from pardot_frames.errors import ColumnError, InputError, PardotFramesError
 
 ROW_NR = "row_nr"  # 0-based position of a row in the input, carried through every step
 
@@ -86,7 +86,21 @@ def _arrow_chunks(reader: pa.RecordBatchReader, chunk_rows: int) -> Iterator[pl.
 
 
 def chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    """The input as frames of about ``chunk_rows`` rows (one frame for in-memory inputs)."""
+    """The input as frames of about ``chunk_rows`` rows (one frame for in-memory inputs).
+
+    A source that fails while it is read (a corrupt Parquet file, a malformed CSV, SQL that fails
+    when it runs) is an InputError naming what failed; it is met before the first call.
+    """
+    try:
+        yield from _chunks(data, chunk_rows)
+    except PardotFramesError:
+        raise
+    except Exception as exc:  # polars, pyarrow and DuckDB each raise their own kinds
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"cannot read the input ({type(exc).__name__}): {first}") from None
+
+
+def _chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
     if isinstance(data, pl.LazyFrame):
         empty = True
         for frame in data.collect_batches(chunk_size=chunk_rows):

@@ -226,7 +226,7 @@ def key_problems(frame: pl.DataFrame, config: ExportConfig, first_row: int = 0) 
         column, reason = "id|fid|email", "no key: a prospect row needs id, fid or email"
     has_key = pl.any_horizontal(present) if present else pl.lit(False)
     return (
-        frame.with_row_index(ROW_NR)
+        frame.with_row_index(ROW_NR, offset=first_row)
         .filter(~has_key)
         .select(
             pl.col(ROW_NR).cast(pl.Int64),

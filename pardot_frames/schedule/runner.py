@@ -18,7 +18,7 @@ import duckdb
 
 from pardot_frames.engine.journal import state_dir
 from pardot_frames.engine.results import ExportResult
-from pardot_frames.errors import AuthError, ConfigError, InputError, PardotFramesError
+from pardot_frames.errors import AuthError, ConfigError, InputError, Interrupted, PardotFramesError
 from pardot_frames.schedule.cron import Schedule
 
 CONFIG_FAILURES = (AuthError, ConfigError, InputError)
@@ -116,6 +116,10 @@ def run_schedule(
             result = job()
             outcome = "ok" if result.ok else ("stopped" if result.stopped else "rejected rows")
             failures = 0
+        except Interrupted as exc:  # Ctrl-C or SIGTERM: the run is recorded, and the schedule stops
+            history.add(schedule.expression, due, "interrupted", started=started, ended=clock.now(), message=str(exc))
+            say(f"{due.isoformat()}: interrupted; the schedule stops")
+            raise
         except CONFIG_FAILURES as exc:
             outcome, message = "config failure", str(exc).splitlines()[0]
             failures += 1

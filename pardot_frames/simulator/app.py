@@ -26,7 +26,7 @@ from .state import ApiError, PardotState, _truthy
 
 BU_HEADER = "Pardot-Business-Unit-Id"
 BAD_REQUEST_HTML = (
-    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\"><html><head><title>400 Bad Request</title></head>"
+    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN"><html><head><title>400 Bad Request</title></head>'
     "<body><h1>Bad Request</h1><p>Your browser sent an invalid request.</p></body></html>"
 )
 MAINTENANCE_HTML = "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>"
