@@ -9,7 +9,7 @@ from conftest import job
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pardot_frames import PardotFramesError, export_to_pardot
+from pardot_frames import JobFailed, export_to_pardot
 from pardot_frames.errors import InputError
 
 NAMES = [
@@ -80,7 +80,10 @@ def test_bad_frames_raise_documented_errors_and_send_nothing(sim, frame, data_ob
     except InputError:
         assert sim.pardot_calls == calls_before  # a rejected frame sends nothing
         return
-    except PardotFramesError:
+    except JobFailed as failed:  # strict: Pardot refused a row it was sent; everything else is accounted for
+        assert strict and failed.result.rejected_pardot >= 1
+        partial = failed.result
+        assert partial.succeeded + partial.rejected.height == partial.rows_in
         return
     assert result.succeeded + result.rejected.height == result.rows_in
     for value in result.rejected.get_column("message", default=pl.Series([])).to_list():

@@ -76,10 +76,15 @@ def kill_and_resume(sim, tmp_path, seed, *, signal_to_send):
     process = subprocess.Popen([SCRIPT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     target = random.Random(seed).randint(3, 40)
-    while sim.pardot_calls < target and time.monotonic() < deadline and process.poll() is None:
+    sim.configure(faults={"hold_from_call": target})  # call `target` is applied, then it and later ones wait
+    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)
+    assert sim.held >= 1 and process.poll() is None  # the process is stopped at a known point
     process.send_signal(signal_to_send)
+    if signal_to_send != signal.SIGKILL:
+        sim.configure(faults={"hold_from_call": None})  # Ctrl-C lets the calls in flight finish
     _, first_err = process.communicate(timeout=60)
+    sim.configure(faults={"hold_from_call": None})
     code, out, err = cli(*args, "--resume")
     return process.returncode, first_err, code, err
 

@@ -47,6 +47,8 @@ class Runtime:
     tokens: dict[str, Token] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # authorization code -> redirect_uri
     pardot_calls: int = 0
+    max_attempted: int = 0  # most calls a business unit had in flight at once, counting those refused with 66
+    held: int = 0  # calls waiting unanswered (faults.hold_from_call)
     first_call_at: float | None = None  # wall-clock time (time.time()) of the first Pardot call
     daily_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -212,12 +214,16 @@ class PardotSimulatorApp:
         if roll < f.drop:
             state.fault_counts["drop"] += 1
             return self._drop(request)
+        if f.hold_from_call is not None and call > f.hold_from_call:
+            await self._hold(call)  # not applied while held
+        held_after = f.hold_from_call is not None and call == f.hold_from_call
         if (error := self._auth_error(request)) is not None:
             return self._count(error, request)
         unit = request.headers[BU_HEADER]
         if cfg.daily_limit is not None and rt.daily_calls[unit] >= cfg.daily_limit:
             return self._count(v4_error(122, "Daily API rate limit met", cfg.limit_error_status), request)
         rt.daily_calls[unit] += 1
+        rt.max_attempted = max(rt.max_attempted, rt.in_flight[unit] + 1)  # what the client tried, refused or not
         if rt.in_flight[unit] >= cfg.concurrency_limit:
             message = "You have exceeded your concurrent request limit. Please wait, before trying again"
             return self._count(v4_error(66, message, cfg.limit_error_status), request)
@@ -242,6 +248,8 @@ class PardotSimulatorApp:
             else:
                 response = await handler(request)
                 applied = True
+            if held_after:
+                await self._hold(call)  # applied, not answered
             # latency is the time to answer: what the work took is part of it
             wait = cfg.latency + cfg.jitter * jitter - (time.monotonic() - arrived)
             if wait > 0:
@@ -379,6 +387,15 @@ class PardotSimulatorApp:
             return v5_error(109, "The requested record was not found.", 404)
         return web.Response(status=204)
 
+    async def _hold(self, call: int) -> None:
+        """Wait while calls from ``hold_from_call`` on are held (until the setting is cleared)."""
+        self.runtime.held += 1
+        try:
+            while self.config.faults.hold_from_call is not None and call >= self.config.faults.hold_from_call:
+                await asyncio.sleep(0.01)
+        finally:
+            self.runtime.held -= 1
+
     # ---- inspection ---------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         data = self.state.snapshot()
@@ -387,6 +404,7 @@ class PardotSimulatorApp:
             first_call_at=self.runtime.first_call_at,
             daily_calls=dict(self.runtime.daily_calls),
             max_concurrency=self.runtime.max_in_flight,
+            max_attempted_concurrency=self.runtime.max_attempted,
             config=self.config.public(),
         )
         return data

@@ -65,6 +65,16 @@ class Simulator:
         return self._app.runtime.max_in_flight
 
     @property
+    def max_attempted_concurrency(self) -> int:
+        """Most calls the clients had in flight at once, those refused with error 66 included."""
+        return self._app.runtime.max_attempted
+
+    @property
+    def held(self) -> int:
+        """Calls waiting unanswered because of ``faults.hold_from_call``."""
+        return self._app.runtime.held
+
+    @property
     def pardot_calls(self) -> int:
         return self._app.runtime.pardot_calls
 
