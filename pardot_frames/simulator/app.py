@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from . import records
 from .config import SimConfig
 from .state import ApiError, PardotState, _truthy
 
@@ -96,6 +97,12 @@ class PardotSimulatorApp:
         r.add_route("*", "/api/prospect/version/{v}/do/read/id/{id}", self.read_prospect)
         r.add_route("*", "/api/prospect/version/{v}/do/read/email/{email}", self.read_prospect)
         r.add_route("*", "/api/prospect/version/{v}/do/query", self.query_prospects)
+        r.add_route("*", "/api/prospect/version/{v}/do/delete/id/{id}", self.delete_prospect)
+        r.add_route("*", "/api/list/version/{v}/do/query", self.query_lists)
+        r.add_route("*", "/api/list/version/{v}/do/create", self.create_list)
+        r.add_route("*", "/api/list/version/{v}/do/delete/id/{id}", self.delete_list)
+        r.add_route("*", "/api/listMembership/version/{v}/do/query", self.query_memberships)
+        r.add_route("*", "/api/customField/version/{v}/do/query", self.query_custom_fields)
         r.add_route(
             "*",
             "/api/listMembership/version/{v}/do/{op}/list_id/{list_id}/prospect_id/{prospect_id}",
@@ -317,9 +324,9 @@ class PardotSimulatorApp:
         body = {"@attributes": {"stat": "fail" if errors else "ok", "version": 1}, "errors": errors}
         return web.json_response(body, status=status)
 
-    @staticmethod
-    def _one_or_many(records: list[dict[str, Any]]) -> Any:
-        return records[0] if len(records) == 1 else records  # v4 gives one result as an object
+    def _present(self, record: dict[str, Any], mobile: bool = False) -> dict[str, Any]:
+        subscriptions = [records.subscription(m, lst) for m, lst in self.state.subscriptions(record["id"])]
+        return records.prospect_record(record, self.state.custom_fields, subscriptions, mobile=mobile)
 
     async def read_prospect(self, request: web.Request) -> web.Response:
         try:
@@ -328,7 +335,14 @@ class PardotSimulatorApp:
             )
         except ApiError as exc:
             return v4_error(exc.code, exc.message)
-        return v4_ok(prospect=self._one_or_many(found))
+        return v4_ok(prospect=records.one_or_many([self._present(p) for p in found]))
+
+    async def delete_prospect(self, request: web.Request) -> web.Response:
+        try:
+            self.state.delete_prospect(request.match_info["id"])
+        except ApiError as exc:
+            return v4_error(exc.code, exc.message)
+        return web.Response(status=204)
 
     async def query_prospects(self, request: web.Request) -> web.Response:
         params = dict(request.query)
@@ -340,7 +354,46 @@ class PardotSimulatorApp:
             return v4_error(56, "Invalid number")
         result: dict[str, Any] = {"total_results": total}
         if found:
-            result["prospect"] = self._one_or_many(found)
+            mobile = params.get("output") == "mobile"
+            result["prospect"] = records.one_or_many([self._present(p, mobile) for p in found])
+        return v4_ok(result=result)
+
+    # ---- lists and custom fields ------------------------------------------------------------------
+    async def query_lists(self, request: web.Request) -> web.Response:
+        found = [records.list_record(r) for r in self.state.lists_named(request.query.get("name"))]
+        result: dict[str, Any] = {"total_results": len(found)}
+        if found:
+            result["list"] = records.one_or_many(found)
+        return v4_ok(result=result)
+
+    async def create_list(self, request: web.Request) -> web.Response:
+        name = await self._param(request, "name")
+        if not name:
+            return v4_error(13, "Required parameters are missing: name")
+        return v4_ok(list=records.list_record(self.state.add_list(name=name)))
+
+    async def delete_list(self, request: web.Request) -> web.Response:
+        try:
+            self.state.delete_list(request.match_info["id"])
+        except ApiError as exc:
+            return v4_error(exc.code, exc.message)
+        return web.Response(status=204)
+
+    async def query_memberships(self, request: web.Request) -> web.Response:
+        try:
+            found = self.state.query_memberships(dict(request.query))
+        except ValueError:
+            return v4_error(56, "Invalid number")
+        result: dict[str, Any] = {"total_results": len(found)}
+        if found:
+            result["list_membership"] = records.one_or_many(found)
+        return v4_ok(result=result)
+
+    async def query_custom_fields(self, request: web.Request) -> web.Response:
+        found = [records.custom_field(d) for d in self.state.custom_fields.values()]
+        result: dict[str, Any] = {"total_results": len(found)}
+        if found:
+            result["customField"] = records.one_or_many(found)
         return v4_ok(result=result)
 
     # ---- list memberships -------------------------------------------------------------------
@@ -438,6 +491,8 @@ def _v5(record: dict[str, Any]) -> dict[str, Any]:
 
 def seed(state: PardotState, data: dict[str, Any]) -> None:
     """Load ``{"lists": [...], "prospects": [...], "memberships": [...]}`` (ids or records) into state."""
+    for item in data.get("custom_fields", []):
+        state.add_custom_field(item)
     for item in data.get("lists", []):
         item = {"id": item} if isinstance(item, int) else item
         state.add_list(int(item["id"]), item.get("name"))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .records import typed_value
+
 EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
 INTEGER_FIELDS = frozenset({"campaign_id", "prospect_account_id", "score"})
 BOOLEAN_FIELDS = frozenset({"is_do_not_email", "is_do_not_call", "is_reviewed", "is_starred", "is_archived"})
@@ -69,7 +71,10 @@ class PardotState:
     prospects: dict[int, dict[str, Any]] = field(default_factory=dict)
     lists: dict[int, dict[str, Any]] = field(default_factory=dict)
     memberships: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    custom_fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # field_id -> definition
+    deleted: dict[int, dict[str, Any]] = field(default_factory=dict)  # prospects deleted (the recycle bin)
     next_prospect_id: int = 1001
+    next_list_id: int = 7001
     next_membership_id: int = 5001
     calls_by_endpoint: Counter = field(default_factory=Counter)
     status_counts: Counter = field(default_factory=Counter)
@@ -80,10 +85,17 @@ class PardotState:
     _by_fid: dict[str, int] = field(default_factory=dict, repr=False)
 
     # ---- seeding and inspection -------------------------------------------------------------
-    def add_list(self, list_id: int, name: str | None = None) -> dict[str, Any]:
-        record = {"id": int(list_id), "name": name or f"List {list_id}", "created_at": now()}
-        self.lists[int(list_id)] = record
+    def add_list(self, list_id: int | None = None, name: str | None = None) -> dict[str, Any]:
+        list_id = int(list_id or self.next_list_id)
+        self.next_list_id = max(self.next_list_id, list_id + 1)
+        record = {"id": list_id, "name": name or f"List {list_id}", "created_at": now(), "updated_at": now()}
+        self.lists[list_id] = record
         return record
+
+    def add_custom_field(self, definition: dict[str, Any]) -> None:
+        """Define a custom field of the account (``field_id``, ``type``, optional allowed ``values``)."""
+        field_id = str(definition["field_id"])
+        self.custom_fields[field_id] = {"id": 7000 + len(self.custom_fields), "created_at": now(), **definition}
 
     def add_prospect(self, **values: Any) -> dict[str, Any]:
         """Create a prospect directly (seeding); returns its record with the new id."""
@@ -199,6 +211,10 @@ class PardotState:
                 lists[int(match.group(1))] = flag
             elif value is None or value == "":
                 values[key] = None  # "" clears a value
+            elif key in self.custom_fields:
+                kept, typed = typed_value(self.custom_fields[key], value)
+                if kept:  # a value the field's type cannot take is dropped silently, as Pardot does
+                    values[key] = typed
             elif key == "email":
                 if len(str(value)) > 255 or not EMAIL.match(str(value)):
                     raise ApiError(4)
@@ -233,8 +249,10 @@ class PardotState:
 
     def query_prospects(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
         """v4 query: (total matches, one page). Filters email (case-insensitive), id_greater_than,
-        id_less_than; sort by id; limit (at most 200) and offset."""
-        if "email" in params:
+        id_less_than, deleted=true (the recycle bin); sort by id; limit (at most 200) and offset."""
+        if str(params.get("deleted", "")).lower() == "true":
+            found = sorted(self.deleted.values(), key=lambda p: p["id"])
+        elif "email" in params:
             found = self.find_by_email(params["email"])
         else:
             found = sorted(self.prospects.values(), key=lambda p: p["id"])
@@ -246,7 +264,44 @@ class PardotState:
         limit = min(int(params.get("limit", 200)), 200)
         return len(found), found[offset : offset + limit]
 
+    def delete_prospect(self, prospect_id: str) -> None:
+        """v4 delete: the prospect goes to the recycle bin, with its memberships."""
+        record = self.read_prospect(prospect_id=prospect_id)[0]
+        email = record.get("email")
+        self.set_field(record, "email", None)  # out of the email index, then the record keeps its email
+        record["email"] = email
+        self._by_fid.pop(str(record.get("fid")), None)
+        del self.prospects[record["id"]]
+        for key in [k for k in self.memberships if k[1] == record["id"]]:
+            del self.memberships[key]
+        self.deleted[record["id"]] = record
+
+    # ---- lists -------------------------------------------------------------------------------
+    def lists_named(self, name: str | None) -> list[dict[str, Any]]:
+        return [r for r in sorted(self.lists.values(), key=lambda r: r["id"]) if name is None or r["name"] == name]
+
+    def delete_list(self, list_id: str) -> None:
+        try:
+            found = self.lists.pop(int(list_id))
+        except (KeyError, ValueError):
+            raise ApiError(55) from None
+        for key in [k for k in self.memberships if k[0] == found["id"]]:
+            del self.memberships[key]
+
     # ---- list memberships --------------------------------------------------------------------
+    def query_memberships(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """v4 listMembership query: filter by list_id and prospect_id, by ascending id."""
+        found = sorted(self.memberships.values(), key=lambda r: r["id"])
+        for key in ("list_id", "prospect_id"):
+            if key in params:
+                found = [r for r in found if r[key] == int(params[key])]
+        return found
+
+    def subscriptions(self, prospect_id: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(membership, list) pairs of one prospect, by membership id."""
+        pairs = [(r, self.lists[lid]) for (lid, pid), r in self.memberships.items() if pid == prospect_id]
+        return sorted(pairs, key=lambda pair: pair[0]["id"])
+
     def _check_ids(self, list_id: int, prospect_id: int) -> None:
         if list_id not in self.lists:
             raise ApiError(55)
