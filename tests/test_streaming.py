@@ -2,6 +2,7 @@
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
 from conftest import job
 
@@ -70,3 +71,14 @@ def test_a_row_without_a_key_after_the_first_chunk_is_rejected_under_its_own_num
     assert result.rejected.select("row_nr", "stage", "company").rows() == [(2500, "validation", "C2500")]
     assert result.succeeded == 2999 and result.rejected_pardot == 0
     assert len(sim.state.prospects) == 2999 and "C2500" not in {p["company"] for p in sim.state.prospects.values()}
+
+
+def test_a_duckdb_relation_streams_in_chunks_never_whole():
+    from pardot_frames.prepare.frames import chunks, duckdb_reader
+
+    con = duckdb.connect()
+    relation = con.sql("select 'd' || i || '@example.com' as email from range(2500) t(i)")
+    reader = duckdb_reader(relation, 1000)
+    assert isinstance(reader, pa.RecordBatchReader)
+    relation = con.sql("select 'd' || i || '@example.com' as email from range(2500) t(i)")
+    assert [c.height for c in chunks(relation, 1000)] == [1000, 1000, 500]

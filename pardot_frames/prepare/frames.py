@@ -85,6 +85,15 @@ def _arrow_chunks(reader: pa.RecordBatchReader, chunk_rows: int) -> Iterator[pl.
         yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema))  # type: ignore[misc]
 
 
+def duckdb_reader(relation: Any, batch_rows: int) -> pa.RecordBatchReader:
+    """A DuckDB relation's rows as a streaming Arrow reader on every DuckDB version we allow:
+    ``to_arrow_reader`` (newer; ``fetch_arrow_reader`` is deprecated there) or ``fetch_arrow_reader``
+    (older, 1.1 among them); never ``arrow()``, which on older versions returns the whole result at once."""
+    if hasattr(type(relation), "to_arrow_reader"):
+        return relation.to_arrow_reader(batch_rows)
+    return relation.fetch_arrow_reader(batch_rows)
+
+
 def chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
     """The input as frames of about ``chunk_rows`` rows (one frame for in-memory inputs).
 
@@ -111,8 +120,6 @@ def _chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
     elif isinstance(data, pa.RecordBatchReader):
         yield from _arrow_chunks(data, chunk_rows)
     elif type(data).__module__.startswith("duckdb"):
-        arrow = data.arrow()
-        reader = arrow if isinstance(arrow, pa.RecordBatchReader) else arrow.to_reader()
-        yield from _arrow_chunks(reader, chunk_rows)
+        yield from _arrow_chunks(duckdb_reader(data, chunk_rows), chunk_rows)
     else:
         yield to_polars(data)
