@@ -80,5 +80,6 @@ def test_a_duckdb_relation_streams_in_chunks_never_whole():
     relation = con.sql("select 'd' || i || '@example.com' as email from range(2500) t(i)")
     reader = duckdb_reader(relation, 1000)
     assert isinstance(reader, pa.RecordBatchReader)
+    assert [b.num_rows for b in reader] == [1000, 1000, 500]  # batches as asked, read one at a time
     relation = con.sql("select 'd' || i || '@example.com' as email from range(2500) t(i)")
     assert [c.height for c in chunks(relation, 1000)] == [1000, 1000, 500]
