@@ -21,6 +21,8 @@ def test_defaults_follow_the_connector_table():
 def test_prospect_lists_from_string_and_list():
     assert ExportConfig(prospect_lists="12, 34,12").prospect_lists == (12, 34)
     assert ExportConfig(prospect_lists=[5, "6"]).prospect_lists == (5, 6)
+    config = ExportConfig(prospect_lists="Newsletter, 1202 ,Événements 2026,1202")
+    assert config.prospect_lists == ("Newsletter", 1202, "Événements 2026") and config.list_names[0] == "Newsletter"
 
 
 @pytest.mark.parametrize(
@@ -31,8 +33,8 @@ def test_prospect_lists_from_string_and_list():
         ({"data_object": "leads"}, "prospects or list_memberships"),
         ({"prospect_list_operation": "toggle"}, "add or remove"),
         ({"list_membership_operation": "merge"}, "upsert or delete"),
-        ({"prospect_lists": "1,abc"}, "'abc' is not a positive integer"),
-        ({"prospect_lists": "0"}, "'0' is not a positive integer"),
+        ({"prospect_lists": "1,,2"}, "'' is neither a positive list id nor a list name"),
+        ({"prospect_lists": "0"}, "'0' is neither a positive list id nor a list name"),
         ({"parallel_tasks": 0}, "parallel_tasks"),
         ({"initial_retry_wait": 0}, "initial_retry_wait"),
         ({"maximum_connection_timeout": -1}, "maximum_connection_timeout"),

@@ -37,7 +37,15 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
         ("calls planned", f"{s['calls_planned']:,}"),
         ("rows per call", f"{s['rows_per_call']:.1f}"),
         ("daily API limit share", f"{s['daily_limit_share']:.2%} of {s['daily_limit']:,}"),
+        ("payload in", s["payload_location"]),
     ]
+    if s["calls_in_body_mode"] is not None and s["calls_in_body_mode"] < s["calls_planned"]:
+        rows.append(("in the POST body", f"{s['calls_in_body_mode']:,} calls (payload_location = body)"))
+    for name, found in (s["lists"] or {}).items():
+        rows.append((f"list {name!r}", str(found)))
+    if s["max_api_calls"] is not None:
+        verdict = "within" if s["within_max_api_calls"] else "OVER (the job will stop there; resume later)"
+        rows.append(("job budget", f"{s['max_api_calls']:,} calls: {verdict}"))
     rows += [(f"  {reason}", f"{count:,}") for reason, count in list(s["invalid_reasons"].items())[:10]]
     if s["note"]:
         rows.append(("note", s["note"]))

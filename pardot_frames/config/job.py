@@ -67,12 +67,19 @@ class ExportConfig(BaseModel):
     data_object: Literal["prospects", "list_memberships"] = "prospects"
     skip_invalid_records: bool = True
     prospect_operation: Literal["sync"] = "sync"
-    prospect_lists: tuple[int, ...] = ()
+    prospect_lists: tuple[int | str, ...] = ()  # list ids, or list names resolved (once per job) to ids
+    create_missing_lists: bool = False  # a list name the account does not have is created (else an error)
     prospect_list_operation: Literal["add", "remove"] = "add"
     upsert_by_email: bool = False
     parallel_tasks: int = Field(1, ge=1)
     max_payload: int = Field(5000, ge=1)
     list_membership_operation: Literal["upsert", "delete"] = "upsert"
+    # where batchUpsert's prospects go: the query string (the connector's way, bounded by max_payload) or
+    # the POST body (up to 50 rows a call whatever their size)
+    payload_location: Literal["query", "body"] = "query"
+    # list memberships: through batchUpsert (up to 50 prospects a call) or one v4 call per membership
+    list_membership_method: Literal["batch", "single"] = "batch"
+    max_api_calls: int | None = Field(None, ge=1)  # the job's own call budget (Pardot's day is shared)
     maximum_retries: int = Field(5, ge=0)
     initial_retry_wait: float = Field(1, gt=0)
     maximum_retry_wait: float = Field(120, gt=0)
@@ -100,21 +107,27 @@ class ExportConfig(BaseModel):
 
     @field_validator("prospect_lists", mode="before")
     @classmethod
-    def _lists(cls, value: Any) -> tuple[int, ...]:
+    def _lists(cls, value: Any) -> tuple[int | str, ...]:
         if value is None or value == "":
             return ()
         items = (
             value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else [value]
         )
-        out: list[int] = []
+        out: list[int | str] = []
         for item in items:
             text = str(item).strip()
-            if isinstance(item, bool) or not text.isdigit() or int(text) < 1:
+            if isinstance(item, bool) or not text or text.lstrip("-").isdigit() and int(text) < 1:
                 raise ValueError(
-                    f"list id {text!r} is not a positive integer; give list ids as '123,456' or [123, 456]"
+                    f"list {text!r} is neither a positive list id nor a list name; give ids or names as "
+                    "'123, Newsletter' or [123, 'Newsletter']"
                 )
-            out.append(int(text))
+            out.append(int(text) if text.isdigit() else text)
         return tuple(dict.fromkeys(out))
+
+    @property
+    def list_names(self) -> tuple[str, ...]:
+        """The names in ``prospect_lists`` (they are resolved to ids before any row is sent)."""
+        return tuple(item for item in self.prospect_lists if isinstance(item, str))
 
     def __init__(self, **values: Any) -> None:
         """Validate keywords (plus credentials from the environment); all problems in one ConfigError."""

@@ -12,9 +12,12 @@ from typing import Any
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.export import run_sync
 from pardot_frames.engine.paths import for_job, planned_calls
 from pardot_frames.errors import ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
+from pardot_frames.pardot import lists
+from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import chunks
 from pardot_frames.prepare.validation import validate
 
@@ -32,6 +35,10 @@ class DryRun:
     rejected: pl.DataFrame
     note: str | None = None
     lookups: int = 0  # of the calls, lookups at most (upsert_by_email: the account size is not known)
+    payload_location: str = "query"
+    calls_in_body_mode: int | None = None  # query mode: what body mode would take for the same rows
+    max_api_calls: int | None = None
+    lists: dict[str, int | str] | None = None  # list names: their ids, "would be created", or "not checked"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -45,6 +52,11 @@ class DryRun:
             "calls_per_row": round(self.calls / self.rows_in, 4) if self.rows_in else 0.0,
             "daily_limit": self.daily_limit,
             "daily_limit_share": round(self.calls / self.daily_limit, 6),
+            "payload_location": self.payload_location,
+            "calls_in_body_mode": self.calls_in_body_mode,
+            "max_api_calls": self.max_api_calls,
+            "within_max_api_calls": None if self.max_api_calls is None else self.calls <= self.max_api_calls,
+            "lists": self.lists,
             "invalid_reasons": self.reasons,
             "note": self.note,
         }
@@ -77,14 +89,18 @@ def grouped_reasons(problems: pl.DataFrame) -> dict[str, int]:
 def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, chunk_rows: int = 100_000) -> DryRun:
     """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent."""
     lenient = config.replace(skip_invalid_records=True)
-    rows_in = valid = calls = lookups = 0
+    rows_in = valid = calls = lookups = body_calls = 0
     rejected: list[pl.DataFrame] = []
     path = for_job(config)
+    in_query = config.payload_location == "query"
+    body = for_job(config.replace(payload_location="body")) if in_query else None
     for chunk in chunks(data, chunk_rows):
         checked = validate(chunk, lenient, first_row=rows_in)
         chunk_calls, chunk_lookups = planned_calls(path, checked)
         calls += chunk_calls + chunk_lookups
         lookups += chunk_lookups
+        if body is not None:
+            body_calls += sum(planned_calls(body, checked))
         rows_in += checked.rows_in
         valid += checked.rows.height
         rejected.append(checked.rejected)
@@ -108,4 +124,22 @@ def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, 
         problems,
         note,
         lookups,
+        config.payload_location,
+        body_calls if in_query else None,
+        config.max_api_calls,
+        list_resolution(config) if config.list_names else None,
     )
+
+
+def list_resolution(config: ExportConfig) -> dict[str, int | str]:
+    """List names as the job would resolve them (one query each; nothing is created), or, without
+    credentials, a word that they were not checked."""
+    if config.missing_credentials():
+        return dict.fromkeys(config.list_names, "not checked (no credentials)")
+
+    async def look() -> dict[str, int | None]:
+        async with Client(config) as client:
+            await client.login()
+            return await lists.resolve(client, config.list_names, create=config.create_missing_lists, dry=True)
+
+    return {name: "would be created" if found is None else found for name, found in run_sync(look()).items()}

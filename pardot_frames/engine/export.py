@@ -15,18 +15,18 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.job import Job, Totals
-from pardot_frames.engine.journal import Fingerprint, Journal
+from pardot_frames.engine.journal import Fingerprint, Journal, state_dir
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import ExportResult
@@ -35,12 +35,14 @@ from pardot_frames.engine.stop import Stop, StopKind
 from pardot_frames.engine.stream import prepass
 from pardot_frames.errors import ConfigError, Interrupted, JobFailed
 from pardot_frames.limits import CONCURRENT_LIMIT
+from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.frames import ROW_NR, chunks, is_streaming
 from pardot_frames.prepare.validation import Validated, validate
 
 log = logging.getLogger("pardot_frames")
+T = TypeVar("T")
 CHUNK_ROWS = 100_000  # rows validated, planned and sent at a time from streaming inputs
 
 
@@ -146,10 +148,16 @@ async def run(prepared: Prepared, config: ExportConfig, options: Options, transp
     bar = Progress(None if prepared.streaming else prepared.first_checked.rows.height, options.progress)
     journal, ledger, unknown = None, Ledger(), set()
     try:
-        async with Client(config, transport=transport) as client:
+        slots = (options.folder or state_dir()) / "slots"
+        async with Client(config, transport=transport, slots_folder=slots) as client:
             await client.login()
-            if options.journal:
+            sending_config = config
+            if config.list_names:  # before any row: an unknown name is a configuration error
+                sending_config = await with_list_ids(client, config)
+                prepared.first_checked = validate(prepared.first, sending_config)
+            if options.journal:  # the job as the user wrote it (list names, not ids) is what a resume matches
                 journal, ledger, unknown = open_journal(config, prepared, options)
+            config = sending_config
             done_before = len(ledger.succeeded) + len(ledger.failed)
             job = Job(config, client, ledger, bar, unknown)
             restore = on_signals(job.flag)
@@ -164,6 +172,12 @@ async def run(prepared: Prepared, config: ExportConfig, options: Options, transp
     finally:
         bar.close()
         ledger.flush()
+
+
+async def with_list_ids(client: Client, config: ExportConfig) -> ExportConfig:
+    """The config with list names in prospect_lists replaced by their ids (created if allowed)."""
+    found = await lists.resolve(client, config.list_names, create=config.create_missing_lists)
+    return config.replace(prospect_lists=[found[x] if isinstance(x, str) else x for x in config.prospect_lists])
 
 
 async def send_chunks(prepared: Prepared, config: ExportConfig, job: Job) -> tuple[Totals, Stop | None]:
@@ -294,6 +308,12 @@ def export_to_pardot(
         state_dir=state_dir,
         **overrides,
     )
+    return run_sync(coroutine)
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from sync code, also inside a running event loop (a Jupyter cell):
+    there on a private loop in a worker thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

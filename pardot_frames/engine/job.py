@@ -19,7 +19,7 @@ from pardot_frames.engine.results import rejected_frame
 from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.stop import Stop
 from pardot_frames.errors import PardotError
-from pardot_frames.pardot.answers import DailyLimitReached
+from pardot_frames.pardot.answers import BudgetSpent, DailyLimitReached
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.validation import Validated
@@ -58,6 +58,8 @@ class Job:
                 calls = self.path.calls(phase)
                 self.planned_calls += len(calls)
                 calls = await self.path.settle(calls, self.unknown)
+            except BudgetSpent as exc:
+                return Stop.daily_limit(str(exc))
             except DailyLimitReached:
                 return Stop.daily_limit()
             except PardotError as exc:

@@ -37,6 +37,9 @@ TUNING = frozenset(
         "maximum_retry_wait",
         "maximum_connection_timeout",
         "skip_invalid_records",
+        "payload_location",
+        "list_membership_method",
+        "max_api_calls",
     }
 )
 FINAL = ("succeeded", "rejected")

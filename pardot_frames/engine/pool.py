@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pardot_frames.engine.stop import Stop
 from pardot_frames.errors import PardotError
-from pardot_frames.pardot.answers import DailyLimitReached
+from pardot_frames.pardot.answers import BudgetSpent, DailyLimitReached
 
 T = TypeVar("T")
 MAX_STAGGER = 1.0  # seconds: a slow first answer never holds the other workers longer
@@ -48,6 +48,8 @@ async def run_calls(
                     return
                 try:
                     await send(item)
+                except BudgetSpent as exc:
+                    stop = stop or Stop.daily_limit(str(exc))
                 except DailyLimitReached:
                     stop = stop or Stop.daily_limit()
                 except PardotError as exc:

@@ -24,29 +24,29 @@ class Stop:
     kind: StopKind
     reason: str
     error: PardotError | None = None
+    code: int | None = 122  # the error code unsent rows are reported with (daily limit stops)
 
     @classmethod
-    def daily_limit(cls) -> Stop:
+    def daily_limit(cls, budget: str | None = None) -> Stop:
+        """Pardot's daily limit (error 122), or with ``budget`` the job's own ``max_api_calls``."""
+        if budget:
+            return cls(StopKind.DAILY_LIMIT, f"{budget}; resume to send the rest", code=None)
         return cls(StopKind.DAILY_LIMIT, "daily API limit met (error 122); run again after the account's day resets")
 
     @classmethod
     def interrupted(cls) -> Stop:
-        return cls(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
+        return cls(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)", code=None)
 
     @classmethod
     def fatal(cls, error: PardotError) -> Stop:
-        return cls(StopKind.FATAL, str(error), error)
+        return cls(StopKind.FATAL, str(error), error, code=None)
 
     @classmethod
     def row_refused(cls, row_nr: int, message: str) -> Stop:
-        return cls(StopKind.ROW_REFUSED, f"Pardot rejected row {row_nr} ({message}) and skip_invalid_records is false")
+        reason = f"Pardot rejected row {row_nr} ({message}) and skip_invalid_records is false"
+        return cls(StopKind.ROW_REFUSED, reason, code=None)
 
     @property
     def reads_on(self) -> bool:
         """True when the rest of the input is still read, to list its rows as not sent (resumable stops)."""
         return self.kind in (StopKind.DAILY_LIMIT, StopKind.INTERRUPTED)
-
-    @property
-    def code(self) -> int | None:
-        """The error code unsent rows are reported with."""
-        return 122 if self.kind is StopKind.DAILY_LIMIT else None

@@ -54,6 +54,14 @@ class Reply:
 class DailyLimitReached(Exception):
     """Error 122: the business unit's daily API calls are used up."""
 
+    code: int | None = DAILY_LIMIT_CODE
+
+
+class BudgetSpent(DailyLimitReached):
+    """The job's own call budget (``max_api_calls``) is spent: it stops like error 122, resumable."""
+
+    code = None
+
 
 class UriTooLong(Exception):
     """HTTP 414: the request URI is longer than the server takes."""

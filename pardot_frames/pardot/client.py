@@ -13,6 +13,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from pathlib import Path
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.errors import AuthError
@@ -20,6 +22,7 @@ from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot.answers import (
     CONCURRENCY_CODE,
     TOKEN_EXPIRED_CODE,
+    BudgetSpent,
     Reply,
     RetriesExhausted,
     Transient,
@@ -28,6 +31,7 @@ from pardot_frames.pardot.answers import (
 )
 from pardot_frames.pardot.auth import HINT, TokenProvider
 from pardot_frames.pardot.retry import Limiter, Stats, backoff_delay
+from pardot_frames.pardot.slots import Slots
 from pardot_frames.pardot.transport import AiohttpTransport, NoAnswer, Request, Transport
 
 log = logging.getLogger("pardot_frames")
@@ -36,7 +40,14 @@ log = logging.getLogger("pardot_frames")
 class Client:
     """``async with Client(config) as client: reply = await client.call(make_request)``."""
 
-    def __init__(self, config: ExportConfig, *, transport: Transport | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        config: ExportConfig,
+        *,
+        transport: Transport | None = None,
+        seed: int | None = None,
+        slots_folder: Path | None = None,
+    ) -> None:
         self.config = config
         self.stats = Stats()
         self.rng = random.Random(seed)
@@ -46,6 +57,8 @@ class Client:
             config.maximum_connection_timeout, max(config.parallel_tasks, 1) + 2
         )
         self.tokens = TokenProvider(config, self.transport)
+        # calls in flight shared with the other jobs of this business unit on this machine
+        self.slots = Slots(slots_folder, config.business_unit or "none", CONCURRENT_LIMIT) if slots_folder else None
         self._headers: dict[str, str] = {}
         self._headers_generation = -1
         self.first_exchange: asyncio.Future[float] | None = None  # seconds the first exchange took
@@ -56,6 +69,8 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.transport.close()
+        if self.slots is not None:
+            self.slots.close()
 
     async def login(self) -> None:
         """Log in now, so bad credentials fail before any row is sent."""
@@ -123,7 +138,10 @@ class Client:
         return self._headers, generation
 
     async def _once(self, request: Request, headers: dict[str, str]) -> Reply:
-        async with self.limiter:
+        async with self.limiter, self.slots or nullcontext():
+            budget = self.config.max_api_calls
+            if budget is not None and self.stats.api_calls >= budget:
+                raise BudgetSpent(f"the job's call budget is spent (max_api_calls = {budget})")
             self.stats.api_calls += 1
             started = time.perf_counter()
             try:

@@ -23,6 +23,11 @@ def batch_upsert(encoded_prospects: str) -> str:
     return f"{PROSPECT_V4}/batchUpsert?format=json&prospects={encoded_prospects}"
 
 
+def batch_upsert_body() -> str:
+    """batchUpsert with ``prospects`` in the POST body (form or multipart); only ``format`` in the query."""
+    return f"{PROSPECT_V4}/batchUpsert?format=json"
+
+
 def prospect_read_by_email(email: str) -> str:
     """Read every prospect with this email (one object for one match, a list for several)."""
     return f"{PROSPECT_V4}/read/email/{quote(email, safe='@')}?format=json"
@@ -32,6 +37,18 @@ def prospect_query(limit: int = QUERY_PAGE, id_greater_than: int | None = None) 
     """One page of the account's prospects, by ascending id."""
     after = f"&id_greater_than={id_greater_than}" if id_greater_than is not None else ""
     return f"{PROSPECT_V4}/query?format=json&sort_by=id&sort_order=ascending&limit={limit}{after}"
+
+
+LIST_V4 = "/api/list/version/4/do"
+
+
+def list_query(name: str) -> str:
+    """The lists with this exact name."""
+    return f"{LIST_V4}/query?format=json&name={quote(name, safe='')}"
+
+
+def list_create(name: str) -> str:
+    return f"{LIST_V4}/create?format=json&name={quote(name, safe='')}"
 
 
 def membership(operation: str, list_id: int, prospect_id: int) -> str:

@@ -32,6 +32,12 @@ def batch_upsert(encoded_prospects: str) -> Request:
     return Request("POST", endpoints.batch_upsert(encoded_prospects), in_uri=True)
 
 
+def batch_upsert_in_body(prospects_json: str) -> Request:
+    """The batchUpsert call carrying ``{"prospects":[...]}`` in a multipart/form-data body part ``prospects``
+    (the shape real Pardot accepted in the recorded traffic)."""
+    return Request("POST", endpoints.batch_upsert_body(), form={"prospects": prospects_json}, multipart=True)
+
+
 def row_errors(reply: Reply) -> dict[int, str]:
     """Per-row errors keyed by 0-based index, from every shape seen: {"1": "msg"}, [{"index":..}], ["msg"]."""
     body = reply.body if isinstance(reply.body, dict) else {}

@@ -25,6 +25,7 @@ class Request:
     path_query: str
     form: Mapping[str, str] | None = field(default=None, repr=False)  # may carry credentials
     in_uri: bool = False  # the payload rides in the URI: a refusal of its length can be met by splitting
+    multipart: bool = False  # send the form as multipart/form-data (else application/x-www-form-urlencoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,7 @@ class AiohttpTransport:
         session = self._open()
         url = URL(base + request.path_query, encoded=True)
         try:
-            async with session.request(
-                request.method, url, headers=headers, data=dict(request.form) if request.form else None
-            ) as response:
+            async with session.request(request.method, url, headers=headers, data=_body(request)) as response:
                 text = await response.text(errors="replace")
                 return Answer(response.status, text, response.headers)
         except aiohttp.ClientConnectorError as exc:
@@ -84,3 +83,16 @@ class AiohttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _body(request: Request) -> object:
+    """The request's form as aiohttp sends it: a dict (urlencoded) or a multipart writer."""
+    if not request.form:
+        return None
+    if not request.multipart:
+        return dict(request.form)
+    writer = aiohttp.MultipartWriter("form-data")
+    for name, value in request.form.items():
+        part = writer.append(value)
+        part.set_content_disposition("form-data", name=name)
+    return writer

@@ -16,7 +16,7 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.limits import MAX_ROWS_PER_CALL
 from pardot_frames.prepare.frames import ROW_NR
-from pardot_frames.prepare.payload import encode
+from pardot_frames.prepare.payload import encode, membership_rows
 
 PARAM = "prospects"
 _HEAD, _TAIL, _SEP = '{"prospects":[', "]}", ","
@@ -63,16 +63,36 @@ class Plan:
         return self.batches.height
 
 
-def plan(payloads: pl.DataFrame, config: ExportConfig) -> Plan:
-    """Partition validated payloads into calls: packed prospect batches, or one call per membership."""
-    if config.data_object == "prospects":
-        batch = partition(payloads["size"].to_numpy(), config.max_payload)
-        payloads = payloads.with_columns(pl.Series("batch", batch))
-        batches = payloads.group_by("batch", maintain_order=True).agg(
+UNBOUNDED = 1 << 62  # body mode: no size bound, only the 50 rows
+
+
+def bound(config: ExportConfig) -> int:
+    """The size bound a batch must keep: ``max_payload`` in query mode, none in body mode."""
+    return config.max_payload if config.payload_location == "query" else UNBOUNDED
+
+
+def pack(payloads: pl.DataFrame, config: ExportConfig, key: str = ROW_NR) -> pl.DataFrame:
+    """Batches of batchUpsert rows (``size`` and ``key`` columns): batch, rows, size, and the keys."""
+    batch = partition(payloads["size"].to_numpy(), bound(config))
+    return (
+        payloads.with_columns(pl.Series("batch", batch))
+        .group_by("batch", maintain_order=True)
+        .agg(
             pl.len().alias("rows"),
             (pl.col("size").sum() + OVERHEAD + SEP_SIZE * (pl.len() - 1)).alias("size"),
-            pl.col(ROW_NR).alias("row_nrs"),
+            pl.col(key).alias("row_nrs"),
         )
+    )
+
+
+def plan(payloads: pl.DataFrame, config: ExportConfig) -> Plan:
+    """Partition validated payloads into calls: packed prospect batches; list memberships packed as one
+    batchUpsert row per prospect (``list_membership_method = "batch"``) or one call each ("single")."""
+    if config.data_object == "prospects":
+        batches = pack(payloads, config)
+    elif config.list_membership_method == "batch":
+        grouped = membership_rows(payloads, config)
+        batches = pack(grouped, config, "row_nrs").with_columns(pl.col("row_nrs").list.eval(pl.element().explode()))
     else:
         payloads = payloads.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("batch"))
         batches = payloads.select(

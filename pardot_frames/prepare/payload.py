@@ -98,10 +98,14 @@ def json_sizes(fields: pl.DataFrame) -> np.ndarray:
     return np.maximum(total, len(encode("{}")))
 
 
+UNRESOLVED_LIST_ID = 9_999_999_999  # stands for a list name until the job resolves it (sizes err on the long side)
+
+
 def list_fields(config: ExportConfig) -> list[pl.Expr]:
     """The ``list_<id>`` fields that ride in each prospect row: 1 adds, 0 removes."""
     flag = 1 if config.prospect_list_operation == "add" else 0
-    return [pl.lit(flag, pl.Int8).alias(f"list_{list_id}") for list_id in config.prospect_lists]
+    ids = dict.fromkeys(lid if isinstance(lid, int) else UNRESOLVED_LIST_ID for lid in config.prospect_lists)
+    return [pl.lit(flag, pl.Int8).alias(f"list_{list_id}") for list_id in ids]
 
 
 def _fields(rows: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
@@ -163,3 +167,20 @@ def encode_each(texts: list[str], sizes: list[int]) -> list[str]:
         out.append(whole[at : at + size])
         at += size
     return out
+
+
+def membership_rows(payloads: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
+    """List memberships as batchUpsert rows: one per prospect, ``{"id":P,"list_L":1,...}`` (0 to delete),
+    in order of each prospect's first membership. Columns: prospect_id, json, size (percent-encoded
+    length), row_nrs and list_ids (the membership rows each prospect row carries, in input order)."""
+    flag = 1 if config.list_membership_operation == "upsert" else 0
+    pair = pl.concat_str(pl.lit('"list_'), pl.col("list_id").cast(pl.String), pl.lit(f'":{flag}'))
+    grouped = payloads.group_by("prospect_id", maintain_order=True).agg(
+        pl.col(ROW_NR).alias("row_nrs"),
+        pl.col("list_id").alias("list_ids"),
+        pair.unique(maintain_order=True).str.join(",").alias("pairs"),
+    )
+    json = pl.concat_str(pl.lit('{"id":'), pl.col("prospect_id").cast(pl.String), pl.lit(","), "pairs", pl.lit("}"))
+    # only ASCII here: each of {}":, is percent-encoded to three characters, the rest is unreserved
+    size = json.str.len_bytes() + 2 * json.str.count_matches(r'[{}":,]')
+    return grouped.select("prospect_id", json.alias("json"), size.cast(pl.Int64).alias("size"), "row_nrs", "list_ids")

@@ -257,7 +257,9 @@ def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 
     rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
     if config.data_object == "prospects":
         payloads = prospect_payloads(rows, config)
-        too_long = payloads.filter(pl.col("chars") > MAX_ROW_JSON_CHARS)
+        # the 7,500-character rule exists because the row rides in the URI: not in body mode
+        limit = MAX_ROW_JSON_CHARS if config.payload_location == "query" else None
+        too_long = payloads.filter(pl.col("chars") > limit) if limit else payloads.clear()
         if too_long.height:
             rejected = pl.concat(
                 [

@@ -295,7 +295,7 @@ class PardotSimulatorApp:
     async def _param(self, request: web.Request, name: str) -> str | None:
         if name in request.query:
             return request.query[name]
-        if request.method == "POST" and request.can_read_body:
+        if request.method == "POST" and request.can_read_body and self.config.body_params:
             ctype = request.content_type
             if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
                 form = await request.post()

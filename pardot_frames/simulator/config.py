@@ -41,6 +41,7 @@ class SimConfig:
     token_ttl_calls: int | None = None  # ... or after this many Pardot calls
     err_184_status: Literal["alternate", 400, 401] = "alternate"  # the real API has used both
     one_prospect_per_email: bool = False  # account setting: email-only rows update the match
+    body_params: bool = True  # v4 takes parameters from a form/multipart body (False: only the query string)
     concurrency_limit: int = 5  # in-flight Pardot calls per business unit (error 66 above)
     daily_limit: int | None = None  # Pardot calls per business unit per day (error 122 above)
     limit_error_status: int = 400  # HTTP status of errors 66 and 122 (not confirmed in the docs)

@@ -1,7 +1,8 @@
 """Send paths: each turns a chunk of valid rows into API calls and sends them, one interface for all.
 
-``SendPath`` (in ``base``) is the interface; ``upsert`` sends prospects through batchUpsert,
-``memberships`` sends one list membership per call. ``for_job`` picks a job's path.
+``SendPath`` (in ``base``) is the interface; ``upsert`` sends prospects through batchUpsert;
+``batched_memberships`` sends list memberships through batchUpsert, ``memberships`` one per call.
+``for_job`` picks a job's path.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pardot_frames.engine.paths.base import Phase, SendPath, planned_calls
+from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
 from pardot_frames.engine.paths.memberships import MembershipPath
 from pardot_frames.engine.paths.upsert import UpsertPath
 
@@ -17,11 +19,13 @@ if TYPE_CHECKING:
     from pardot_frames.engine.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
-__all__ = ["MembershipPath", "Phase", "SendPath", "UpsertPath", "for_job", "planned_calls"]
+__all__ = ["MembershipBatchPath", "MembershipPath", "Phase", "SendPath", "UpsertPath", "for_job", "planned_calls"]
 
 
 def for_job(config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> SendPath:
     """The send path of this job (without a client: for planning only, as the dry run does)."""
     if config.data_object == "prospects":
         return UpsertPath(config, client, ledger)
+    if config.list_membership_method == "batch":
+        return MembershipBatchPath(config, client, ledger)
     return MembershipPath(config, client, ledger)

@@ -53,8 +53,8 @@ class MembershipPath:
             message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
             self.ledger.reject([row_nr], exc.last.code, message, transient=True)
             return 1
-        except DailyLimitReached:
-            self.ledger.not_sent([row_nr], 122, "Daily API rate limit met: not sent (resume later)")
+        except DailyLimitReached as exc:
+            self.ledger.not_sent([row_nr], exc.code, f"{exc}: not sent (resume later)")
             raise
         done, note = memberships.outcome(self.operation, reply)
         if done:

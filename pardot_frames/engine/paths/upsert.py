@@ -1,7 +1,10 @@
-"""Prospects through batchUpsert, ``prospects`` in the query string: batches packed within 50 rows and
-``max_payload`` characters, per-row errors mapped back to input rows, HTTP 414 handled by splitting
-(the working bound bisects between the largest size taken and the smallest refused), and resends
-that cannot create duplicates (email-only rows whose earlier send may have applied are looked up).
+"""Prospects through batchUpsert. In the query string (``payload_location = "query"``): batches packed
+within 50 rows and ``max_payload`` characters, HTTP 414 (or real Pardot's HTML 400) handled by splitting
+(the working bound bisects between the largest size taken and the smallest refused). In the POST body
+(``"body"``): 50 rows a call whatever their size, in a multipart/form-data part ``prospects``; an account
+that answers 71 or 13 to that switches the job to the query string once, with a warning. Per-row
+errors are mapped back to input rows, and resends cannot create duplicates (email-only rows whose
+earlier send may have applied are looked up first).
 
 upsert_by_email: the k-th row of an email goes in phase k, after the prospect exists; before each
 phase, rows without an id are given the lowest id of a prospect with their email.
@@ -9,6 +12,8 @@ phase, rows without an id are given the lowest id of a prospect with their email
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -28,6 +33,9 @@ from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.payload import encode, encode_each, prospect_payloads
 from pardot_frames.prepare.validation import Validated
 
+log = logging.getLogger("pardot_frames")
+BODY_REFUSED = frozenset({71, 13})  # the payload is missing or unreadable: the body did not carry it
+
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
     from pardot_frames.engine.ledger import Ledger
@@ -36,18 +44,35 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Row:
-    """One planned prospect row: input number, percent-encoded JSON, its size, its email if it has no id/fid."""
+    """One planned batchUpsert row: its key (the input row number; the prospect id for memberships), its JSON
+    (percent-encoded in query mode, as is in body mode), its encoded size, and its email if it has no id/fid."""
 
     row_nr: int
     encoded: str
     size: int
     email_only: str | None
     unknown: bool = False  # a stopped run may have sent it: look it up before sending (email-only rows)
+    in_body: bool = False  # ``encoded`` is the JSON itself (body mode), not its percent-encoding
+    members: tuple[tuple[int, int], ...] = ()  # list memberships: the (row_nr, list_id) pairs it carries
+
+    def json(self) -> str:
+        return self.encoded if self.in_body else unquote(self.encoded)
+
+    def as_query(self) -> Row:
+        if not self.in_body:
+            return self
+        encoded = encode(self.encoded)
+        return replace(self, encoded=encoded, size=len(encoded), in_body=False)
 
 
 def query_value(rows: Sequence[Row]) -> str:
     """The percent-encoded ``prospects`` value of a batch: ``{"prospects":[row,...]}``."""
     return ENCODED_HEAD + ENCODED_SEP.join(r.encoded for r in rows) + ENCODED_TAIL
+
+
+def body_value(rows: Sequence[Row]) -> str:
+    """The ``prospects`` value of a batch for the POST body: ``{"prospects":[row,...]}`` as JSON."""
+    return '{"prospects":[' + ",".join(r.json() for r in rows) + "]}"
 
 
 def email_only(rows: pl.DataFrame) -> list[str | None]:
@@ -94,6 +119,8 @@ class UpsertPath:
         self.splits = 0
         self.lookups = 0
         self.emails_matched = 0
+        self.in_body = config.payload_location == "body"
+        self.body_refused: str | None = None  # why the job left body mode, if it did
 
     # planning (pure)
 
@@ -114,10 +141,10 @@ class UpsertPath:
         payloads = phase.payloads
         emails = dict(zip(phase.rows[ROW_NR].to_list(), email_only(phase.rows), strict=True))
         sizes = payloads["size"].to_list()
-        encoded = encode_each(payloads["json"].to_list(), sizes)
+        texts = payloads["json"].to_list() if self.in_body else encode_each(payloads["json"].to_list(), sizes)
         by_row = {
-            r: Row(r, text, size, emails.get(r))
-            for r, text, size in zip(payloads[ROW_NR].to_list(), encoded, sizes, strict=True)
+            r: Row(r, text, size, emails.get(r), in_body=self.in_body)
+            for r, text, size in zip(payloads[ROW_NR].to_list(), texts, sizes, strict=True)
         }
         return [[by_row[r] for r in row_nrs] for row_nrs in plan(payloads, self.config).batches["row_nrs"].to_list()]
 
@@ -167,15 +194,19 @@ class UpsertPath:
         return [r.row_nr for r in call]
 
     async def send(self, call: list[Row]) -> int:
-        """Send one planned batch (split first if a 414 lowered the bound since it was planned); its rows."""
-        sizes = np.array([r.size for r in call], dtype=np.int64)
-        if len(call) > 1 and batch_size(sizes) > self.max_payload:
-            groups = partition(sizes, self.max_payload)
-            for g in range(int(groups[-1]) + 1):
-                await self._send([r for r, b in zip(call, groups, strict=True) if b == g])
-            return len(call)
+        """Send one planned batch; in query mode split first if a 414 lowered the bound since it was planned,
+        or if the job left body mode. Returns its input rows."""
+        done = len(self.rows(call))
+        if not self.in_body:
+            call = [row.as_query() for row in call]
+            sizes = np.array([r.size for r in call], dtype=np.int64)
+            if len(call) > 1 and batch_size(sizes) > self.max_payload:
+                groups = partition(sizes, self.max_payload)
+                for g in range(int(groups[-1]) + 1):
+                    await self._send([r for r, b in zip(call, groups, strict=True) if b == g])
+                return done
         await self._send(call)
-        return len(call)
+        return done
 
     async def _send(self, rows: list[Row]) -> None:
         assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
@@ -188,9 +219,11 @@ class UpsertPath:
                 settled = await self._settle([current[i] for i in doubtful])
                 for i, row in zip(doubtful, settled, strict=True):
                     current[i] = row
+            if current[0].in_body:
+                return prospects.batch_upsert_in_body(body_value(current))
             return prospects.batch_upsert(query_value(current))
 
-        await self.ledger.sending([r.row_nr for r in current])
+        await self.ledger.sending(self.rows(current))
         await self._attempt(current, make)
 
     async def _attempt(self, current: list[Row], make: Callable[[bool], Awaitable[Request]]) -> None:
@@ -202,43 +235,66 @@ class UpsertPath:
             return
         except RetriesExhausted as exc:
             self.ledger.reject(
-                [r.row_nr for r in current],
+                self.rows(current),
                 exc.last.code,
                 f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}",
                 transient=True,
             )
             return
         except prospects.LookupFailed as exc:
-            self._lookup_failed([r.row_nr for r in current], exc)
+            self._lookup_failed(self.rows(current), exc)
             return
-        except DailyLimitReached:
-            self.ledger.not_sent([r.row_nr for r in current], 122, "Daily API rate limit met: not sent (resume later)")
+        except DailyLimitReached as exc:
+            self.ledger.not_sent(self.rows(current), exc.code, f"{exc}: not sent (resume later)")
             raise
+        if current[0].in_body and reply.code in BODY_REFUSED:
+            await self._leave_body_mode(current, reply.code, reply.message)
+            return
         if reply.status not in (200, 201):
             raise ApiError(
                 f"batchUpsert refused the call: Pardot error {reply.code} ({reply.message})", reply.code, reply.status
             )
-        self.largest_ok = max(self.largest_ok, batch_size(np.array([r.size for r in current], dtype=np.int64)))
-        if self.refused is not None:
-            self._bisect()
+        if not current[0].in_body:
+            self.largest_ok = max(self.largest_ok, batch_size(np.array([r.size for r in current], dtype=np.int64)))
+            if self.refused is not None:
+                self._bisect()
         errors = prospects.row_errors(reply)
         if prospects.call_failed(reply) and not errors:
             self.ledger.reject(
-                [r.row_nr for r in current], reply.code, f"Pardot answered stat=fail: {reply.message or reply.body}"
+                self.rows(current), reply.code, f"Pardot answered stat=fail: {reply.message or reply.body}"
             )
             return
+        await self._outcomes(current, errors)
+
+    async def _outcomes(self, current: list[Row], errors: dict[int, str]) -> None:
+        """Each row of an answered call: applied, or refused with Pardot's message."""
+        assert self.ledger is not None
         for index, row in enumerate(current):
             if index in errors:
                 self.ledger.reject([row.row_nr], None, errors[index])
             else:
                 self.ledger.ok([row.row_nr])
 
+    async def _leave_body_mode(self, current: list[Row], code: int | None, message: str | None) -> None:
+        """Pardot said the body's payload is missing or unreadable (71 or 13) for valid rows: this account
+        takes it only in the query string. Switch the job (once, with a warning) and resend this call."""
+        if self.in_body:
+            self.in_body = False
+            self.body_refused = f"error {code} ({message})"
+            text = (
+                f"Pardot refused prospects in the POST body (error {code}: {message}); this job now sends them "
+                "in the query string (payload_location = query)"
+            )
+            log.warning(text)
+            warnings.warn(text, stacklevel=2)
+        await self.send(current)
+
     async def _split(self, current: list[Row]) -> None:
         """HTTP 414: a lone row is rejected; a batch is halved and the working bound lowered."""
         assert self.ledger is not None
         if len(current) == 1:
             self.ledger.reject(
-                [current[0].row_nr],
+                self.rows(current),
                 414,
                 "HTTP 414 Request-URI Too Long: the row alone is too long for this Pardot server's URI limit",
             )
@@ -271,17 +327,20 @@ class UpsertPath:
             if not ids:
                 out.append(replace(row, unknown=False))
                 continue
-            text = orjson.dumps({"id": ids[-1], **orjson.loads(unquote(row.encoded))}).decode()
+            text = orjson.dumps({"id": ids[-1], **orjson.loads(row.json())}).decode()
             encoded = encode(text)
-            out.append(Row(row.row_nr, encoded, len(encoded), None))
+            out.append(Row(row.row_nr, text if row.in_body else encoded, len(encoded), None, in_body=row.in_body))
         return out
 
     def figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "payload_location": "body" if self.in_body else "query",
             "uri_splits": self.splits,
             "lookups": self.lookups,
             "final_max_payload": self.max_payload,
         }
         if self.config.upsert_by_email:
             out["emails_matched"] = self.emails_matched
+        if self.body_refused:
+            out["body_mode_refused"] = self.body_refused
         return out
