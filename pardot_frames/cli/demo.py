@@ -57,7 +57,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         prospects = export_to_pardot(
             con.sql("SELECT * FROM demo_prospects"),
             base,
-            prospect_lists=str(NEWSLETTER),
+            prospect_lists="Newsletter",  # a list name, resolved once per job
+            payload_location="body",  # 50 prospects a call, in the POST body
             progress=progress,
             state_dir=jobs,
         )
