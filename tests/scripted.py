@@ -12,6 +12,16 @@ import orjson
 
 from pardot_frames.pardot.transport import Answer, NoAnswer, Request
 
+CONFIG = dict(  # a job for the scripted transport: hosts it never reaches, waits short enough for tests
+    client_id="cid",
+    client_secret="cs",
+    refresh_token="rt",
+    business_unit="0Uv000000000001",
+    login_url="https://login.example.com",
+    pardot_domain="https://pi.example.com",
+    initial_retry_wait=0.001,
+    maximum_retry_wait=0.002,
+)
 LOGIN = Answer(200, orjson.dumps({"access_token": "scripted-at-1", "token_type": "Bearer"}).decode(), {})
 
 

@@ -7,23 +7,13 @@ import orjson
 import polars as pl
 import pytest
 from conftest import job
-from scripted import ScriptedTransport, v4
+from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import AuthError, ExportConfig, export_to_pardot
 from pardot_frames.config import profiles
 from pardot_frames.engine.export import export_to_pardot_async
 from pardot_frames.pardot.transport import Answer, NoAnswer
 
-CONFIG = dict(
-    client_id="cid",
-    client_secret="cs",
-    refresh_token="rt",
-    business_unit="0Uv000000000001",
-    login_url="https://login.example.com",
-    pardot_domain="https://pi.example.com",
-    initial_retry_wait=0.001,
-    maximum_retry_wait=0.002,
-)
 HTML = Answer(200, "<html><body>Down for maintenance</body></html>", {"Content-Type": "text/html"})
 NO_PROSPECTS = v4(200, result={"total_results": 0})
 

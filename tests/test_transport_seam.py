@@ -4,22 +4,11 @@ the simulator does not (other shapes of per-row errors), and shows what the clie
 import asyncio
 
 import polars as pl
-from scripted import ScriptedTransport, v4
+from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import ExportConfig
 from pardot_frames.config import profiles
 from pardot_frames.engine.export import export_to_pardot_async
-
-CONFIG = dict(
-    client_id="cid",
-    client_secret="cs",
-    refresh_token="rt",
-    business_unit="0Uv000000000001",
-    login_url="https://login.example.com",
-    pardot_domain="https://pi.example.com",
-    initial_retry_wait=0.001,
-    maximum_retry_wait=0.002,
-)
 
 
 def run(frame, transport, **overrides):

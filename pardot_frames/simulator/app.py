@@ -66,6 +66,14 @@ def v4_ok(status: int = 200, **payload: Any) -> web.Response:
     return web.json_response({"@attributes": {"stat": "ok", "version": 1}, **payload}, status=status)
 
 
+def query_result(key: str, found: list[Any], total: int | None = None) -> web.Response:
+    """A v4 query answer: ``result.total_results`` and, when anything matched, the records under ``key``."""
+    result: dict[str, Any] = {"total_results": len(found) if total is None else total}
+    if found:
+        result[key] = records.one_or_many(found)
+    return v4_ok(result=result)
+
+
 def v5_error(code: int, message: str, status: int = 400) -> web.Response:
     return web.json_response({"code": code, "message": message}, status=status)
 
@@ -352,19 +360,12 @@ class PardotSimulatorApp:
             total, found = self.state.query_prospects(params)
         except ValueError:
             return v4_error(56, "Invalid number")
-        result: dict[str, Any] = {"total_results": total}
-        if found:
-            mobile = params.get("output") == "mobile"
-            result["prospect"] = records.one_or_many([self._present(p, mobile) for p in found])
-        return v4_ok(result=result)
+        mobile = params.get("output") == "mobile"
+        return query_result("prospect", [self._present(p, mobile) for p in found], total)
 
     # ---- lists and custom fields ------------------------------------------------------------------
     async def query_lists(self, request: web.Request) -> web.Response:
-        found = [records.list_record(r) for r in self.state.lists_named(request.query.get("name"))]
-        result: dict[str, Any] = {"total_results": len(found)}
-        if found:
-            result["list"] = records.one_or_many(found)
-        return v4_ok(result=result)
+        return query_result("list", [records.list_record(r) for r in self.state.lists_named(request.query.get("name"))])
 
     async def create_list(self, request: web.Request) -> web.Response:
         name = await self._param(request, "name")
@@ -384,17 +385,10 @@ class PardotSimulatorApp:
             found = self.state.query_memberships(dict(request.query))
         except ValueError:
             return v4_error(56, "Invalid number")
-        result: dict[str, Any] = {"total_results": len(found)}
-        if found:
-            result["list_membership"] = records.one_or_many(found)
-        return v4_ok(result=result)
+        return query_result("list_membership", found)
 
     async def query_custom_fields(self, request: web.Request) -> web.Response:
-        found = [records.custom_field(d) for d in self.state.custom_fields.values()]
-        result: dict[str, Any] = {"total_results": len(found)}
-        if found:
-            result["customField"] = records.one_or_many(found)
-        return v4_ok(result=result)
+        return query_result("customField", [records.custom_field(d) for d in self.state.custom_fields.values()])
 
     # ---- list memberships -------------------------------------------------------------------
     async def v4_membership(self, request: web.Request) -> web.Response:
