@@ -26,6 +26,7 @@ _EXPORTS = {
     "dry_run": "engine.dryrun",
     "DryRun": "engine.dryrun",
     "OutputMapping": "config.mapping",
+    "fields": "engine.fields",
     **dict.fromkeys(
         [
             "PardotFramesError",

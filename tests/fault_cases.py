@@ -43,7 +43,7 @@ class Case:
 
 
 CASES = [
-    Case("no fault", max_calls=20),
+    Case("no fault", max_calls=21),  # 20 batches and the read of the account's fields
     Case("5xx bursts (30%)", sim={"faults": {"seed": 1, "http_5xx": 0.3}}, max_calls=45),
     Case("dropped connections (20%)", sim={"faults": {"seed": 2, "drop": 0.2}}, max_calls=32),
     Case("lost responses (20%, applied)", sim={"faults": {"seed": 3, "lost": 0.2}}, max_calls=34),

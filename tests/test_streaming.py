@@ -45,7 +45,8 @@ def test_strict_streams_are_checked_whole_before_the_first_call(sim, tmp_path, k
     with pytest.raises(ValidationFailed) as info:
         export_to_pardot(data, job(sim, skip_invalid_records=False), chunk_rows=500, progress=False)
     assert "row 1999, column email" in str(info.value)
-    assert sim.pardot_calls == 0 and not sim.state.prospects
+    # a strict stream reads the account's fields first (to check every chunk against them); nothing is sent
+    assert sim.state.calls_by_endpoint["prospect/batchUpsert"] == 0 and not sim.state.prospects
 
 
 def test_strict_one_shot_reader_is_spilled_and_sent_when_valid(sim):

@@ -64,7 +64,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args)
     data = open_source(args)
     if args.dry_run:
-        planned = dry_run(data, config, daily_limit=args.daily_limit)
+        planned = dry_run(data, config, daily_limit=args.daily_limit, state_dir=args.state_dir)
         if args.rejected_out:
             write_rejected(planned.rejected, args.rejected_out)
         if args.json:
@@ -83,6 +83,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             resume=resume,
             journal=not args.no_journal,
             state_dir=args.state_dir,
+            refresh_fields=args.refresh_fields,
         )
     except (PardotError, Interrupted) as exc:
         partial = getattr(exc, "result", None)
@@ -148,6 +149,7 @@ def add_export_parser(sub: Any, description: str | None) -> None:
     )
     e.add_argument("--state-dir", metavar="DIR", help="where job journals live (default: the user's data folder)")
     e.add_argument("--no-journal", action="store_true", help="keep no journal (the job cannot resume)")
+    e.add_argument("--refresh-fields", action="store_true", help="read the account's fields again (no cache)")
     e.set_defaults(func=cmd_export)
 
     j = sub.add_parser("jobs", help="list or prune job journals")

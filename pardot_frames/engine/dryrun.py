@@ -7,17 +7,21 @@ a real run would send, upsert_by_email phases and (at most) its lookups included
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.export import run_sync
+from pardot_frames.engine.fields import field_calls, read_now
+from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.paths import for_job, planned_calls
 from pardot_frames.errors import ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
+from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import chunks
 from pardot_frames.prepare.validation import validate
 
@@ -86,16 +90,27 @@ def grouped_reasons(problems: pl.DataFrame) -> dict[str, int]:
     return out
 
 
-def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, chunk_rows: int = 100_000) -> DryRun:
+def dry_run(
+    data: Any,
+    config: ExportConfig,
+    *,
+    daily_limit: int = DAILY_LIMIT,
+    chunk_rows: int = 100_000,
+    state_dir: str | Path | None = None,
+) -> DryRun:
     """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent."""
     lenient = config.replace(skip_invalid_records=True)
-    rows_in = valid = calls = lookups = body_calls = 0
+    rows_in = valid = lookups = body_calls = 0
     rejected: list[pl.DataFrame] = []
     path = for_job(config)
     in_query = config.payload_location == "query"
     body = for_job(config.replace(payload_location="body")) if in_query else None
+    folder = Path(state_dir) if state_dir else default_state_dir()
+    fields, fields_note = dry_fields(config, folder)
+    # a dry run with credentials reads the fields itself, so the run that follows finds them cached
+    calls = 0 if fields is not None else field_calls(config, folder)
     for chunk in chunks(data, chunk_rows):
-        checked = validate(chunk, lenient, first_row=rows_in)
+        checked = validate(chunk, lenient, first_row=rows_in, fields=fields)
         chunk_calls, chunk_lookups = planned_calls(path, checked)
         calls += chunk_calls + chunk_lookups
         lookups += chunk_lookups
@@ -108,12 +123,13 @@ def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, 
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, rows_in)
     reasons = grouped_reasons(problems)
-    note = None
+    notes = [fields_note] if fields_note else []
     if config.upsert_by_email and config.data_object == "prospects":
-        note = (
+        notes.append(
             "upsert_by_email looks emails up before sending: the calls include at most one lookup per distinct "
             "email and phase (fewer when listing the account, 200 prospects a call, is cheaper)"
         )
+    note = "; ".join(notes) or None
     return DryRun(
         rows_in,
         valid,
@@ -129,6 +145,16 @@ def dry_run(data: Any, config: ExportConfig, *, daily_limit: int = DAILY_LIMIT, 
         config.max_api_calls,
         list_resolution(config) if config.list_names else None,
     )
+
+
+def dry_fields(config: ExportConfig, folder: Path) -> tuple[Fields | None, str | None]:
+    """The account's fields for the dry run's checks (one call, or the cache), or why they were not checked."""
+    if not config.check_fields or config.data_object != "prospects":
+        return None, None
+    if config.missing_credentials():
+        return None, "columns and custom field values not checked against the account's fields (no credentials)"
+
+    return read_now(config, folder), None
 
 
 def list_resolution(config: ExportConfig) -> dict[str, int | str]:

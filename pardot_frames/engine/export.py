@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,19 +26,23 @@ from typing import Any, TypeVar
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.fields import account_fields
 from pardot_frames.engine.job import Job, Totals
-from pardot_frames.engine.journal import Fingerprint, Journal, state_dir
+from pardot_frames.engine.journal import Fingerprint, Journal
+from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import ExportResult
 from pardot_frames.engine.signals import on_signals
 from pardot_frames.engine.stop import Stop, StopKind
 from pardot_frames.engine.stream import prepass
-from pardot_frames.errors import ConfigError, Interrupted, JobFailed
+from pardot_frames.errors import ApiError, ConfigError, Interrupted, JobFailed, PardotError
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists
+from pardot_frames.pardot.answers import RetriesExhausted
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
+from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import ROW_NR, chunks, is_streaming
 from pardot_frames.prepare.validation import Validated, validate
 
@@ -55,6 +60,8 @@ class Options:
     resume: bool | str = False
     journal: bool = True
     folder: Path | None = None
+    refresh_fields: bool = False
+    field_calls: list[int] = dataclass_field(default_factory=list)  # calls the field read took (0 when cached)
 
 
 @dataclass
@@ -67,6 +74,7 @@ class Prepared:
     first_checked: Validated
     rest: Iterator[pl.DataFrame]
     fingerprint: Fingerprint
+    fields: Fields | None = None  # the account's fields, when the job checks them
 
 
 @dataclass
@@ -82,6 +90,7 @@ class Run:
     rows_in_doubt: int
     rows_done_before: int
     send_seconds: float
+    field_calls: int = 0
 
 
 def check_config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportConfig:
@@ -106,22 +115,23 @@ def check_config(config: ExportConfig | None, overrides: dict[str, Any]) -> Expo
     return config
 
 
-def prepare(data: Any, config: ExportConfig, options: Options, spill: Path) -> Prepared:
-    """Step 1: every input error before the first call; the fingerprint; a resume that cannot be is refused."""
+def prepare(data: Any, config: ExportConfig, options: Options, spill: Path, fields: Fields | None = None) -> Prepared:
+    """Step 1: every input error before the first row is sent (against the account's ``fields`` when given);
+    the fingerprint; a resume that cannot be is refused."""
     if options.resume and not options.journal:
         raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
     fingerprint = Fingerprint()
     streaming = is_streaming(data)
     if streaming and (options.journal or not config.skip_invalid_records):
-        data, fingerprint = prepass(data, config, options.chunk_rows, spill / "input.parquet")
+        data, fingerprint = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields)
     source = chunks(data, options.chunk_rows)
     first = next(source)
-    first_checked = validate(first, config)  # frame-level errors raise here, before the login
+    first_checked = validate(first, config, fields=fields)  # frame-level errors raise here, before any row
     if not streaming:
         fingerprint.add(first)
     if options.resume:
         Journal.check_resumable(config, fingerprint.hexdigest(), options.resume, options.folder)
-    return Prepared(data, streaming, first, first_checked, source, fingerprint)
+    return Prepared(data, streaming, first, first_checked, source, fingerprint, fields)
 
 
 def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> tuple[Journal, Ledger, set[int]]:
@@ -143,32 +153,57 @@ def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> 
     return journal, ledger, unknown
 
 
-async def run(prepared: Prepared, config: ExportConfig, options: Options, transport: Transport | None = None) -> Run:
+async def job_fields(client: Client, config: ExportConfig, options: Options) -> Fields | None:
+    """The account's fields when this job checks them (prospects, ``check_fields``): at most one call."""
+    if not config.check_fields or config.data_object != "prospects":
+        return None
+    before = client.stats.api_calls
+    try:
+        folder = options.folder or default_state_dir()
+        fields = await account_fields(client, config, folder, refresh=options.refresh_fields)
+    except RetriesExhausted as exc:
+        raise ApiError(
+            f"cannot read the account's custom fields ({exc.last.reason}); try again later, or set "
+            "check_fields = false to send without checking columns against them",
+            exc.last.code,
+        ) from None
+    finally:
+        options.field_calls.append(client.stats.api_calls - before)
+    return fields
+
+
+async def run(prepared: Prepared, config: ExportConfig, options: Options, client: Client) -> Run:
     """Step 2: log in (bad credentials fail before any row is sent), open the journal, send every chunk."""
     bar = Progress(None if prepared.streaming else prepared.first_checked.rows.height, options.progress)
     journal, ledger, unknown = None, Ledger(), set()
     try:
-        slots = (options.folder or state_dir()) / "slots"
-        async with Client(config, transport=transport, slots_folder=slots) as client:
-            await client.login()
-            sending_config = config
-            if config.list_names:  # before any row: an unknown name is a configuration error
-                sending_config = await with_list_ids(client, config)
-                prepared.first_checked = validate(prepared.first, sending_config)
-            if options.journal:  # the job as the user wrote it (list names, not ids) is what a resume matches
-                journal, ledger, unknown = open_journal(config, prepared, options)
-            config = sending_config
-            done_before = len(ledger.succeeded) + len(ledger.failed)
-            job = Job(config, client, ledger, bar, unknown)
-            restore = on_signals(job.flag)
-            sending = time.perf_counter()
-            try:
-                totals, stop = await send_chunks(prepared, config, job)
-            finally:
-                restore()
-            return Run(
-                totals, ledger, job, client, stop, journal, len(unknown), done_before, time.perf_counter() - sending
-            )
+        await client.login()
+        sending_config = config
+        if config.list_names:  # before any row: an unknown name is a configuration error
+            sending_config = await with_list_ids(client, config)
+            prepared.first_checked = validate(prepared.first, sending_config, fields=prepared.fields)
+        early: Stop | None = None
+        try:
+            if prepared.fields is None and (fields := await job_fields(client, config, options)) is not None:
+                prepared.fields = fields
+                if fields.matters(prepared.first.columns):  # unknown columns, typed custom fields: check again
+                    prepared.first_checked = validate(prepared.first, sending_config, fields=fields)
+        except PardotError as exc:  # Pardot refused the job before a row went: every row is reported not sent
+            early = Stop.fatal(exc)
+        if options.journal:  # the job as the user wrote it (list names, not ids) is what a resume matches
+            journal, ledger, unknown = open_journal(config, prepared, options)
+        config = sending_config
+        done_before = len(ledger.succeeded) + len(ledger.failed)
+        job = Job(config, client, ledger, bar, unknown)
+        restore = on_signals(job.flag)
+        sending = time.perf_counter()
+        try:
+            totals, stop = await send_chunks(prepared, config, job, early)
+        finally:
+            restore()
+        elapsed = time.perf_counter() - sending
+        field_calls = sum(options.field_calls)
+        return Run(totals, ledger, job, client, stop, journal, len(unknown), done_before, elapsed, field_calls)
     finally:
         bar.close()
         ledger.flush()
@@ -180,12 +215,17 @@ async def with_list_ids(client: Client, config: ExportConfig) -> ExportConfig:
     return config.replace(prospect_lists=[found[x] if isinstance(x, str) else x for x in config.prospect_lists])
 
 
-async def send_chunks(prepared: Prepared, config: ExportConfig, job: Job) -> tuple[Totals, Stop | None]:
-    """Every chunk through the job; after a resumable stop the rest is read to list its rows as not sent."""
-    totals, stop, offset = Totals(), None, 0
+async def send_chunks(
+    prepared: Prepared, config: ExportConfig, job: Job, stop: Stop | None = None
+) -> tuple[Totals, Stop | None]:
+    """Every chunk through the job (none when it is already ``stop``-ped); after a resumable stop the rest is
+    read to list its rows as not sent."""
+    totals, offset = Totals(), 0
     ledger = job.ledger
     for chunk in chain([prepared.first], prepared.rest):
-        checked = prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset)
+        checked = (
+            prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset, fields=prepared.fields)
+        )
         if stop is None:
             stop = await job.send(checked)
         unsent = [r for r in checked.rows[ROW_NR].to_list() if not ledger.done(r)]
@@ -224,7 +264,7 @@ def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool) 
         rejected=pl.concat(totals.rejected, how="diagonal_relaxed"),
         notes=dict(Counter(n for n in ledger.succeeded.values() if n)),
         stopped=outcome.stop.reason if outcome.stop else None,
-        planned_calls=outcome.job.planned_calls,
+        planned_calls=outcome.job.planned_calls + outcome.field_calls,
         extra=extra,
         job_id=outcome.journal.job_id if outcome.journal else None,
     )
@@ -262,16 +302,24 @@ async def export_to_pardot_async(
     resume: bool | str = False,
     journal: bool = True,
     state_dir: str | Path | None = None,
+    refresh_fields: bool = False,
     transport: Transport | None = None,
     **overrides: Any,
 ) -> ExportResult:
     """The async twin of ``export_to_pardot``; ``transport`` replaces aiohttp (tests script answers with it)."""
     started = time.perf_counter()
     config = check_config(config, overrides)
-    options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None)
+    folder = Path(state_dir) if state_dir else None
+    options = Options(progress, chunk_rows, resume, journal, folder, refresh_fields)
+    slots = (folder or default_state_dir()) / "slots"
     with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill:
-        prepared = prepare(data, config, options, Path(spill))
-        outcome = await run(prepared, config, options, transport)
+        async with Client(config, transport=transport, slots_folder=slots) as client:
+            # a strict stream is checked whole before sending, so it needs the fields first; other inputs
+            # are checked without them first (no call before an input error), then again where they matter
+            strict_stream = not config.skip_invalid_records and is_streaming(data)
+            fields = await job_fields(client, config, options) if strict_stream else None
+            prepared = prepare(data, config, options, Path(spill), fields)
+            outcome = await run(prepared, config, options, client)
     result = assemble(outcome, config, started, bool(resume))
     close_journal(outcome, result)
     raise_for_stop(outcome.stop, result)
@@ -287,6 +335,7 @@ def export_to_pardot(
     resume: bool | str = False,
     journal: bool = True,
     state_dir: str | Path | None = None,
+    refresh_fields: bool = False,
     **overrides: Any,
 ) -> ExportResult:
     """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
@@ -306,6 +355,7 @@ def export_to_pardot(
         resume=resume,
         journal=journal,
         state_dir=state_dir,
+        refresh_fields=refresh_fields,
         **overrides,
     )
     return run_sync(coroutine)

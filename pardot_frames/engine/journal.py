@@ -40,6 +40,7 @@ TUNING = frozenset(
         "payload_location",
         "list_membership_method",
         "max_api_calls",
+        "check_fields",
     }
 )
 FINAL = ("succeeded", "rejected")

@@ -14,11 +14,14 @@ import pyarrow.parquet as pq
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.journal import Fingerprint
 from pardot_frames.errors import ValidationFailed
+from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import chunks
 from pardot_frames.prepare.validation import validate
 
 
-def prepass(data: Any, config: ExportConfig, chunk_rows: int, spill: Path) -> tuple[Any, Fingerprint]:
+def prepass(
+    data: Any, config: ExportConfig, chunk_rows: int, spill: Path, fields: Fields | None = None
+) -> tuple[Any, Fingerprint]:
     """Read a stream once: its fingerprint, and its validation when invalid rows must stop the job.
 
     One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again.
@@ -30,7 +33,7 @@ def prepass(data: Any, config: ExportConfig, chunk_rows: int, spill: Path) -> tu
     lenient = config.replace(skip_invalid_records=True)
     for chunk in chunks(data, chunk_rows):
         if not config.skip_invalid_records:
-            problems.append(validate(chunk, lenient, first_row=fingerprint.rows).rejected)
+            problems.append(validate(chunk, lenient, first_row=fingerprint.rows, fields=fields).rejected)
         fingerprint.add(chunk)
         if one_shot:
             table = chunk.to_arrow()

@@ -40,6 +40,12 @@ def prospect_query(limit: int = QUERY_PAGE, id_greater_than: int | None = None) 
 
 
 LIST_V4 = "/api/list/version/4/do"
+CUSTOM_FIELD_V4 = "/api/customField/version/4/do"
+
+
+def custom_field_query(offset: int = 0, limit: int = QUERY_PAGE) -> str:
+    """One page of the account's custom fields."""
+    return f"{CUSTOM_FIELD_V4}/query?format=json&limit={limit}&offset={offset}"
 
 
 def list_query(name: str) -> str:

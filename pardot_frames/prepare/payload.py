@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.prepare.fields import expand_several
 from pardot_frames.prepare.frames import ROW_NR
 
 UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -110,10 +111,11 @@ def list_fields(config: ExportConfig) -> list[pl.Expr]:
 
 def _fields(rows: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
     """The values that go into each row's JSON, in order: input columns (booleans as 1/0), then lists."""
-    return rows.select(
+    values = rows.select(
         *[pl.col(n).cast(pl.Int8) if t == pl.Boolean else pl.col(n) for n, t in rows.schema.items() if n != ROW_NR],
         *list_fields(config),
     )
+    return expand_several(values)
 
 
 def _encode_rows(fields: pl.DataFrame) -> pl.Series:

@@ -17,6 +17,7 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.errors import ColumnError, ValidationFailed
 from pardot_frames.limits import MAX_ROW_JSON_CHARS
 from pardot_frames.prepare import schemas
+from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import ROW_NR, to_polars
 from pardot_frames.prepare.payload import prospect_payloads
 
@@ -124,6 +125,8 @@ def _string(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr
     none = pl.lit(None, pl.String)
     if dtype == pl.String:
         return c, none
+    if isinstance(dtype, pl.List) and (dtype.inner in (pl.String, pl.Null) or dtype.inner.is_integer()):
+        return c.list.eval(pl.element().cast(pl.String)), none  # several values: <field>_0, <field>_1, ...
     if dtype in (pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum) or dtype.is_integer():
         return c.cast(pl.String), none
     if dtype == pl.Boolean:
@@ -146,17 +149,27 @@ _NORMALISERS = {schemas.INT: _integer, schemas.BOOL: _boolean, schemas.STR: _str
 def _display(frame: pl.DataFrame, column: str) -> pl.Expr:
     if column in schemas.SECRET_FIELDS:
         return pl.when(pl.col(column).is_not_null()).then(pl.lit(MASK))
-    text = pl.col(column).cast(pl.String) if frame.schema[column] != pl.String else pl.col(column)
+    dtype = frame.schema[column]
+    if isinstance(dtype, pl.List):
+        text = pl.col(column).list.eval(pl.element().cast(pl.String)).list.join(", ")
+    else:
+        text = pl.col(column).cast(pl.String) if dtype != pl.String else pl.col(column)
     return (
         pl.when(text.str.len_chars() > MAX_VALUE_CHARS).then(text.str.slice(0, MAX_VALUE_CHARS) + "…").otherwise(text)
     )
 
 
-def normalise(frame: pl.DataFrame, data_object: str, first_row: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cast every column to the type Pardot takes; return (typed frame with row_nr, cell problems)."""
+def normalise(
+    frame: pl.DataFrame, data_object: str, first_row: int = 0, fields: Fields | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast every column to the type Pardot takes (custom fields by the account's field types, when
+    ``fields`` is given); return (typed frame with row_nr, cell problems)."""
     values, reasons = [], []
     for name, dtype in frame.schema.items():
-        value, reason = _NORMALISERS[schemas.field_kind(data_object, name)](pl.col(name), dtype, name)
+        normaliser = (fields.normaliser(name) if fields is not None else None) or _NORMALISERS[
+            schemas.field_kind(data_object, name)
+        ]
+        value, reason = normaliser(pl.col(name), dtype, name)
         values.append(value.alias(name))
         reasons.append(reason.alias(name))
     typed = frame.with_row_index(ROW_NR, offset=first_row).select(pl.col(ROW_NR).cast(pl.Int64), *values)
@@ -238,18 +251,24 @@ def key_problems(frame: pl.DataFrame, config: ExportConfig, first_row: int = 0) 
     )
 
 
-def validate(data: Any, config: ExportConfig | None = None, *, first_row: int = 0, **overrides: Any) -> Validated:
+def validate(
+    data: Any, config: ExportConfig | None = None, *, first_row: int = 0, fields: Fields | None = None, **overrides: Any
+) -> Validated:
     """Check ``data`` against the job's data object; raise only for frame-level problems.
 
     With skip_invalid_records=false, any invalid row raises ValidationFailed (nothing may be sent).
-    ``first_row`` numbers the rows of a chunk of a longer input.
+    ``first_row`` numbers the rows of a chunk of a longer input. With the account's ``fields`` (see
+    ``prepare.fields``), a column that is no field of the account is a ColumnError and custom field values
+    are checked by their types.
     """
     config = (config or ExportConfig()).replace(**overrides) if overrides else (config or ExportConfig())
     frame = to_polars(data)
     if config.output_mapping is not None:
         frame = config.output_mapping.apply(frame)
     check_columns(frame, config.data_object)
-    typed, cell = normalise(frame, config.data_object, first_row)
+    if fields is not None and config.data_object == "prospects" and (problems := fields.unknown(frame.columns)):
+        raise ColumnError(problems)
+    typed, cell = normalise(frame, config.data_object, first_row, fields)
     rejected = pl.concat(
         [cell, schema_problems(typed, config.data_object, cell), key_problems(frame, config, first_row)]
     )

@@ -93,6 +93,7 @@ def subscription(membership: dict[str, Any], list_: dict[str, Any]) -> dict[str,
 def custom_field(definition: dict[str, Any]) -> dict[str, Any]:
     """A custom field definition as the customField query shows it."""
     kind = definition.get("type", "Text")
+    values = {"values": {"value": list(definition["values"])}} if definition.get("values") else {}
     return {
         "id": definition["id"],
         "name": definition.get("name", definition["field_id"]),
@@ -105,6 +106,7 @@ def custom_field(definition: dict[str, Any]) -> dict[str, Any]:
         "is_analytics_synced": definition.get("is_analytics_synced", False),
         "created_at": definition.get("created_at"),
         "updated_at": definition.get("updated_at", definition.get("created_at")),
+        **values,  # the allowed values, where the account defines them (not in the recorded answers)
     }
 
 

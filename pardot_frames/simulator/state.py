@@ -18,6 +18,7 @@ EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
 INTEGER_FIELDS = frozenset({"campaign_id", "prospect_account_id", "score"})
 BOOLEAN_FIELDS = frozenset({"is_do_not_email", "is_do_not_call", "is_reviewed", "is_starred", "is_archived"})
 LIST_FIELD = re.compile(r"list_(\d+)")
+SEVERAL = re.compile(r"(.+)_(\d+)")
 READ_ONLY = frozenset({"created_at", "updated_at", "last_activity_at"})
 
 MESSAGES = {
@@ -210,11 +211,19 @@ class PardotState:
                     raise ApiError(55)
                 lists[int(match.group(1))] = flag
             elif value is None or value == "":
-                values[key] = None  # "" clears a value
+                several = SEVERAL.fullmatch(key)
+                if several and self._takes_several(several.group(1)):
+                    values[several.group(1)] = None  # <field>_0 = "" clears a field of several values
+                else:
+                    values[key] = None  # "" clears a value
             elif key in self.custom_fields:
                 kept, typed = typed_value(self.custom_fields[key], value)
                 if kept:  # a value the field's type cannot take is dropped silently, as Pardot does
                     values[key] = typed
+            elif (several := SEVERAL.fullmatch(key)) and self._takes_several(several.group(1)):
+                kept, typed = typed_value(self.custom_fields[several.group(1)], value)
+                if kept:  # <field>_0, <field>_1, ...: the values of a field that takes several
+                    values.setdefault(several.group(1), {})[int(several.group(2))] = typed
             elif key == "email":
                 if len(str(value)) > 255 or not EMAIL.match(str(value)):
                     raise ApiError(4)
@@ -230,7 +239,16 @@ class PardotState:
                 values[key] = flag
             else:
                 values[key] = value if isinstance(value, str) else str(value)
+        for key, value in values.items():
+            if isinstance(value, dict):  # the several values, in index order
+                values[key] = [value[k] for k in sorted(value)]
         return values, lists
+
+    def _takes_several(self, field_id: str) -> bool:
+        found = self.custom_fields.get(field_id)
+        return found is not None and (
+            found.get("type") == "Multi-Select" or bool(found.get("is_record_multiple_responses"))
+        )
 
     def read_prospect(self, *, prospect_id: str | None = None, email: str | None = None) -> list[dict[str, Any]]:
         """v4 read by id (one) or by email (every match)."""
