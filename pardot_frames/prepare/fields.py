@@ -126,9 +126,6 @@ def _as_text(c: pl.Expr, dtype: pl.DataType, name: str) -> pl.Expr:
     raise ColumnError([f"column {name!r} has type {dtype}; this custom field takes text"])
 
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([T ].*)?$"
-
-
 def _date(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
     if dtype == pl.Date:
         return c.dt.strftime("%Y-%m-%d"), pl.lit(None, pl.String)
@@ -139,9 +136,12 @@ def _date(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
     if dtype != pl.String:
         raise ColumnError([f"column {name!r} is a Date field; give dates, datetimes or ISO strings (YYYY-MM-DD)"])
     text = c.str.strip_chars()
-    parsed = pl.when(text.str.contains(_ISO_DATE)).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-    value = pl.when(text == "").then(pl.lit("")).otherwise(parsed.dt.strftime("%Y-%m-%d"))
-    bad = c.is_not_null() & (text != "") & parsed.is_null()
+    day = text.str.slice(0, 10)
+    # YYYY-MM-DD, alone or followed by a time: the date part is what Pardot keeps (a real date, strictly parsed)
+    shaped = (text.str.len_bytes() == 10) | text.str.slice(10, 1).is_in(["T", " "])
+    valid = shaped & day.str.to_date("%Y-%m-%d", strict=False).is_not_null() & (day.str.slice(4, 1) == "-")
+    value = pl.when(text == "").then(pl.lit("")).when(valid).then(day)
+    bad = c.is_not_null() & (text != "") & ~valid
     return value, pl.when(bad).then(pl.lit("not a date; a Date field takes YYYY-MM-DD (or an ISO datetime)"))
 
 
@@ -149,25 +149,21 @@ _NUMBER = r"^-?(\d+\.?\d*|\.\d+)$"
 
 
 def _number(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
-    if dtype.is_integer():
-        return c.cast(pl.String), pl.lit(None, pl.String)
-    if dtype.is_float() or dtype.is_decimal() or dtype == pl.String:
-        text = c.str.strip_chars() if dtype == pl.String else c.cast(pl.Float64).cast(pl.String)
-        number = text.cast(pl.Float64, strict=False)
-        ok = text.str.contains(_NUMBER) & number.is_finite()
-        whole = ok & (number == number.floor()) & (number.abs() < 2.0**53)
-        value = (
-            pl.when(text == "")
-            .then(pl.lit(""))
-            .when(whole)
-            .then(number.cast(pl.Int64).cast(pl.String))
-            .when(ok)
-            .then(number.cast(pl.String))
-        )
+    none = pl.lit(None, pl.String)
+    if dtype.is_integer() or dtype == pl.Null:
+        return c.cast(pl.String), none
+    if dtype == pl.String:  # numeric text is sent as written: Pardot reads it as a number
+        text = c.str.strip_chars()
+        ok = text.str.contains(_NUMBER)
         bad = c.is_not_null() & (text != "") & ~ok
-        return value, pl.when(bad).then(pl.lit("not a number; a Number field takes numbers"))
-    if dtype == pl.Null:
-        return c.cast(pl.String), pl.lit(None, pl.String)
+        return pl.when(text == "").then(pl.lit("")).when(ok).then(text), pl.when(bad).then(
+            pl.lit("not a number; a Number field takes numbers")
+        )
+    if dtype.is_float() or dtype.is_decimal():
+        f = c.cast(pl.Float64)
+        whole = f.is_finite() & (f == f.floor()) & (f.abs() < 2.0**53)
+        value = pl.when(whole).then(f.cast(pl.Int64).cast(pl.String)).when(f.is_finite()).then(f.cast(pl.String))
+        return value, pl.when(f.is_not_null() & ~f.is_finite()).then(pl.lit("not a finite number"))
     raise ColumnError([f"column {name!r} is a Number field; give numbers or numeric text"])
 
 
