@@ -111,6 +111,7 @@ def result_rows(result: ExportResult) -> list[tuple[str, str]]:
     rows = [
         ("rows in", f"{s['rows_in']:,}"),
         ("succeeded", f"{s['succeeded']:,}"),
+        *([("unchanged (not sent)", f"{s['unchanged']:,}")] if s["unchanged"] else []),
         ("rejected by validation", f"{s['rejected_validation']:,}"),
         ("rejected by Pardot", f"{s['rejected_pardot']:,}"),
         ("not sent", f"{s['not_sent']:,}"),

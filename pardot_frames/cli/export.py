@@ -41,6 +41,8 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
     ]
     if s["calls_in_body_mode"] is not None and s["calls_in_body_mode"] < s["calls_planned"]:
         rows.append(("in the POST body", f"{s['calls_in_body_mode']:,} calls (payload_location = body)"))
+    if "unchanged" in s:
+        rows.append(("new / changed / unchanged", f"{s['new']:,} / {s['changed']:,} / {s['unchanged']:,}"))
     for name, found in (s["lists"] or {}).items():
         rows.append((f"list {name!r}", str(found)))
     if s["max_api_calls"] is not None:

@@ -1,6 +1,6 @@
 """The ``pardot-frames`` command line.
 
-Commands: export (and its --dry-run), jobs, fields, demo, simulator, auth (url, login, exchange, check, save,
+Commands: export (and its --dry-run), jobs, state, fields, demo, simulator, auth (url, login, exchange, check, save,
 list), schedule (next, run, history).
 
 Exit codes of export and demo:
@@ -27,6 +27,7 @@ from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
 from pardot_frames.cli.schedule import add_schedule_parser
 from pardot_frames.cli.simulator import add_simulator_parser
+from pardot_frames.cli.state import add_state_parser
 from pardot_frames.errors import ConfigError, CronError, InputError, JobFailed, PardotError, PardotFramesError
 
 HINTS = {
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_export_parser(sub, plain(__doc__))
     add_fields_parser(sub)
+    add_state_parser(sub)
     add_demo_parser(sub)
     add_simulator_parser(sub)
     add_auth_parser(sub)

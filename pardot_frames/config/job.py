@@ -80,6 +80,7 @@ class ExportConfig(BaseModel):
     # list memberships: through batchUpsert (up to 50 prospects a call) or one v4 call per membership
     list_membership_method: Literal["batch", "single"] = "batch"
     max_api_calls: int | None = Field(None, ge=1)  # the job's own call budget (Pardot's day is shared)
+    sync_mode: Literal["full", "changed"] = "full"  # changed: send only rows Pardot does not have as they are
     check_fields: bool = True  # check columns and custom field values against the account's fields first
     maximum_retries: int = Field(5, ge=0)
     initial_retry_wait: float = Field(1, gt=0)

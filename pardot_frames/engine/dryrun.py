@@ -17,6 +17,7 @@ from pardot_frames.engine.export import run_sync
 from pardot_frames.engine.fields import field_calls, read_now
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.paths import for_job, planned_calls
+from pardot_frames.engine.sync import SyncState
 from pardot_frames.errors import ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot import lists
@@ -43,6 +44,7 @@ class DryRun:
     calls_in_body_mode: int | None = None  # query mode: what body mode would take for the same rows
     max_api_calls: int | None = None
     lists: dict[str, int | str] | None = None  # list names: their ids, "would be created", or "not checked"
+    sync: dict[str, int] | None = None  # changed mode: new, changed, unchanged rows
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class DryRun:
             "max_api_calls": self.max_api_calls,
             "within_max_api_calls": None if self.max_api_calls is None else self.calls <= self.max_api_calls,
             "lists": self.lists,
+            **(self.sync or {}),
             "invalid_reasons": self.reasons,
             "note": self.note,
         }
@@ -109,8 +112,17 @@ def dry_run(
     fields, fields_note = dry_fields(config, folder)
     # a dry run with credentials reads the fields itself, so the run that follows finds them cached
     calls = 0 if fields is not None else field_calls(config, folder)
+    state = SyncState(config, folder, dry=True) if config.sync_mode == "changed" else None
+    sync = {"new": 0, "changed": 0, "unchanged": 0} if state is not None else None
     for chunk in chunks(data, chunk_rows):
         checked = validate(chunk, lenient, first_row=rows_in, fields=fields)
+        if state is not None and sync is not None:
+            diff = state.diff(checked)
+            sync["new"] += diff.new
+            sync["changed"] += diff.changed
+            sync["unchanged"] += len(diff.unchanged)
+            valid += len(diff.unchanged)  # valid, and not to be sent
+            checked = diff.to_send
         chunk_calls, chunk_lookups = planned_calls(path, checked)
         calls += chunk_calls + chunk_lookups
         lookups += chunk_lookups
@@ -144,6 +156,7 @@ def dry_run(
         body_calls if in_query else None,
         config.max_api_calls,
         list_resolution(config) if config.list_names else None,
+        sync,
     )
 
 

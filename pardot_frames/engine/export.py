@@ -17,7 +17,7 @@ import warnings
 from collections import Counter
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from itertools import chain
 from pathlib import Path
@@ -36,6 +36,7 @@ from pardot_frames.engine.results import ExportResult
 from pardot_frames.engine.signals import on_signals
 from pardot_frames.engine.stop import Stop, StopKind
 from pardot_frames.engine.stream import prepass
+from pardot_frames.engine.sync import SyncState
 from pardot_frames.errors import ApiError, ConfigError, Interrupted, JobFailed, PardotError
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists
@@ -177,7 +178,8 @@ async def run(prepared: Prepared, config: ExportConfig, options: Options, client
     bar = Progress(None if prepared.streaming else prepared.first_checked.rows.height, options.progress)
     journal, ledger, unknown = None, Ledger(), set()
     try:
-        await client.login()
+        if config.sync_mode == "full":  # changed mode logs in with its first call: none if nothing changed
+            await client.login()
         sending_config = config
         if config.list_names:  # before any row: an unknown name is a configuration error
             sending_config = await with_list_ids(client, config)
@@ -197,10 +199,13 @@ async def run(prepared: Prepared, config: ExportConfig, options: Options, client
         job = Job(config, client, ledger, bar, unknown)
         restore = on_signals(job.flag)
         sending = time.perf_counter()
+        sync = SyncState(config, options.folder or default_state_dir()) if config.sync_mode == "changed" else None
         try:
-            totals, stop = await send_chunks(prepared, config, job, early)
+            totals, stop = await send_chunks(prepared, config, job, early, sync)
         finally:
             restore()
+            if sync is not None:
+                sync.close()
         elapsed = time.perf_counter() - sending
         field_calls = sum(options.field_calls)
         return Run(totals, ledger, job, client, stop, journal, len(unknown), done_before, elapsed, field_calls)
@@ -216,22 +221,33 @@ async def with_list_ids(client: Client, config: ExportConfig) -> ExportConfig:
 
 
 async def send_chunks(
-    prepared: Prepared, config: ExportConfig, job: Job, stop: Stop | None = None
+    prepared: Prepared, config: ExportConfig, job: Job, stop: Stop | None = None, sync: SyncState | None = None
 ) -> tuple[Totals, Stop | None]:
     """Every chunk through the job (none when it is already ``stop``-ped); after a resumable stop the rest is
-    read to list its rows as not sent."""
+    read to list its rows as not sent. With a sync state, only new and changed rows are sent, and the
+    state learns the rows Pardot confirmed."""
     totals, offset = Totals(), 0
     ledger = job.ledger
     for chunk in chain([prepared.first], prepared.rest):
         checked = (
             prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset, fields=prepared.fields)
         )
+        if sync is not None:
+            diff = sync.diff(checked)
+            totals.unchanged += len(diff.unchanged)
+            valid = checked.rows.filter(~pl.col(ROW_NR).is_in(diff.duplicates[ROW_NR].implode()))
+            checked, report = diff.to_send, replace(diff.to_send, rows=valid)
+        else:
+            report = checked
         if stop is None:
             stop = await job.send(checked)
+            if sync is not None:
+                ledger.flush()  # the journal has the outcomes before the state learns them
+                sync.learn([r for r in checked.rows[ROW_NR].to_list() if r in ledger.succeeded])
         unsent = [r for r in checked.rows[ROW_NR].to_list() if not ledger.done(r)]
         if unsent and stop is not None:
             ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
-        totals.add(chunk, checked, ledger, offset)
+        totals.add(chunk, report, ledger, offset)
         offset += chunk.height
         if stop is not None and not stop.reads_on:
             break  # a fatal stop: report what was read
@@ -258,6 +274,7 @@ def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool) 
         rejected_pardot=stages["pardot"],
         succeeded=len(ledger.succeeded),
         not_sent=stages["not_sent"],
+        unchanged=totals.unchanged,
         api_calls=stats.api_calls,
         retries=stats.retries,
         elapsed=time.perf_counter() - started,

@@ -125,6 +125,7 @@ class Totals:
     rows_in: int = 0
     valid: int = 0
     rejected_validation: int = 0
+    unchanged: int = 0
     rejected: list[pl.DataFrame] = dataclass_field(default_factory=list)
 
     def add(self, chunk: pl.DataFrame, checked: Validated, ledger: Ledger, first_row: int) -> None:

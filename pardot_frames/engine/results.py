@@ -39,6 +39,7 @@ class ExportResult:
     planned_calls: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     job_id: str | None = None  # the journal's job id (resume it with resume=job_id)
+    unchanged: int = 0  # rows not sent because Pardot has them as they are (sync_mode = "changed")
 
     @property
     def calls_per_row(self) -> float:
@@ -48,7 +49,7 @@ class ExportResult:
     @property
     def ok(self) -> bool:
         """True when every input row was applied."""
-        return self.succeeded == self.rows_in
+        return self.succeeded + self.unchanged == self.rows_in
 
     def raise_for_failures(self) -> ExportResult:
         """Raise JobFailed unless every row was applied; returns self so it chains."""
@@ -65,6 +66,7 @@ class ExportResult:
             "rejected_validation": self.rejected_validation,
             "rejected_pardot": self.rejected_pardot,
             "succeeded": self.succeeded,
+            "unchanged": self.unchanged,
             "not_sent": self.not_sent,
             "api_calls": self.api_calls,
             "planned_calls": self.planned_calls,
@@ -80,7 +82,9 @@ class ExportResult:
 
     def _summary_line(self) -> str:
         line = (
-            f"{self.succeeded:,} of {self.rows_in:,} row(s) applied; {self.rejected_validation:,} rejected by "
+            f"{self.succeeded:,} of {self.rows_in:,} row(s) applied"
+            + (f", {self.unchanged:,} unchanged" if self.unchanged else "")
+            + f"; {self.rejected_validation:,} rejected by "
             f"validation, {self.rejected_pardot:,} by Pardot, {self.not_sent:,} not sent"
         )
         return line + (f" (stopped: {self.stopped})" if self.stopped else "")

@@ -1,0 +1,49 @@
+"""``pardot-frames state``: the destination states of incremental sync (``sync_mode = "changed"``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pardot_frames.cli.common import EXIT_OK, UsageError
+
+
+def cmd_state(args: argparse.Namespace) -> int:
+    import orjson
+
+    from pardot_frames.engine.journal import state_dir
+    from pardot_frames.engine.sync import list_states
+
+    folder = Path(args.state_dir) if args.state_dir else state_dir()
+    states = list_states(folder)
+    if args.action == "list":
+        if not states:
+            print(f"no sync states in {folder / 'sync'}")
+        for s in states:
+            d = s["destination"]
+            where = f"{d.get('data_object')} -> {d.get('pardot_domain')} {d.get('business_unit')}"
+            print(f"{s['id']}  {s['rows']:>10,} rows  {where}")
+        return EXIT_OK
+    chosen = [s for s in states if args.all or s["id"] == args.id]
+    if not chosen:
+        raise UsageError(f"no sync state {args.id!r} in {folder / 'sync'} (pardot-frames state list shows them)")
+    if args.action == "show":
+        for s in chosen:
+            print(orjson.dumps(s, option=orjson.OPT_INDENT_2).decode())
+        return EXIT_OK
+    for s in chosen:  # reset: the next changed-mode run sends every row again
+        Path(s["path"]).unlink(missing_ok=True)
+        Path(f"{s['path']}.wal").unlink(missing_ok=True)
+        print(f"reset {s['id']} ({s['rows']:,} rows forgotten)")
+    return EXIT_OK
+
+
+def add_state_parser(sub: Any) -> None:
+    """The ``state`` command."""
+    p = sub.add_parser("state", help="list, show or reset incremental-sync states")
+    p.add_argument("action", choices=["list", "show", "reset"], nargs="?", default="list")
+    p.add_argument("id", nargs="?", help="the state id (from 'state list')")
+    p.add_argument("--all", action="store_true", help="show or reset every state")
+    p.add_argument("--state-dir", metavar="DIR")
+    p.set_defaults(func=cmd_state)

@@ -1,0 +1,192 @@
+"""Incremental sync (``sync_mode = "changed"``): send only rows Pardot does not have as they are.
+
+A state per destination (the Pardot host, business unit, data object, lists, operations and output
+mapping: whatever changes what a row means) is a DuckDB file in the state folder. It keeps, per row
+key (id, else fid, else the lower-cased email; list and prospect ids for memberships), a hash of the
+payload Pardot last confirmed. A run sends rows whose key is new or whose payload changed; the state
+learns only rows Pardot confirmed, after the job's own journal has their outcome, so a crash never
+marks an unsent row as synced (it is sent again next time). Rows Pardot refused, and rows whose
+outcome is unknown, are not learnt: the next run sends them again. Two rows with the same key in one
+input are reported (the later ones), never merged.
+
+The hash is polars' row hash of the exact JSON sent: stable within a polars version; the state records
+the version, and a state written by another one is set aside (every row is sent once more).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.validation import REJECTED_SCHEMA, Validated
+
+SEED = 0x5EED
+DUPLICATE = "the same key as an earlier row of this input: in changed mode each prospect (or membership) is one row"
+
+
+def destination(config: ExportConfig) -> dict[str, Any]:
+    """What identifies a destination: everything that changes the meaning of a row sent there."""
+    mapping = config.output_mapping.model_dump(mode="json", exclude={"timestamp"}) if config.output_mapping else None
+    return {
+        "pardot_domain": config.pardot_domain,
+        "business_unit": config.business_unit,
+        "data_object": config.data_object,
+        "prospect_lists": list(config.prospect_lists),
+        "prospect_list_operation": config.prospect_list_operation,
+        "list_membership_operation": config.list_membership_operation,
+        "upsert_by_email": config.upsert_by_email,
+        "output_mapping": mapping,
+    }
+
+
+def state_path(config: ExportConfig, folder: Path) -> Path:
+    key = hashlib.sha256(orjson.dumps(destination(config), option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+    return folder / "sync" / f"{key}.duckdb"
+
+
+def row_keys(checked: Validated, data_object: str) -> pl.DataFrame:
+    """row_nr, key and hash of every valid row of a chunk (the hash over the payload as sent)."""
+    rows = checked.rows
+    if data_object == "prospects":
+        parts = [
+            pl.when(pl.col(c).is_not_null() & (pl.col(c).cast(pl.String) != "")).then(
+                pl.lit(f"{c}:")
+                + (pl.col(c).cast(pl.String).str.to_lowercase() if c == "email" else pl.col(c).cast(pl.String))
+            )
+            for c in ("id", "fid", "email")
+            if c in rows.columns
+        ]
+        keys = rows.select(ROW_NR, pl.coalesce(parts).alias("key") if parts else pl.lit(None, pl.String).alias("key"))
+        hashes = checked.payloads.select(ROW_NR, pl.col("json").hash(SEED).alias("hash"))
+        return keys.join(hashes, on=ROW_NR, how="left")
+    key = pl.format("{}:{}", pl.col("list_id"), pl.col("prospect_id"))
+    return rows.select(ROW_NR, key.alias("key"), key.hash(SEED).alias("hash"))
+
+
+@dataclass
+class Diff:
+    """A chunk split by the state: rows to send, rows Pardot already has, duplicate keys reported."""
+
+    to_send: Validated
+    unchanged: list[int]
+    new: int
+    changed: int
+    duplicates: pl.DataFrame
+
+
+class SyncState:
+    """One destination's confirmed payload hashes; open for a job, ``learn`` confirmed rows, ``close``."""
+
+    def __init__(self, config: ExportConfig, folder: Path, *, dry: bool = False) -> None:
+        self.config = config
+        self.path = state_path(config, folder)
+        self.seen: set[str] = set()  # keys met earlier in this job's input (duplicates)
+        self.sent: dict[int, tuple[str, int]] = {}  # row_nr -> (key, hash) of rows sent, until confirmed
+        self._con: Any = None
+        if dry:  # a dry run reads the state, if any, and writes nothing
+            self.known = pl.DataFrame(schema={"key": pl.String, "hash": pl.UInt64})
+            if self.path.exists():
+                con = duckdb.connect(str(self.path), read_only=True)
+                self.known = con.sql("SELECT key, hash FROM synced").pl()
+                con.close()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not self.path.exists()
+        self._con = duckdb.connect(str(self.path), config={"threads": 1})
+        if fresh:
+            os.chmod(self.path, 0o600)
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS synced (key VARCHAR PRIMARY KEY, hash UBIGINT, confirmed_at TIMESTAMP)"
+        )
+        self._con.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)")
+        version = self._meta("polars")
+        if version is not None and version != pl.__version__:
+            self._con.execute("DELETE FROM synced")  # another polars hashes differently: send everything once
+        self._con.execute("INSERT OR REPLACE INTO meta VALUES ('polars', ?), ('destination', ?)",
+                          [pl.__version__, orjson.dumps(destination(config)).decode()])  # fmt: skip
+        self.known = self._con.sql("SELECT key, hash FROM synced").pl()
+
+    def _meta(self, name: str) -> str | None:
+        row = self._con.execute("SELECT value FROM meta WHERE name = ?", [name]).fetchone()
+        return row[0] if row else None
+
+    def diff(self, checked: Validated) -> Diff:
+        """Split a validated chunk: rows to send (new or changed), unchanged rows, duplicate keys."""
+        keyed = row_keys(checked, self.config.data_object).with_columns(
+            pl.col("key").is_first_distinct().alias("first"), pl.col("key").is_in(list(self.seen)).alias("before")
+        )
+        dup = keyed.filter(pl.col("key").is_not_null() & (~pl.col("first") | pl.col("before")))
+        self.seen.update(keyed["key"].drop_nulls().to_list())
+        keyed = keyed.filter(~pl.col(ROW_NR).is_in(dup[ROW_NR].implode()))
+        joined = keyed.join(self.known.rename({"hash": "known"}), on="key", how="left")
+        unchanged = joined.filter(pl.col("known") == pl.col("hash"))[ROW_NR]
+        send = joined.filter(pl.col("known").is_null() | (pl.col("known") != pl.col("hash")))
+        self.sent.update(
+            zip(send[ROW_NR].to_list(), zip(send["key"].to_list(), send["hash"].to_list(), strict=True), strict=True)
+        )
+        keep = pl.col(ROW_NR).is_in(send[ROW_NR].implode())
+        duplicates = dup.select(
+            pl.col(ROW_NR),
+            pl.lit("key").alias("column"),
+            pl.lit("duplicate_key").alias("check"),
+            pl.lit(DUPLICATE).alias("reason"),
+            pl.col("key").alias("value"),
+        )  # fmt: skip
+        to_send = replace(
+            checked,
+            rows=checked.rows.filter(keep),
+            payloads=checked.payloads.filter(keep),
+            rejected=pl.concat([checked.rejected, duplicates.cast(REJECTED_SCHEMA)]).sort(ROW_NR),
+        )
+        return Diff(
+            to_send,
+            unchanged.to_list(),
+            int(send["known"].is_null().sum()),
+            int(send["known"].is_not_null().sum()),
+            duplicates,
+        )
+
+    def learn(self, confirmed: list[int]) -> None:
+        """Remember the rows Pardot confirmed (their key and payload hash)."""
+        rows = [self.sent.pop(r) for r in confirmed if r in self.sent]
+        if not rows or self._con is None:
+            return
+        frame = pl.DataFrame(rows, schema={"key": pl.String, "hash": pl.UInt64}, orient="row")
+        self._con.register("_confirmed", frame.to_arrow())
+        self._con.execute("INSERT OR REPLACE INTO synced SELECT key, hash, now() FROM _confirmed")
+        self._con.unregister("_confirmed")
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+
+
+def list_states(folder: Path) -> list[dict[str, Any]]:
+    """Every destination state in the folder: file, destination, rows known."""
+    out = []
+    for path in sorted((folder / "sync").glob("*.duckdb")) if (folder / "sync").exists() else []:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            rows = con.execute("SELECT count(*) FROM synced").fetchone()[0]
+            meta = dict(con.execute("SELECT name, value FROM meta").fetchall())
+            con.close()
+        except duckdb.Error:
+            continue
+        out.append(
+            {
+                "id": path.stem,
+                "path": str(path),
+                "rows": rows,
+                "destination": orjson.loads(meta.get("destination", "{}")),
+            }
+        )
+    return out
