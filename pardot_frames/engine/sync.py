@@ -89,7 +89,7 @@ class SyncState:
     def __init__(self, config: ExportConfig, folder: Path, *, dry: bool = False) -> None:
         self.config = config
         self.path = state_path(config, folder)
-        self.seen: set[str] = set()  # keys met earlier in this job's input (duplicates)
+        self.seen = pl.Series("key", [], pl.String)  # keys met earlier in this job's input (duplicates)
         self.sent: dict[int, tuple[str, int]] = {}  # row_nr -> (key, hash) of rows sent, until confirmed
         self._con: Any = None
         if dry:  # a dry run reads the state, if any, and writes nothing
@@ -122,10 +122,10 @@ class SyncState:
     def diff(self, checked: Validated) -> Diff:
         """Split a validated chunk: rows to send (new or changed), unchanged rows, duplicate keys."""
         keyed = row_keys(checked, self.config.data_object).with_columns(
-            pl.col("key").is_first_distinct().alias("first"), pl.col("key").is_in(list(self.seen)).alias("before")
+            pl.col("key").is_first_distinct().alias("first"), pl.col("key").is_in(self.seen.implode()).alias("before")
         )
         dup = keyed.filter(pl.col("key").is_not_null() & (~pl.col("first") | pl.col("before")))
-        self.seen.update(keyed["key"].drop_nulls().to_list())
+        self.seen = pl.concat([self.seen, keyed["key"].drop_nulls()])
         keyed = keyed.filter(~pl.col(ROW_NR).is_in(dup[ROW_NR].implode()))
         joined = keyed.join(self.known.rename({"hash": "known"}), on="key", how="left")
         unchanged = joined.filter(pl.col("known") == pl.col("hash"))[ROW_NR]
