@@ -74,6 +74,15 @@ def query_result(key: str, found: list[Any], total: int | None = None) -> web.Re
     return v4_ok(result=result)
 
 
+def deleted(delete: Any) -> web.Response:
+    """A v4 delete: 204 with an empty body, or the Pardot error."""
+    try:
+        delete()
+    except ApiError as exc:
+        return v4_error(exc.code, exc.message)
+    return web.Response(status=204)
+
+
 def v5_error(code: int, message: str, status: int = 400) -> web.Response:
     return web.json_response({"code": code, "message": message}, status=status)
 
@@ -346,11 +355,7 @@ class PardotSimulatorApp:
         return v4_ok(prospect=records.one_or_many([self._present(p) for p in found]))
 
     async def delete_prospect(self, request: web.Request) -> web.Response:
-        try:
-            self.state.delete_prospect(request.match_info["id"])
-        except ApiError as exc:
-            return v4_error(exc.code, exc.message)
-        return web.Response(status=204)
+        return deleted(lambda: self.state.delete_prospect(request.match_info["id"]))
 
     async def query_prospects(self, request: web.Request) -> web.Response:
         params = dict(request.query)
@@ -374,11 +379,7 @@ class PardotSimulatorApp:
         return v4_ok(list=records.list_record(self.state.add_list(name=name)))
 
     async def delete_list(self, request: web.Request) -> web.Response:
-        try:
-            self.state.delete_list(request.match_info["id"])
-        except ApiError as exc:
-            return v4_error(exc.code, exc.message)
-        return web.Response(status=204)
+        return deleted(lambda: self.state.delete_list(request.match_info["id"]))
 
     async def query_memberships(self, request: web.Request) -> web.Response:
         try:
