@@ -137,7 +137,11 @@ def add_export_parser(sub: Any, description: str | None) -> None:
     )
     add_job_arguments(e)
     add_source_arguments(e)
-    e.add_argument("--dry-run", action="store_true", help="validate and plan only: no network, no credentials")
+    e.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and plan only: nothing is sent (with credentials, fields and list names are read)",
+    )
     e.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="daily API calls, for the dry-run share")
     e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of the table")

@@ -1,4 +1,5 @@
-"""Dry runs: validation and the plan of calls over the whole input, with no network and no credentials.
+"""Dry runs: validation and the plan of calls over the whole input; nothing is sent. Without credentials
+no network either; with them, the account's fields and list names are read (reads only, cached).
 
 The calls are planned by the job's own send path (``paths.planned_calls``), so a dry run counts what
 a real run would send, upsert_by_email phases and (at most) its lookups included.
