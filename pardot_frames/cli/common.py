@@ -121,6 +121,10 @@ def result_rows(result: ExportResult) -> list[tuple[str, str]]:
         ("rows/s", f"{s['rows_per_second'] or 0:,.0f}"),
     ]
     rows += [(note, f"{count:,}") for note, count in s["notes"].items()]
+    if "mirror" in s:
+        mirror = s["mirror"]
+        failed = f", {len(mirror['removal_failed']):,} failed" if mirror["removal_failed"] else ""
+        rows.append(("mirror: removed from lists", f"{mirror['removed']:,}{failed} ({mirror['calls']:,} calls)"))
     if s["stopped"]:
         rows.append(("stopped", s["stopped"]))
     return rows

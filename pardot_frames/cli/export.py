@@ -43,6 +43,9 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
         rows.append(("in the POST body", f"{s['calls_in_body_mode']:,} calls (payload_location = body)"))
     if "unchanged" in s:
         rows.append(("new / changed / unchanged", f"{s['new']:,} / {s['changed']:,} / {s['unchanged']:,}"))
+    if "to_remove" in s:
+        removals = s["to_remove"]
+        rows.append(("mirror: to remove", f"{removals:,} memberships" if isinstance(removals, int) else removals))
     for name, found in (s["lists"] or {}).items():
         rows.append((f"list {name!r}", str(found)))
     if s["max_api_calls"] is not None:

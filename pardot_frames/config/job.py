@@ -69,11 +69,11 @@ class ExportConfig(BaseModel):
     prospect_operation: Literal["sync"] = "sync"
     prospect_lists: tuple[int | str, ...] = ()  # list ids, or list names resolved (once per job) to ids
     create_missing_lists: bool = False  # a list name the account does not have is created (else an error)
-    prospect_list_operation: Literal["add", "remove"] = "add"
+    prospect_list_operation: Literal["add", "remove", "mirror"] = "add"  # mirror: the lists hold exactly these rows
     upsert_by_email: bool = False
     parallel_tasks: int = Field(1, ge=1)
     max_payload: int = Field(5000, ge=1)
-    list_membership_operation: Literal["upsert", "delete"] = "upsert"
+    list_membership_operation: Literal["upsert", "delete", "mirror"] = "upsert"  # mirror: lists = the input
     # where batchUpsert's prospects go: the query string (the connector's way, bounded by max_payload) or
     # the POST body (up to 50 rows a call whatever their size)
     payload_location: Literal["query", "body"] = "query"
@@ -126,6 +126,13 @@ class ExportConfig(BaseModel):
             out.append(int(text) if text.isdigit() else text)
         return tuple(dict.fromkeys(out))
 
+    def _rules(self) -> list[str]:
+        """Problems that concern several parameters at once."""
+        if self.data_object == "prospects" and self.prospect_list_operation == "mirror" and not self.prospect_lists:
+            return ["prospect_list_operation = 'mirror' needs prospect_lists: the lists that must hold exactly "
+                    "this job's prospects"]  # fmt: skip
+        return []
+
     @property
     def list_names(self) -> tuple[str, ...]:
         """The names in ``prospect_lists`` (they are resolved to ids before any row is sent)."""
@@ -147,6 +154,8 @@ class ExportConfig(BaseModel):
             super().__init__(**known)
         except ValidationError as exc:
             problems += [_describe(err, known) for err in exc.errors()]
+        else:
+            problems += self._rules()
         if problems:
             raise ConfigError(problems) from None
 

@@ -17,6 +17,7 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.export import run_sync
 from pardot_frames.engine.fields import field_calls, read_now
 from pardot_frames.engine.journal import state_dir as default_state_dir
+from pardot_frames.engine.mirror import Mirror, mirrors
 from pardot_frames.engine.paths import for_job, planned_calls
 from pardot_frames.engine.sync import SyncState
 from pardot_frames.errors import ValidationFailed
@@ -46,6 +47,7 @@ class DryRun:
     max_api_calls: int | None = None
     lists: dict[str, int | str] | None = None  # list names: their ids, "would be created", or "not checked"
     sync: dict[str, int] | None = None  # changed mode: new, changed, unchanged rows
+    to_remove: int | str | None = None  # mirror: memberships the job would remove (or why not counted)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class DryRun:
             "within_max_api_calls": None if self.max_api_calls is None else self.calls <= self.max_api_calls,
             "lists": self.lists,
             **(self.sync or {}),
+            **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
             "invalid_reasons": self.reasons,
             "note": self.note,
         }
@@ -115,8 +118,12 @@ def dry_run(
     calls = 0 if fields is not None else field_calls(config, folder)
     state = SyncState(config, folder, dry=True) if config.sync_mode == "changed" else None
     sync = {"new": 0, "changed": 0, "unchanged": 0} if state is not None else None
+    resolved = list_resolution(config) if config.list_names else None
+    mirror = Mirror(with_resolved(config, resolved)) if mirrors(config) else None
     for chunk in chunks(data, chunk_rows):
         checked = validate(chunk, lenient, first_row=rows_in, fields=fields)
+        if mirror is not None:
+            mirror.note(checked)
         if state is not None and sync is not None:
             diff = state.diff(checked)
             sync["new"] += diff.new
@@ -135,6 +142,12 @@ def dry_run(
     problems = pl.concat(rejected)
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, rows_in)
+    to_remove: int | str | None = None
+    if mirror is not None:
+        to_remove, mirror_calls = mirror_preview(mirror, config, state)
+        calls += mirror_calls
+    if state is not None:
+        state.close()
     reasons = grouped_reasons(problems)
     notes = [fields_note] if fields_note else []
     if config.upsert_by_email and config.data_object == "prospects":
@@ -156,9 +169,31 @@ def dry_run(
         config.payload_location,
         body_calls if in_query else None,
         config.max_api_calls,
-        list_resolution(config) if config.list_names else None,
+        resolved,
         sync,
+        to_remove,
     )
+
+
+def with_resolved(config: ExportConfig, resolved: dict[str, int | str] | None) -> ExportConfig:
+    """The config with list names the dry run resolved replaced by ids (unresolved ones dropped)."""
+    if not resolved:
+        return config
+    ids = [x if isinstance(x, int) else resolved.get(x) for x in config.prospect_lists]
+    return config.replace(prospect_lists=[x for x in ids if isinstance(x, int)] or config.prospect_lists)
+
+
+def mirror_preview(mirror: Mirror, config: ExportConfig, state: SyncState | None) -> tuple[int | str, int]:
+    """(memberships the mirror would remove, calls it would take), read from Pardot; without credentials,
+    a word that they were not counted."""
+    if config.missing_credentials():
+        return "not counted (no credentials)", len(mirror.lists())
+
+    async def look() -> tuple[int, int]:
+        async with Client(config) as client:
+            return await mirror.preview(client, state)
+
+    return run_sync(look())
 
 
 def dry_fields(config: ExportConfig, folder: Path) -> tuple[Fields | None, str | None]:

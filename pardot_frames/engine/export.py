@@ -31,6 +31,7 @@ from pardot_frames.engine.job import Job, Totals
 from pardot_frames.engine.journal import Fingerprint, Journal
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.ledger import Ledger
+from pardot_frames.engine.mirror import Mirror, mirrors
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import ExportResult
 from pardot_frames.engine.signals import on_signals
@@ -39,8 +40,8 @@ from pardot_frames.engine.stream import prepass
 from pardot_frames.engine.sync import SyncState
 from pardot_frames.errors import ApiError, ConfigError, Interrupted, JobFailed, PardotError
 from pardot_frames.limits import CONCURRENT_LIMIT
-from pardot_frames.pardot import lists
-from pardot_frames.pardot.answers import RetriesExhausted
+from pardot_frames.pardot import lists, memberships, prospects
+from pardot_frames.pardot.answers import BudgetSpent, DailyLimitReached, RetriesExhausted
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.fields import Fields
@@ -196,12 +197,15 @@ async def run(prepared: Prepared, config: ExportConfig, options: Options, client
             journal, ledger, unknown = open_journal(config, prepared, options)
         config = sending_config
         done_before = len(ledger.succeeded) + len(ledger.failed)
-        job = Job(config, client, ledger, bar, unknown)
+        sync = SyncState(config, options.folder or default_state_dir()) if config.sync_mode == "changed" else None
+        job = Job(config, client, ledger, bar, unknown, ids=sync)
+        mirror = Mirror(config) if mirrors(config) else None
         restore = on_signals(job.flag)
         sending = time.perf_counter()
-        sync = SyncState(config, options.folder or default_state_dir()) if config.sync_mode == "changed" else None
         try:
-            totals, stop = await send_chunks(prepared, config, job, early, sync)
+            totals, stop = await send_chunks(prepared, config, job, early, sync, mirror)
+            if mirror is not None and stop is None:
+                stop = await mirror_lists(mirror, job, sync)
         finally:
             restore()
             if sync is not None:
@@ -221,17 +225,24 @@ async def with_list_ids(client: Client, config: ExportConfig) -> ExportConfig:
 
 
 async def send_chunks(
-    prepared: Prepared, config: ExportConfig, job: Job, stop: Stop | None = None, sync: SyncState | None = None
+    prepared: Prepared,
+    config: ExportConfig,
+    job: Job,
+    stop: Stop | None = None,
+    sync: SyncState | None = None,
+    mirror: Mirror | None = None,
 ) -> tuple[Totals, Stop | None]:
     """Every chunk through the job (none when it is already ``stop``-ped); after a resumable stop the rest is
     read to list its rows as not sent. With a sync state, only new and changed rows are sent, and the
-    state learns the rows Pardot confirmed."""
+    state learns the rows Pardot confirmed. A mirror notes every valid row."""
     totals, offset = Totals(), 0
     ledger = job.ledger
     for chunk in chain([prepared.first], prepared.rest):
         checked = (
             prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset, fields=prepared.fields)
         )
+        if mirror is not None:
+            mirror.note(checked)
         if sync is not None:
             diff = sync.diff(checked)
             totals.unchanged += len(diff.unchanged)
@@ -252,6 +263,25 @@ async def send_chunks(
         if stop is not None and not stop.reads_on:
             break  # a fatal stop: report what was read
     return totals, stop
+
+
+async def mirror_lists(mirror: Mirror, job: Job, known: SyncState | None) -> Stop | None:
+    """After the rows: make each mirrored list hold exactly the job's prospects. A failure stops the job
+    (resumable: a resume sends no row again and mirrors once more)."""
+    try:
+        job.extra["mirror"] = await mirror.apply(job.client, known)
+    except BudgetSpent as exc:
+        return Stop.daily_limit(str(exc))
+    except DailyLimitReached:
+        return Stop.daily_limit()
+    except (memberships.ReadFailed, prospects.LookupFailed) as exc:
+        return Stop.fatal(ApiError(f"the rows were sent, but mirroring the lists failed: {exc}; resume to retry"))
+    except RetriesExhausted as exc:
+        reason = f"gave up after {job.config.maximum_retries} retries: {exc.last.reason}"
+        return Stop.fatal(ApiError(f"the rows were sent, but mirroring the lists failed ({reason}); resume to retry"))
+    except PardotError as exc:
+        return Stop.fatal(exc)
+    return None
 
 
 def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool) -> ExportResult:

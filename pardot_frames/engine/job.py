@@ -31,11 +31,18 @@ class Job:
     """Sends chunk after chunk through the job's send path; the path learns across chunks."""
 
     def __init__(
-        self, config: ExportConfig, client: Client, ledger: Ledger, progress: Progress, unknown: set[int]
+        self,
+        config: ExportConfig,
+        client: Client,
+        ledger: Ledger,
+        progress: Progress,
+        unknown: set[int],
+        ids: paths.KnownIds | None = None,
     ) -> None:
         self.config, self.client, self.ledger, self.progress = config, client, ledger, progress
         self.unknown = unknown  # rows a stopped run left in flight
-        self.path = paths.for_job(config, client, ledger)
+        self.path = paths.for_job(config, client, ledger, ids)
+        self.extra: dict[str, Any] = {}  # figures of steps after the rows (the mirror)
         self.flag = StopFlag()
         self.planned_calls = 0
 
@@ -74,7 +81,7 @@ class Job:
         return None
 
     def figures(self) -> dict[str, Any]:
-        return self.path.figures()
+        return {**self.path.figures(), **self.extra}
 
 
 class Window:

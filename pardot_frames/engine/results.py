@@ -97,6 +97,9 @@ class ExportResult:
         )
         for note, count in self.notes.items():
             lines.append(f"  {count:,} {note}")
+        if "mirror" in self.extra:
+            mirror = self.extra["mirror"]
+            lines.append(f"  mirror: {mirror['removed']:,} removed from lists {mirror['lists']}")
         if self.rejected.height:
             lines.append(f"  rejected rows: result.rejected ({self.rejected.height:,} rows)")
         return "\n".join(lines)

@@ -9,6 +9,10 @@ marks an unsent row as synced (it is sent again next time). Rows Pardot refused,
 outcome is unknown, are not learnt: the next run sends them again. Two rows with the same key in one
 input are reported (the later ones), never merged.
 
+The state also keeps the email -> prospect id map that lookups learn (``known``/``remember``/``forget``):
+upsert_by_email and the duplicate-safe resends ask it before Pardot, so a job no longer lists the
+account every run. An id Pardot no longer knows ("Invalid prospect ID") is forgotten and looked up again.
+
 The hash is polars' row hash of the exact JSON sent: stable within a polars version; the state records
 the version, and a state written by another one is set aside (every row is sent once more).
 """
@@ -92,12 +96,12 @@ class SyncState:
         self.seen = pl.Series("key", [], pl.String)  # keys met earlier in this job's input (duplicates)
         self.sent: dict[int, tuple[str, int]] = {}  # row_nr -> (key, hash) of rows sent, until confirmed
         self._con: Any = None
+        self.dry = dry
         if dry:  # a dry run reads the state, if any, and writes nothing
             self.known = pl.DataFrame(schema={"key": pl.String, "hash": pl.UInt64})
             if self.path.exists():
-                con = duckdb.connect(str(self.path), read_only=True)
-                self.known = con.sql("SELECT key, hash FROM synced").pl()
-                con.close()
+                self._con = duckdb.connect(str(self.path), read_only=True)
+                self.known = self._con.sql("SELECT key, hash FROM synced").pl()
             return
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fresh = not self.path.exists()
@@ -108,6 +112,7 @@ class SyncState:
             "CREATE TABLE IF NOT EXISTS synced (key VARCHAR PRIMARY KEY, hash UBIGINT, confirmed_at TIMESTAMP)"
         )
         self._con.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)")
+        self._con.execute("CREATE TABLE IF NOT EXISTS prospect_ids (email VARCHAR PRIMARY KEY, prospect_id BIGINT)")
         version = self._meta("polars")
         if version is not None and version != pl.__version__:
             self._con.execute("DELETE FROM synced")  # another polars hashes differently: send everything once
@@ -115,9 +120,42 @@ class SyncState:
                           [pl.__version__, orjson.dumps(destination(config)).decode()])  # fmt: skip
         self.known = self._con.sql("SELECT key, hash FROM synced").pl()
 
+    def known_ids(self, emails: list[str]) -> dict[str, int]:
+        """The prospect id this destination learnt for each (lower-cased) email, where it has one."""
+        wanted = sorted({e.strip().lower() for e in emails if e})
+        if not wanted or self._con is None or not self._has_ids():
+            return {}
+        self._con.register("_emails", pl.DataFrame({"email": wanted}, schema={"email": pl.String}).to_arrow())
+        try:
+            rows = self._con.execute("SELECT p.email, p.prospect_id FROM prospect_ids p JOIN _emails USING (email)")
+            return dict(rows.fetchall())
+        finally:
+            self._con.unregister("_emails")
+
+    def remember(self, ids: dict[str, int]) -> None:
+        """Keep what a lookup found: email (lower-cased) -> prospect id."""
+        if not ids or self._con is None or self.dry:
+            return
+        frame = pl.DataFrame(
+            {"email": [e.strip().lower() for e in ids], "prospect_id": list(ids.values())},
+            schema={"email": pl.String, "prospect_id": pl.Int64},
+        )
+        self._con.register("_ids", frame.to_arrow())
+        self._con.execute("INSERT OR REPLACE INTO prospect_ids SELECT email, prospect_id FROM _ids")
+        self._con.unregister("_ids")
+
+    def forget(self, email: str) -> None:
+        """Drop an email whose id Pardot no longer knows: it is looked up again."""
+        if self._con is not None and not self.dry:
+            self._con.execute("DELETE FROM prospect_ids WHERE email = ?", [email.strip().lower()])
+
+    def _has_ids(self) -> bool:
+        query = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'prospect_ids'"
+        return bool(self._con.execute(query).fetchall()[0][0])
+
     def _meta(self, name: str) -> str | None:
-        row = self._con.execute("SELECT value FROM meta WHERE name = ?", [name]).fetchone()
-        return row[0] if row else None
+        rows = self._con.execute("SELECT value FROM meta WHERE name = ?", [name]).fetchall()
+        return rows[0][0] if rows else None
 
     def diff(self, checked: Validated) -> Diff:
         """Split a validated chunk: rows to send (new or changed), unchanged rows, duplicate keys."""
@@ -158,7 +196,7 @@ class SyncState:
     def learn(self, confirmed: list[int]) -> None:
         """Remember the rows Pardot confirmed (their key and payload hash)."""
         rows = [self.sent.pop(r) for r in confirmed if r in self.sent]
-        if not rows or self._con is None:
+        if not rows or self._con is None or self.dry:
             return
         frame = pl.DataFrame(rows, schema={"key": pl.String, "hash": pl.UInt64}, orient="row")
         self._con.register("_confirmed", frame.to_arrow())

@@ -33,6 +33,11 @@ def prospect_read_by_email(email: str) -> str:
     return f"{PROSPECT_V4}/read/email/{quote(email, safe='@')}?format=json"
 
 
+def prospect_read_by_id(prospect_id: int) -> str:
+    """Read one prospect by its id."""
+    return f"{PROSPECT_V4}/read/id/{prospect_id}?format=json"
+
+
 def prospect_query(limit: int = QUERY_PAGE, id_greater_than: int | None = None) -> str:
     """One page of the account's prospects, by ascending id."""
     after = f"&id_greater_than={id_greater_than}" if id_greater_than is not None else ""
@@ -55,6 +60,12 @@ def list_query(name: str) -> str:
 
 def list_create(name: str) -> str:
     return f"{LIST_V4}/create?format=json&name={quote(name, safe='')}"
+
+
+def membership_query(list_id: int, id_greater_than: int | None = None, limit: int = QUERY_PAGE) -> str:
+    """One page of a list's memberships, by ascending membership id."""
+    after = f"&id_greater_than={id_greater_than}" if id_greater_than is not None else ""
+    return f"{MEMBERSHIP_V4}/query?format=json&list_id={list_id}&sort_by=id&sort_order=ascending&limit={limit}{after}"
 
 
 def membership(operation: str, list_id: int, prospect_id: int) -> str:

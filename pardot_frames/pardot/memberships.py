@@ -6,9 +6,19 @@ the membership is already as asked.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pardot_frames.pardot import endpoints
-from pardot_frames.pardot.answers import Reply
+from pardot_frames.pardot.answers import Reply, records
 from pardot_frames.pardot.transport import Request
+
+if TYPE_CHECKING:
+    from pardot_frames.pardot.client import Client
+
+
+class ReadFailed(Exception):
+    """A page of a list's members that Pardot did not give: never read as "no more members"."""
+
 
 ALREADY_MEMBER = "already a member (error 58), counted as done"
 ALREADY_ABSENT = "not a member (error 109), counted as deleted"
@@ -28,3 +38,20 @@ def outcome(operation: str, reply: Reply) -> tuple[bool, str | None]:
     if reply.code == 109 and operation == "delete":
         return True, ALREADY_ABSENT
     return False, None
+
+
+async def members(client: Client, list_id: int) -> set[int]:
+    """The prospect ids of every member of a list, a page of 200 memberships a call (by membership id)."""
+    found: set[int] = set()
+    after: int | None = None
+    while True:
+        reply = await client.get(endpoints.membership_query(list_id, after))
+        result = reply.body.get("result") if isinstance(reply.body, dict) else None
+        if reply.code is not None or not isinstance(result, dict):
+            reason = f"Pardot error {reply.code} ({reply.message})" if reply.code else "no result in the answer"
+            raise ReadFailed(f"reading the members of list {list_id} failed: {reason}")
+        page = records(result.get("list_membership"))
+        found.update(int(r["prospect_id"]) for r in page)
+        if len(page) < endpoints.QUERY_PAGE:
+            return found
+        after = max(int(r["id"]) for r in page)

@@ -73,6 +73,24 @@ async def ids_for_email(client: Client, email: str) -> list[int]:
     return sorted(int(p["id"]) for p in records(body.get("prospect")) if "id" in p)
 
 
+INVALID_PROSPECT_CODE = 3  # "Invalid prospect ID": no prospect has this id (any more)
+FID_KEYS = ("fid", "crm_lead_fid", "crm_contact_fid")
+
+
+async def identity(client: Client, prospect_id: int) -> tuple[str | None, set[str]] | None:
+    """(lower-cased email, CRM ids) of one prospect; None when Pardot has no prospect with this id."""
+    reply = await client.get(endpoints.prospect_read_by_id(prospect_id))
+    if reply.code == INVALID_PROSPECT_CODE:
+        return None
+    body = reply.body if isinstance(reply.body, dict) else {}
+    found = records(body.get("prospect"))
+    if reply.code is not None or not found:
+        raise LookupFailed(f"reading prospect {prospect_id} failed: Pardot error {reply.code} ({reply.message})")
+    email = found[0].get("email")
+    fids = {str(found[0][k]) for k in FID_KEYS if found[0].get(k) not in (None, "")}
+    return (str(email).lower() if email else None), fids
+
+
 def lookup_calls_at_most(emails: int) -> int:
     """The most calls ``resolve_emails`` spends on this many distinct emails (the account size unknown)."""
     return 1 + emails if emails else 0

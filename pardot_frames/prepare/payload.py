@@ -104,7 +104,7 @@ UNRESOLVED_LIST_ID = 9_999_999_999  # stands for a list name until the job resol
 
 def list_fields(config: ExportConfig) -> list[pl.Expr]:
     """The ``list_<id>`` fields that ride in each prospect row: 1 adds, 0 removes."""
-    flag = 1 if config.prospect_list_operation == "add" else 0
+    flag = 0 if config.prospect_list_operation == "remove" else 1  # mirror adds, then removes the rest
     ids = dict.fromkeys(lid if isinstance(lid, int) else UNRESOLVED_LIST_ID for lid in config.prospect_lists)
     return [pl.lit(flag, pl.Int8).alias(f"list_{list_id}") for list_id in ids]
 
@@ -175,7 +175,7 @@ def membership_rows(payloads: pl.DataFrame, config: ExportConfig) -> pl.DataFram
     """List memberships as batchUpsert rows: one per prospect, ``{"id":P,"list_L":1,...}`` (0 to delete),
     in order of each prospect's first membership. Columns: prospect_id, json, size (percent-encoded
     length), row_nrs and list_ids (the membership rows each prospect row carries, in input order)."""
-    flag = 1 if config.list_membership_operation == "upsert" else 0
+    flag = 0 if config.list_membership_operation == "delete" else 1  # mirror creates, then deletes the rest
     pair = pl.concat_str(pl.lit('"list_'), pl.col("list_id").cast(pl.String), pl.lit(f'":{flag}'))
     grouped = payloads.group_by("prospect_id", maintain_order=True).agg(
         pl.col(ROW_NR).alias("row_nrs"),

@@ -383,10 +383,10 @@ class PardotSimulatorApp:
 
     async def query_memberships(self, request: web.Request) -> web.Response:
         try:
-            found = self.state.query_memberships(dict(request.query))
+            total, found = self.state.query_memberships(dict(request.query))
         except ValueError:
             return v4_error(56, "Invalid number")
-        return query_result("list_membership", found)
+        return query_result("list_membership", found, total)
 
     async def query_custom_fields(self, request: web.Request) -> web.Response:
         return query_result("customField", [records.custom_field(d) for d in self.state.custom_fields.values()])

@@ -307,13 +307,18 @@ class PardotState:
             del self.memberships[key]
 
     # ---- list memberships --------------------------------------------------------------------
-    def query_memberships(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """v4 listMembership query: filter by list_id and prospect_id, by ascending id."""
+    def query_memberships(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
+        """v4 listMembership query: (total matches, one page). Filters list_id, prospect_id, id_greater_than;
+        by ascending id; limit (at most 200) and offset."""
         found = sorted(self.memberships.values(), key=lambda r: r["id"])
         for key in ("list_id", "prospect_id"):
             if key in params:
                 found = [r for r in found if r[key] == int(params[key])]
-        return found
+        if "id_greater_than" in params:
+            found = [r for r in found if r["id"] > int(params["id_greater_than"])]
+        offset = int(params.get("offset", 0))
+        limit = min(int(params.get("limit", 200)), 200)
+        return len(found), found[offset : offset + limit]
 
     def subscriptions(self, prospect_id: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(membership, list) pairs of one prospect, by membership id."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pardot_frames.engine.paths.base import Phase, SendPath, planned_calls
+from pardot_frames.engine.paths.base import KnownIds, Phase, SendPath, planned_calls
 from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
 from pardot_frames.engine.paths.memberships import MembershipPath
 from pardot_frames.engine.paths.upsert import UpsertPath
@@ -19,13 +19,25 @@ if TYPE_CHECKING:
     from pardot_frames.engine.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
-__all__ = ["MembershipBatchPath", "MembershipPath", "Phase", "SendPath", "UpsertPath", "for_job", "planned_calls"]
+__all__ = [
+    "KnownIds",
+    "MembershipBatchPath",
+    "MembershipPath",
+    "Phase",
+    "SendPath",
+    "UpsertPath",
+    "for_job",
+    "planned_calls",
+]
 
 
-def for_job(config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> SendPath:
-    """The send path of this job (without a client: for planning only, as the dry run does)."""
+def for_job(
+    config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None, ids: KnownIds | None = None
+) -> SendPath:
+    """The send path of this job (without a client: for planning only, as the dry run does); ``ids`` is the
+    destination's email -> prospect id map (changed mode)."""
     if config.data_object == "prospects":
-        return UpsertPath(config, client, ledger)
+        return UpsertPath(config, client, ledger, ids)
     if config.list_membership_method == "batch":
         return MembershipBatchPath(config, client, ledger)
     return MembershipPath(config, client, ledger)

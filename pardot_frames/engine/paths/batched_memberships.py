@@ -70,7 +70,7 @@ class MembershipBatchPath(UpsertPath):
 
     async def _one_by_one(self, row: Row) -> None:
         assert self.client is not None and self.ledger is not None
-        operation = "create" if self.config.list_membership_operation == "upsert" else "delete"
+        operation = "delete" if self.config.list_membership_operation == "delete" else "create"
         for row_nr, list_id in row.members:
             self.single_calls += 1
             try:

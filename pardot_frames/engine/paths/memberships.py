@@ -23,7 +23,7 @@ class MembershipPath:
 
     def __init__(self, config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> None:
         self.config, self.client, self.ledger = config, client, ledger
-        self.operation = "create" if config.list_membership_operation == "upsert" else "delete"
+        self.operation = "delete" if config.list_membership_operation == "delete" else "create"
 
     def phases(self, checked: Validated) -> list[Phase]:
         return [Phase(checked.rows, checked.payloads)]

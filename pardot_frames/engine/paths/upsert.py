@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from pardot_frames.engine.paths.base import Phase
+from pardot_frames.engine.paths.base import KnownIds, Phase
 from pardot_frames.errors import ApiError
 from pardot_frames.pardot import prospects
 from pardot_frames.pardot.answers import DailyLimitReached, RetriesExhausted, UriTooLong
@@ -35,6 +35,7 @@ from pardot_frames.prepare.validation import Validated
 
 log = logging.getLogger("pardot_frames")
 BODY_REFUSED = frozenset({71, 13})  # the payload is missing or unreadable: the body did not carry it
+INVALID_PROSPECT = "Invalid prospect ID"
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
@@ -54,6 +55,7 @@ class Row:
     unknown: bool = False  # a stopped run may have sent it: look it up before sending (email-only rows)
     in_body: bool = False  # ``encoded`` is the JSON itself (body mode), not its percent-encoding
     members: tuple[tuple[int, int], ...] = ()  # list memberships: the (row_nr, list_id) pairs it carries
+    mapped: str | None = None  # the email whose id came from the destination's id map (may be stale)
 
     def json(self) -> str:
         return self.encoded if self.in_body else unquote(self.encoded)
@@ -111,8 +113,16 @@ def _without_id(rows: pl.DataFrame) -> pl.DataFrame:
 class UpsertPath:
     """Sends batches of prospect rows; writes every row's fate into the ledger."""
 
-    def __init__(self, config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> None:
-        self.config, self.client, self.ledger = config, client, ledger
+    def __init__(
+        self,
+        config: ExportConfig,
+        client: Client | None = None,
+        ledger: Ledger | None = None,
+        ids: KnownIds | None = None,
+    ) -> None:
+        self.config, self.client, self.ledger, self.ids = config, client, ledger, ids
+        self.mapped: dict[int, str] = {}  # row_nr -> email, for rows whose id came from the id map
+        self.ids_from_state = 0
         self.max_payload = config.max_payload  # the working bound, lowered on 414
         self.largest_ok = 0  # the largest batch size the server took
         self.refused: int | None = None  # the smallest batch size that got 414
@@ -143,7 +153,7 @@ class UpsertPath:
         sizes = payloads["size"].to_list()
         texts = payloads["json"].to_list() if self.in_body else encode_each(payloads["json"].to_list(), sizes)
         by_row = {
-            r: Row(r, text, size, emails.get(r), in_body=self.in_body)
+            r: Row(r, text, size, emails.get(r), in_body=self.in_body, mapped=self.mapped.get(r))
             for r, text, size in zip(payloads[ROW_NR].to_list(), texts, sizes, strict=True)
         }
         return [[by_row[r] for r in row_nrs] for row_nrs in plan(payloads, self.config).batches["row_nrs"].to_list()]
@@ -156,7 +166,7 @@ class UpsertPath:
         assert self.client is not None
         missing = _without_id(phase.rows)
         try:
-            found = await prospects.resolve_emails(self.client, missing["email"].to_list()) if missing.height else {}
+            found = await self._lookup(missing) if missing.height else {}
         except (prospects.LookupFailed, RetriesExhausted) as exc:
             # never create a prospect because a lookup failed: those rows wait for a resume
             self._lookup_failed(missing[ROW_NR].to_list(), exc)
@@ -165,6 +175,22 @@ class UpsertPath:
         self.emails_matched += len(found)
         rows = with_ids(phase.rows, found)
         return Phase(rows, prospect_payloads(rows, self.config))
+
+    async def _lookup(self, missing: pl.DataFrame) -> dict[str, list[int]]:
+        """Ids for these rows' emails: the destination's id map first, Pardot for the rest (then kept)."""
+        assert self.client is not None
+        emails = missing["email"].to_list()
+        known = self.ids.known_ids(emails) if self.ids is not None else {}
+        if known:
+            self.ids_from_state += len(known)
+            for row_nr, email in zip(missing[ROW_NR].to_list(), emails, strict=True):
+                if (key := email.strip().lower()) in known:
+                    self.mapped[row_nr] = key
+        ask = [e for e in emails if e.strip().lower() not in known]
+        found = await prospects.resolve_emails(self.client, ask) if ask else {}
+        if self.ids is not None:
+            self.ids.remember({email: ids[0] for email, ids in found.items()})
+        return {**{email: [pid] for email, pid in known.items()}, **found}
 
     async def settle(self, calls: Sequence[list[Row]], unknown: set[int]) -> Sequence[list[Row]]:
         """Rows of a stopped run whose outcome is unknown: email-only ones are looked up, all at once."""
@@ -269,11 +295,39 @@ class UpsertPath:
     async def _outcomes(self, current: list[Row], errors: dict[int, str]) -> None:
         """Each row of an answered call: applied, or refused with Pardot's message."""
         assert self.ledger is not None
+        stale = []
         for index, row in enumerate(current):
-            if index in errors:
+            if index in errors and errors[index] == INVALID_PROSPECT and row.mapped:
+                stale.append(row)  # the id map's id is gone from Pardot: look the email up again
+            elif index in errors:
                 self.ledger.reject([row.row_nr], None, errors[index])
             else:
                 self.ledger.ok([row.row_nr])
+        if stale:
+            await self._send(await self._relook(stale))
+
+    async def _relook(self, stale: list[Row]) -> list[Row]:
+        """Rows sent with an id from the id map that Pardot no longer knows: forget it, and give each row the
+        lowest id Pardot has for its email now (or none: the row then creates its prospect)."""
+        assert self.client is not None and self.ids is not None
+        for row in stale:
+            self.ids.forget(row.mapped or "")
+            self.mapped.pop(row.row_nr, None)
+        before = self.client.stats.api_calls
+        found = await prospects.resolve_emails(self.client, [row.mapped or "" for row in stale])
+        self.lookups += self.client.stats.api_calls - before
+        self.ids.remember({email: ids[0] for email, ids in found.items()})
+        out = []
+        for row in stale:
+            email = row.mapped or ""
+            values = {k: v for k, v in orjson.loads(row.json()).items() if k != "id"}
+            ids = found.get(email)
+            pick = (ids[0] if self.config.upsert_by_email else ids[-1]) if ids else None
+            text = orjson.dumps({"id": pick, **values} if ids else values).decode()
+            encoded = encode(text)
+            out.append(Row(row.row_nr, text if row.in_body else encoded, len(encoded), None if ids else email,
+                           in_body=row.in_body))  # fmt: skip
+        return out
 
     async def _leave_body_mode(self, current: list[Row], code: int | None, message: str | None) -> None:
         """Pardot said the body's payload is missing or unreadable (71 or 13) for valid rows: this account
@@ -318,18 +372,26 @@ class UpsertPath:
         """Rows an earlier send may have applied: email-only ones whose email Pardot now knows go by id
         (the newest match: the one that send created); the rest go as they are, no longer in doubt."""
         assert self.client is not None
+        emails = [r.email_only for r in rows if r.email_only]
+        known = self.ids.known_ids(emails) if self.ids is not None else {}
         before = self.client.stats.api_calls
-        found = await prospects.resolve_emails(self.client, [r.email_only for r in rows if r.email_only])
+        found = await prospects.resolve_emails(self.client, [e for e in emails if e.strip().lower() not in known])
         self.lookups += self.client.stats.api_calls - before
+        if self.ids is not None:
+            self.ids.remember({email: ids[-1] for email, ids in found.items()})
+        found |= {email: [pid] for email, pid in known.items()}
         out = []
         for row in rows:
-            ids = found.get((row.email_only or "").strip().lower())
+            email = (row.email_only or "").strip().lower()
+            ids = found.get(email)
             if not ids:
                 out.append(replace(row, unknown=False))
                 continue
             text = orjson.dumps({"id": ids[-1], **orjson.loads(row.json())}).decode()
             encoded = encode(text)
-            out.append(Row(row.row_nr, text if row.in_body else encoded, len(encoded), None, in_body=row.in_body))
+            mapped = email if email in known else None
+            out.append(Row(row.row_nr, text if row.in_body else encoded, len(encoded), None, in_body=row.in_body,
+                           mapped=mapped))  # fmt: skip
         return out
 
     def figures(self) -> dict[str, Any]:
@@ -341,6 +403,8 @@ class UpsertPath:
         }
         if self.config.upsert_by_email:
             out["emails_matched"] = self.emails_matched
+        if self.ids is not None:
+            out["ids_from_state"] = self.ids_from_state
         if self.body_refused:
             out["body_mode_refused"] = self.body_refused
         return out
