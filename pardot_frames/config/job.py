@@ -81,6 +81,14 @@ class ExportConfig(BaseModel):
     list_membership_method: Literal["batch", "single"] = "batch"
     max_api_calls: int | None = Field(None, ge=1)  # the job's own call budget (Pardot's day is shared)
     sync_mode: Literal["full", "changed"] = "full"  # changed: send only rows Pardot does not have as they are
+    # prospects through the Import API (CSV batches, asynchronous) instead of batchUpsert calls; auto: import
+    # when the job's valid rows number at least import_threshold
+    method: Literal["batch", "import", "auto"] = "batch"
+    import_threshold: int = Field(50_000, ge=1)
+    import_campaign_id: int | None = Field(None, ge=1)  # the campaign of prospects an import creates
+    import_poll_seconds: float = Field(5, gt=0)  # first wait before reading an import's status (then x1.5)
+    import_poll_max: float = Field(60, gt=0)  # longest wait between two reads
+    import_batch_bytes: int = Field(10_000_000, ge=1_000, le=10_000_000)  # the most bytes a CSV batch holds
     check_fields: bool = True  # check columns and custom field values against the account's fields first
     maximum_retries: int = Field(5, ge=0)
     initial_retry_wait: float = Field(1, gt=0)
@@ -128,10 +136,17 @@ class ExportConfig(BaseModel):
 
     def _rules(self) -> list[str]:
         """Problems that concern several parameters at once."""
+        problems = []
         if self.data_object == "prospects" and self.prospect_list_operation == "mirror" and not self.prospect_lists:
-            return ["prospect_list_operation = 'mirror' needs prospect_lists: the lists that must hold exactly "
-                    "this job's prospects"]  # fmt: skip
-        return []
+            problems.append("prospect_list_operation = 'mirror' needs prospect_lists: the lists that must hold "
+                            "exactly this job's prospects")  # fmt: skip
+        if self.method == "import" and self.data_object != "prospects":
+            problems.append("method = 'import' sends prospects only; list_memberships go through batchUpsert "
+                            "(list_membership_method = batch: 50 prospects a call)")  # fmt: skip
+        if self.method == "import" and len(self.prospect_lists) > 1:
+            problems.append("method = 'import' takes at most one list in prospect_lists (how an import cell names "
+                            "several lists is not confirmed); use method = 'batch' or 'auto'")  # fmt: skip
+        return problems
 
     @property
     def list_names(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from pardot_frames.engine.export import run_sync
 from pardot_frames.engine.fields import field_calls, read_now
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.mirror import Mirror, mirrors
-from pardot_frames.engine.paths import for_job, planned_calls
+from pardot_frames.engine.paths import ImportPath, for_job, planned_calls
 from pardot_frames.engine.sync import SyncState
 from pardot_frames.errors import ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
@@ -27,6 +27,8 @@ from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import chunks
 from pardot_frames.prepare.validation import validate
+
+DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class DryRun:
     lists: dict[str, int | str] | None = None  # list names: their ids, "would be created", or "not checked"
     sync: dict[str, int] | None = None  # changed mode: new, changed, unchanged rows
     to_remove: int | str | None = None  # mirror: memberships the job would remove (or why not counted)
+    imports: dict[str, Any] | None = None  # import method: imports, batches, bytes, daily batch share, choice
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class DryRun:
             "lists": self.lists,
             **(self.sync or {}),
             **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
+            **(self.imports or {}),
             "invalid_reasons": self.reasons,
             "note": self.note,
         }
@@ -109,7 +113,9 @@ def dry_run(
     lenient = config.replace(skip_invalid_records=True)
     rows_in = valid = lookups = body_calls = 0
     rejected: list[pl.DataFrame] = []
-    path = for_job(config)
+    path = for_job(config.replace(method="import") if config.method == "auto" and importable(config) else config)
+    batch_path = for_job(config.replace(method="batch")) if config.method == "auto" else None
+    batch_calls = path_calls = 0
     in_query = config.payload_location == "query"
     body = for_job(config.replace(payload_location="body")) if in_query else None
     folder = Path(state_dir) if state_dir else default_state_dir()
@@ -132,6 +138,9 @@ def dry_run(
             valid += len(diff.unchanged)  # valid, and not to be sent
             checked = diff.to_send
         chunk_calls, chunk_lookups = planned_calls(path, checked)
+        path_calls += chunk_calls + chunk_lookups
+        if batch_path is not None:
+            batch_calls += sum(planned_calls(batch_path, checked))
         calls += chunk_calls + chunk_lookups
         lookups += chunk_lookups
         if body is not None:
@@ -142,6 +151,9 @@ def dry_run(
     problems = pl.concat(rejected)
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, rows_in)
+    imports = import_figures(path, config, valid)
+    if imports is not None and imports["method"] == "batch" and batch_path is not None:
+        calls += batch_calls - path_calls
     to_remove: int | str | None = None
     if mirror is not None:
         to_remove, mirror_calls = mirror_preview(mirror, config, state)
@@ -172,7 +184,33 @@ def dry_run(
         resolved,
         sync,
         to_remove,
+        imports,
     )
+
+
+def importable(config: ExportConfig) -> bool:
+    return config.data_object == "prospects" and len(config.prospect_lists) <= 1
+
+
+def import_figures(path: Any, config: ExportConfig, valid: int) -> dict[str, Any] | None:
+    """What an import job would take (imports, batches, bytes, the daily batch share), and for ``auto``
+    which method it picks and why."""
+    if not isinstance(path, ImportPath):
+        return None if config.method != "auto" else {"method": "batch", "method_reason": "auto: cannot import"}
+    planned = path.planned
+    method, reason = "import", "as configured"
+    if config.method == "auto":
+        method = "import" if valid >= config.import_threshold else "batch"
+        sign = ">=" if method == "import" else "<"
+        reason = f"auto: {valid:,} rows {sign} import_threshold ({config.import_threshold:,})"
+    return {
+        "method": method,
+        "method_reason": reason,
+        "imports": planned["imports"],
+        "import_batches": planned["batches"],
+        "import_bytes": planned["bytes"],
+        "daily_batch_share": round(planned["batches"] / DAILY_IMPORT_BATCHES, 6),
+    }
 
 
 def with_resolved(config: ExportConfig, resolved: dict[str, int | str] | None) -> ExportConfig:

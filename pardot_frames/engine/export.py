@@ -32,6 +32,7 @@ from pardot_frames.engine.journal import Fingerprint, Journal
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.mirror import Mirror, mirrors
+from pardot_frames.engine.paths.imports import ATTACHED
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import ExportResult
 from pardot_frames.engine.signals import on_signals
@@ -46,6 +47,7 @@ from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import ROW_NR, chunks, is_streaming
+from pardot_frames.prepare.imports import needs_campaign
 from pardot_frames.prepare.validation import Validated, validate
 
 log = logging.getLogger("pardot_frames")
@@ -77,6 +79,8 @@ class Prepared:
     rest: Iterator[pl.DataFrame]
     fingerprint: Fingerprint
     fields: Fields | None = None  # the account's fields, when the job checks them
+    method: str = "batch"  # how prospects go: batch or import (auto resolved)
+    method_reason: str = "as configured"
 
 
 @dataclass
@@ -133,7 +137,28 @@ def prepare(data: Any, config: ExportConfig, options: Options, spill: Path, fiel
         fingerprint.add(first)
     if options.resume:
         Journal.check_resumable(config, fingerprint.hexdigest(), options.resume, options.folder)
-    return Prepared(data, streaming, first, first_checked, source, fingerprint, fields)
+    prepared = Prepared(data, streaming, first, first_checked, source, fingerprint, fields)
+    prepared.method, prepared.method_reason = choose_method(config, prepared)
+    if prepared.method == "import" and (creating := needs_campaign(first_checked.rows, config)):
+        raise ConfigError([
+            f"method = import: {creating:,} row(s) would create prospects (no id or fid to match) and an import "
+            "that creates needs a campaign: set import_campaign_id (or give a campaign_id column)"
+        ])  # fmt: skip
+    return prepared
+
+
+def choose_method(config: ExportConfig, prepared: Prepared) -> tuple[str, str]:
+    """batch or import, and why: ``auto`` imports when the job's valid rows reach ``import_threshold``."""
+    if config.data_object != "prospects":
+        return "batch", "list memberships go through batchUpsert"
+    if config.method != "auto":
+        return config.method, "as configured"
+    valid = prepared.fingerprint.rows if prepared.streaming else prepared.first_checked.rows.height
+    if len(config.prospect_lists) > 1:
+        return "batch", "auto: several lists in prospect_lists (an import takes one)"
+    if valid >= config.import_threshold:
+        return "import", f"auto: {valid:,} rows >= import_threshold ({config.import_threshold:,})"
+    return "batch", f"auto: {valid:,} rows < import_threshold ({config.import_threshold:,})"
 
 
 def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> tuple[Journal, Ledger, set[int]]:
@@ -152,6 +177,8 @@ def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> 
             ledger.failed[row_nr] = ("pardot", code, message)
         elif state in ("in_flight", "rejected"):  # in flight, or given up on: it may have been applied
             unknown.add(row_nr)
+            if state == "in_flight" and note and note.startswith(ATTACHED):
+                ledger.attached[row_nr] = int(note.removeprefix(ATTACHED))
     return journal, ledger, unknown
 
 
@@ -198,7 +225,11 @@ async def run(prepared: Prepared, config: ExportConfig, options: Options, client
         config = sending_config
         done_before = len(ledger.succeeded) + len(ledger.failed)
         sync = SyncState(config, options.folder or default_state_dir()) if config.sync_mode == "changed" else None
-        job = Job(config, client, ledger, bar, unknown, ids=sync)
+        if prepared.method != config.method:
+            config = config.replace(method=prepared.method)
+        job = Job(config, client, ledger, bar, unknown, ids=sync, attached=ledger.attached)
+        if config.data_object == "prospects":
+            job.extra |= {"method": prepared.method, "method_reason": prepared.method_reason}
         mirror = Mirror(config) if mirrors(config) else None
         restore = on_signals(job.flag)
         sending = time.perf_counter()

@@ -38,10 +38,13 @@ class Job:
         progress: Progress,
         unknown: set[int],
         ids: paths.KnownIds | None = None,
+        attached: dict[int, int] | None = None,
     ) -> None:
         self.config, self.client, self.ledger, self.progress = config, client, ledger, progress
         self.unknown = unknown  # rows a stopped run left in flight
         self.path = paths.for_job(config, client, ledger, ids)
+        if attached and isinstance(self.path, paths.ImportPath):
+            self.path.attached = attached  # rows a stopped run handed to imports: re-attach to them
         self.extra: dict[str, Any] = {}  # figures of steps after the rows (the mirror)
         self.flag = StopFlag()
         self.planned_calls = 0
@@ -63,7 +66,8 @@ class Job:
             try:  # lookups go out here, outside the pool: their stops are the job's too
                 phase = await self.path.resolve(phase)
                 calls = self.path.calls(phase)
-                self.planned_calls += len(calls)
+                spend = getattr(self.path, "api_calls", len)  # the import path: several calls per import
+                self.planned_calls += spend(calls)
                 calls = await self.path.settle(calls, self.unknown)
             except BudgetSpent as exc:
                 return Stop.daily_limit(str(exc))

@@ -30,6 +30,7 @@ class Ledger:
     _written: int = 0
     _lock: asyncio.Lock | None = None
     _marked: set[int] = field(default_factory=set)  # rows written in flight, outcome not yet recorded
+    attached: dict[int, int] = field(default_factory=dict)  # row_nr -> import id, from a stopped run's journal
     first_refusal: tuple[int, str] | None = None  # (row_nr, message): the first row Pardot refused in this run
 
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
@@ -72,6 +73,14 @@ class Ledger:
             return
         self._marked.update(row_nrs)
         self._add([(r, "in_flight", None, None, False, None) for r in row_nrs])
+        await self.commit()
+
+    async def attach(self, row_nrs: list[int], note: str) -> None:
+        """Write rows in flight again with a note (e.g. the import they went into), durable on return."""
+        if self.journal is None or not row_nrs:
+            return
+        self._marked.update(row_nrs)
+        self._add([(r, "in_flight", None, None, False, note) for r in row_nrs])
         await self.commit()
 
     async def commit(self) -> None:

@@ -50,8 +50,8 @@ async def run_calls(
                     await send(item)
                 except BudgetSpent as exc:
                     stop = stop or Stop.daily_limit(str(exc))
-                except DailyLimitReached:
-                    stop = stop or Stop.daily_limit()
+                except DailyLimitReached as exc:
+                    stop = stop or Stop.daily_limit(exc.reason)
                 except PardotError as exc:
                     stop = stop or Stop.fatal(exc)
                 if stop is None:

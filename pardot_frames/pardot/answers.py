@@ -28,6 +28,7 @@ import orjson
 from pardot_frames.errors import ApiError
 
 RETRIABLE_CODES = frozenset({66, 183})
+ANSWERED_429 = frozenset({160})  # the Import API's "batches per import" limit comes with HTTP 429: not a retry
 CONCURRENCY_CODE = 66
 DAILY_LIMIT_CODE = 122
 TOKEN_EXPIRED_CODE = 184
@@ -55,6 +56,7 @@ class DailyLimitReached(Exception):
     """Error 122: the business unit's daily API calls are used up."""
 
     code: int | None = DAILY_LIMIT_CODE
+    reason: str | None = None  # a stop's reason when it is not error 122 (the job's budget, import batches)
 
 
 class BudgetSpent(DailyLimitReached):
@@ -84,9 +86,13 @@ class RetriesExhausted(Exception):
         self.last = last
 
 
-def parse_reply(status: int, text: str, retry_after: str | None = None) -> Reply:
-    """Parse an answer: v4 ``@attributes`` (``err_code``/``err``) or v5 ``code``/``message``; say if it is Pardot's."""
+def parse_reply(status: int, text: str, retry_after: str | None = None, accept: str = "pardot") -> Reply:
+    """Parse an answer: v4 ``@attributes`` (``err_code``/``err``) or v5 ``code``/``message``; say if it is Pardot's.
+    ``accept`` widens what counts as Pardot's: "import" (a v5 import: JSON with ``id`` and ``status``),
+    "csv" (the text of an import's errors file, HTTP 200)."""
     wait = _seconds(retry_after)
+    if accept == "csv" and status == 200 and not text.lstrip().startswith(("<", "{")):
+        return Reply(status, text)
     try:
         body = orjson.loads(text) if text else None
     except orjson.JSONDecodeError:
@@ -100,6 +106,8 @@ def parse_reply(status: int, text: str, retry_after: str | None = None) -> Reply
             )
         if "code" in body and "message" in body and status >= 400:
             return Reply(status, body, int(body["code"]), str(body["message"]), retry_after=wait)
+        if accept == "import" and "id" in body and "status" in body and status < 300:
+            return Reply(status, body)
     return Reply(status, body, pardot=status == 204 and body is None, retry_after=wait)
 
 
@@ -122,10 +130,12 @@ def sort(reply: Reply, in_uri: bool = False) -> Reply:
         raise ApiError(f"Pardot error {code} ({reply.message}): {FATAL_CODES[code]}", code, status)
     if status == 414 or (status == 400 and in_uri and not reply.pardot):
         raise UriTooLong()
-    if status == 429:
+    if status == 429 and code not in ANSWERED_429:
         raise Transient("HTTP 429 Too Many Requests", False, wait=reply.retry_after)
     if status >= 500:
         raise Transient(f"HTTP {status}", True, wait=reply.retry_after)
+    if code is None and status == 413:
+        return reply  # the Import API's batch size limit (its code is not known): the caller's to read
     if code is None and status >= 400:
         raise ApiError(f"Pardot answered HTTP {status} with no error code: {_excerpt(reply.body)}", None, status)
     if not reply.pardot:

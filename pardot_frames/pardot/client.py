@@ -108,6 +108,10 @@ class Client:
         """A read, with retries."""
         return await self.repeat(Request("GET", path_query))
 
+    async def get_as(self, path_query: str, accept: str) -> Reply:
+        """A read whose good answer is not v4 JSON (``accept``: "import" or "csv"), with retries."""
+        return await self.repeat(Request("GET", path_query, accept=accept))
+
     async def send(self, request: Request) -> Reply:
         """One attempt (plus one token refresh on 184). Raises Transient, DailyLimitReached, UriTooLong or fatal."""
         refreshed = False
@@ -151,4 +155,4 @@ class Client:
             finally:
                 if self.first_exchange is not None and not self.first_exchange.done():
                     self.first_exchange.set_result(time.perf_counter() - started)
-        return parse_reply(answer.status, answer.text, answer.headers.get("Retry-After"))
+        return parse_reply(answer.status, answer.text, answer.headers.get("Retry-After"), request.accept)

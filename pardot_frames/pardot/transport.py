@@ -26,6 +26,9 @@ class Request:
     form: Mapping[str, str] | None = field(default=None, repr=False)  # may carry credentials
     in_uri: bool = False  # the payload rides in the URI: a refusal of its length can be met by splitting
     multipart: bool = False  # send the form as multipart/form-data (else application/x-www-form-urlencoded)
+    json_body: bytes | None = field(default=None, repr=False)  # a JSON body (the v5 Import API)
+    file: tuple[str, str, bytes] | None = field(default=None, repr=False)  # a multipart file: part, filename, data
+    accept: str = "pardot"  # what a good answer looks like: "pardot" (v4/v5 JSON), "import" (v5 import), "csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ class AiohttpTransport:
     async def exchange(self, base: str, request: Request, headers: Mapping[str, str]) -> Answer:
         session = self._open()
         url = URL(base + request.path_query, encoded=True)
+        if request.json_body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
         try:
             async with session.request(request.method, url, headers=headers, data=_body(request)) as response:
                 text = await response.text(errors="replace")
@@ -86,7 +91,15 @@ class AiohttpTransport:
 
 
 def _body(request: Request) -> object:
-    """The request's form as aiohttp sends it: a dict (urlencoded) or a multipart writer."""
+    """The request's body as aiohttp sends it: JSON bytes, a dict (urlencoded) or a multipart writer."""
+    if request.json_body is not None:
+        return request.json_body
+    if request.file is not None:
+        writer = aiohttp.MultipartWriter("form-data")
+        name, filename, data = request.file
+        part = writer.append(data, {"Content-Type": "text/csv"})
+        part.set_content_disposition("form-data", name=name, filename=filename)
+        return writer
     if not request.form:
         return None
     if not request.multipart:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import records
 from .config import SimConfig
+from .imports import Import, ImportError_, Imports
 from .state import ApiError, PardotState, _truthy
 
 BU_HEADER = "Pardot-Business-Unit-Id"
@@ -32,6 +33,7 @@ BAD_REQUEST_HTML = (
 )
 MAINTENANCE_HTML = "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>"
 V5_MEMBERSHIPS = "/api/v5/objects/list-memberships"
+V5_IMPORTS = "/api/v5/imports"
 
 
 @dataclass
@@ -89,8 +91,10 @@ def v5_error(code: int, message: str, status: int = 400) -> web.Response:
 
 def _endpoint(path: str) -> str:
     parts = path.strip("/").split("/")
-    if path.startswith("/api/v5/"):
+    if path.startswith("/api/v5/objects/"):
         return "v5/" + parts[3] if len(parts) > 3 else "v5"
+    if path.startswith("/api/v5/"):  # e.g. v5/imports, v5/imports/batches
+        return "v5/" + "/".join(p for p in parts[2:] if not p.isdigit())
     if path.startswith("/api/") and len(parts) >= 6:
         return f"{parts[1]}/{parts[5]}"  # e.g. prospect/batchUpsert
     return path
@@ -106,7 +110,9 @@ class PardotSimulatorApp:
         # the request line may be far longer than aiohttp's default, so that max_uri_length (HTTP 414)
         # decides, as a real front server would
         handler_args = {"max_line_size": 1 << 22, "max_field_size": 1 << 16}
-        self.app = web.Application(middlewares=[self._pardot_middleware], handler_args=handler_args)
+        self.app = web.Application(
+            middlewares=[self._pardot_middleware], handler_args=handler_args, client_max_size=11 * 1024 * 1024
+        )  # bodies up to an import batch and more: the import limit (413) is the simulator's own
         r = self.app.router
         r.add_post("/services/oauth2/token", self.oauth_token)
         r.add_get("/services/oauth2/authorize", self.oauth_authorize)
@@ -127,6 +133,11 @@ class PardotSimulatorApp:
         )
         r.add_post(V5_MEMBERSHIPS, self.v5_create)
         r.add_delete(V5_MEMBERSHIPS + "/{id}", self.v5_delete)
+        r.add_post(V5_IMPORTS, self.import_create)
+        r.add_post(V5_IMPORTS + "/{id}/batches", self.import_batch)
+        r.add_patch(V5_IMPORTS + "/{id}", self.import_submit)
+        r.add_get(V5_IMPORTS + "/{id}", self.import_read)
+        r.add_get(V5_IMPORTS + "/{id}/errors", self.import_errors)
         r.add_get("/__sim__/state", self.sim_state)
         r.add_patch("/__sim__/config", self.sim_config)
         r.add_post("/__sim__/seed", self.sim_seed)
@@ -415,6 +426,91 @@ class PardotSimulatorApp:
         except ApiError as exc:
             return v4_error(exc.code, exc.message)
         return v4_ok(list_membership=record)
+
+    # ---- the Import API (v5) ----------------------------------------------------------------
+    def _imports(self) -> Imports:
+        if self.state.imports is None:
+            self.state.imports = Imports()
+        imports: Imports = self.state.imports
+        imports.wait, imports.seconds = self.config.import_wait, self.config.import_seconds
+        imports.daily_batches = self.config.import_daily_batches
+        imports.max_batch_bytes = self.config.import_max_batch_bytes
+        return imports
+
+    def _import(self, request: web.Request) -> Import:
+        imports = self._imports()
+        item = imports.get(request.match_info["id"])
+        imports.advance(item, self.state.import_row)
+        return item
+
+    def _import_answer(self, item: Import, request: web.Request, status: int = 200) -> web.Response:
+        return web.json_response(self._imports().record(item, f"{request.scheme}://{request.host}"), status=status)
+
+    async def import_create(self, request: web.Request) -> web.Response:
+        """JSON options, or multipart with ``input`` (JSON) and an optional ``file`` (the first batch)."""
+        try:
+            files: list[bytes] = []
+            if request.content_type.startswith("multipart/"):
+                options: Any = None
+                async for part in await request.multipart():
+                    if part.name == "input":
+                        options = json.loads(await part.text())
+                    elif part.name == "file":
+                        files.append(bytes(await part.read()))
+            else:
+                options = await request.json()
+            if not isinstance(options, dict):
+                raise ImportError_(400, 150, "The body is not valid JSON")
+            item = self._imports().create(options)
+            for data in files:
+                self._imports().add_batch(item, data, self.state.import_fields())
+            if options.get("status") == "Ready":
+                self._imports().submit(item, {"status": "Ready"})
+        except ImportError_ as exc:
+            return v5_error(exc.code, exc.message, exc.status)
+        except ValueError:
+            return v5_error(150, "The body is not valid JSON")
+        return self._import_answer(item, request, 201)
+
+    async def import_batch(self, request: web.Request) -> web.Response:
+        try:
+            item = self._import(request)
+            if not request.content_type.startswith("multipart/"):
+                raise ImportError_(400, 162, "No file was specified or uploaded")
+            files = [bytes(await part.read()) async for part in await request.multipart() if part.name == "file"]
+            if not files:
+                raise ImportError_(400, 162, "No file was specified or uploaded")
+            if len(files) > 1:
+                raise ImportError_(400, 163, "Too many files were specified or uploaded")
+            self._imports().add_batch(item, files[0], self.state.import_fields())
+        except ImportError_ as exc:
+            return v5_error(exc.code, exc.message, exc.status)
+        return web.Response(status=204)
+
+    async def import_submit(self, request: web.Request) -> web.Response:
+        try:
+            item = self._import(request)
+            body = await request.json()
+            self._imports().submit(item, body if isinstance(body, dict) else {})
+        except ImportError_ as exc:
+            return v5_error(exc.code, exc.message, exc.status)
+        except ValueError:
+            return v5_error(150, "The body is not valid JSON")
+        return self._import_answer(item, request)
+
+    async def import_read(self, request: web.Request) -> web.Response:
+        try:
+            item = self._import(request)
+        except ImportError_ as exc:
+            return v5_error(exc.code, exc.message, exc.status)
+        return self._import_answer(item, request)
+
+    async def import_errors(self, request: web.Request) -> web.Response:
+        try:
+            text = self._imports().errors_csv(self._import(request))
+        except ImportError_ as exc:
+            return v5_error(exc.code, exc.message, exc.status)
+        return web.Response(text=text, content_type="text/csv")
 
     async def v5_create(self, request: web.Request) -> web.Response:
         try:

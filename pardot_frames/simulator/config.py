@@ -49,6 +49,10 @@ class SimConfig:
     uri_too_long_status: Literal[414, 400] = 414  # ... or, as real Pardot does for very long ones, an HTML 400
     latency: float = 0.0  # seconds a Pardot call takes to answer, its own work included ...
     jitter: float = 0.0  # ... plus uniform(0, jitter)
+    import_wait: float = 0.05  # Import API: seconds an import waits after Ready ...
+    import_seconds: float = 0.2  # ... and processes before it is Complete
+    import_max_batch_bytes: int = 10 * 1024 * 1024  # a bigger batch gets HTTP 413
+    import_daily_batches: int = 1000  # Import API batches per account per day (error 164 above)
     faults: Faults = field(default_factory=Faults)
 
     def update(self, changes: dict[str, Any]) -> None:

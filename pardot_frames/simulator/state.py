@@ -84,6 +84,7 @@ class PardotState:
     rows_by_call: list[int] = field(default_factory=list)
     _by_email: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _by_fid: dict[str, int] = field(default_factory=dict, repr=False)
+    imports: Any = None  # the Import API's imports (``imports.Imports``), made by the app
 
     # ---- seeding and inspection -------------------------------------------------------------
     def add_list(self, list_id: int | None = None, name: str | None = None) -> dict[str, Any]:
@@ -141,6 +142,48 @@ class PardotState:
             "error_counts": {str(k): v for k, v in self.error_counts.items()},
             "fault_counts": dict(self.fault_counts),
         }
+
+    # ---- imports ----------------------------------------------------------------------------
+    def import_fields(self) -> set[str]:
+        """v4 names an import may set: the standard prospect fields and the account's custom fields."""
+        from .records import STANDARD
+
+        return (set(STANDARD) - {"id", "opted_out", "created_at", "updated_at"}) | set(self.custom_fields)
+
+    def import_row(self, row: dict[str, str], options: dict[str, Any]) -> bool:
+        """Apply one CSV row of an import (v5 names); True when it created a prospect. Raises ApiError."""
+        from .imports import LISTS, MATCH, v4_name
+
+        columns = options.get("fields") or {}
+        values: dict[str, Any] = {}
+        match: tuple[str, str] | None = None
+        for name, cell in row.items():
+            low = name.lower()
+            if low in MATCH:
+                match = (MATCH[low], cell.strip()) if cell.strip() else None
+            elif low in LISTS:
+                for part in re.split(r"[;,|]", cell):
+                    if part.strip():
+                        values[f"list_{int(part)}"] = 1 if LISTS[low] else 0
+            elif cell != "" or (columns.get(name) or {}).get("nullOverwrite"):
+                values[v4_name(name)] = cell
+        if match is not None:
+            target = self._import_match(*match)
+            if target is not None:
+                return self._upsert_one({**values, "id": target})
+            if not options.get("createOnNoMatch"):
+                raise ApiError(3, f"No prospect matches {match[0]} {match[1]!r}")
+            if match[0] == "fid":
+                values["fid"] = match[1]
+        return self._upsert_one(values)
+
+    def _import_match(self, kind: str, value: str) -> int | None:
+        if kind == "id":
+            return int(value) if value.isdigit() and int(value) in self.prospects else None
+        if kind == "fid":
+            return self._by_fid.get(value)
+        found = self.find_by_email(value)
+        return found[0]["id"] if found else None
 
     # ---- prospects ---------------------------------------------------------------------------
     def batch_upsert(self, rows: Any) -> tuple[int, dict[str, str]]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pardot_frames.engine.paths.base import KnownIds, Phase, SendPath, planned_calls
 from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
+from pardot_frames.engine.paths.imports import ImportPath
 from pardot_frames.engine.paths.memberships import MembershipPath
 from pardot_frames.engine.paths.upsert import UpsertPath
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client
 
 __all__ = [
+    "ImportPath",
     "KnownIds",
     "MembershipBatchPath",
     "MembershipPath",
@@ -36,6 +38,8 @@ def for_job(
 ) -> SendPath:
     """The send path of this job (without a client: for planning only, as the dry run does); ``ids`` is the
     destination's email -> prospect id map (changed mode)."""
+    if config.data_object == "prospects" and config.method == "import":
+        return ImportPath(config, client, ledger, ids)
     if config.data_object == "prospects":
         return UpsertPath(config, client, ledger, ids)
     if config.list_membership_method == "batch":

@@ -24,6 +24,7 @@ class Phase:
     rows: pl.DataFrame
     payloads: pl.DataFrame
     lookups: int = 0
+    route: str = "batch"  # which way the phase goes, for paths with several (the import path)
 
 
 class SendPath(Protocol):

@@ -1,0 +1,211 @@
+"""The Import API v5 in the simulator: imports, their CSV batches, the state machine and the errors file.
+
+Open (batches may be added) -> Ready (PATCH) -> Waiting -> Processing -> Complete, in simulated time:
+an import is Waiting for ``import_wait`` seconds after Ready and Processing for ``import_seconds`` more;
+it is applied, all at once, the first time it is read after that. An import never submitted expires 24 h
+after creation. Limits: a batch over 10 MiB (HTTP 413), an 11th batch (160, HTTP 429), the daily batch
+limit (164), a CSV without a data row or with a bad header (159), a header that differs from the first
+batch's or names an unknown field (130), a creating import without email and campaignId (13).
+
+Rows are applied to the same prospects and lists as batchUpsert: a blank cell leaves the field as it is
+unless the column's ``nullOverwrite`` is true. Errors go to an errors file: the batch's own columns plus
+an ``error`` column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_BATCH_BYTES = 10 * 1024 * 1024
+MAX_BATCHES = 10
+MATCH = {"matchid": "id", "matchsalesforceid": "fid", "matchemail": "email"}
+LISTS = {"addtolist": True, "removefromlist": False}
+NOT_IMPORTABLE = frozenset({"id", "optedOut"})
+
+
+class ImportError_(Exception):
+    """A refused Import API call: (HTTP status, Pardot code, message)."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def v4_name(v5: str) -> str:
+    """``firstName`` -> ``first_name``; ``colour__c`` -> ``colour`` (the custom field's id)."""
+    if v5.endswith("__c"):
+        return v5[:-3]
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", v5).lower()
+
+
+@dataclass
+class Import:
+    id: int
+    options: dict[str, Any]
+    created: float
+    status: str = "Open"
+    header: list[str] | None = None
+    batches: list[list[dict[str, str]]] = field(default_factory=list)
+    ready_at: float | None = None
+    created_count: int = 0
+    updated_count: int = 0
+    errors: list[tuple[dict[str, str], str]] = field(default_factory=list)
+
+    def expired(self, now: float) -> bool:
+        return self.status == "Open" and now - self.created > 24 * 3600
+
+
+@dataclass
+class Imports:
+    """Every import of the simulated account, and the batches uploaded today."""
+
+    wait: float = 0.05
+    seconds: float = 0.2
+    daily_batches: int = 1000
+    max_batch_bytes: int = MAX_BATCH_BYTES
+    items: dict[int, Import] = field(default_factory=dict)
+    batches_today: int = 0
+    next_id: int = 1
+
+    def create(self, options: dict[str, Any]) -> Import:
+        if (
+            str(options.get("operation", "")).lower() != "upsert"
+            or str(options.get("object", "")).lower() != "prospect"
+        ):
+            raise ImportError_(400, 154, "Invalid property: operation must be Upsert and object Prospect")
+        if options.get("status", "Open") not in ("Open", "Ready"):
+            raise ImportError_(400, 154, 'Invalid property: status must be "Open" or "Ready"')
+        if self.batches_today >= self.daily_batches:
+            raise ImportError_(400, 164, "Daily limit of import batches has been reached")
+        item = Import(self.next_id, dict(options), time.monotonic())
+        self.items[item.id] = item
+        self.next_id += 1
+        return item
+
+    def get(self, import_id: str) -> Import:
+        try:
+            return self.items[int(import_id)]
+        except (KeyError, ValueError):
+            raise ImportError_(404, 109, "record not found") from None
+
+    def add_batch(self, item: Import, data: bytes, known: set[str]) -> None:
+        """One CSV file for an Open import."""
+        if item.expired(time.monotonic()) or item.status != "Open":
+            code, text = (
+                (2, "Invalid action") if item.expired(time.monotonic()) else (161, "Current status is " + item.status)
+            )
+            raise ImportError_(400, code, text)
+        if len(data) > self.max_batch_bytes:
+            raise ImportError_(413, 413, "Limit of 10MB exceeded")
+        if len(item.batches) >= MAX_BATCHES:
+            raise ImportError_(429, 160, "The limit of batches per import has been reached")
+        if self.batches_today >= self.daily_batches:
+            raise ImportError_(400, 164, "Daily limit of import batches has been reached")
+        header, rows = read_csv(data)
+        check_header(header, known, item)
+        item.header = item.header or header
+        item.batches.append(rows)
+        self.batches_today += 1
+
+    def submit(self, item: Import, body: dict[str, Any]) -> None:
+        if set(body) - {"status"}:
+            raise ImportError_(400, 154, "Only status can be set")
+        if body.get("status") != "Ready":
+            raise ImportError_(400, 154, 'Requested state must be "Ready"')
+        if item.status != "Open":
+            raise ImportError_(400, 155, 'Can\'t update. Import must be in "Open" state.')
+        if not item.batches:
+            raise ImportError_(400, 156, "Can't start processing. Import has no associated data.")
+        item.status, item.ready_at = "Waiting", time.monotonic()
+
+    def advance(self, item: Import, apply: Any) -> None:
+        """Move an import on in simulated time; apply its rows when processing ends."""
+        if item.ready_at is None or item.status == "Complete":
+            return
+        elapsed = time.monotonic() - item.ready_at
+        if elapsed >= self.wait + self.seconds:
+            for rows in item.batches:
+                for row in rows:
+                    try:
+                        if apply(row, item.options):
+                            item.created_count += 1
+                        else:
+                            item.updated_count += 1
+                    except Exception as exc:  # a row error: the row goes to the errors file
+                        item.errors.append((row, getattr(exc, "message", str(exc))))
+            item.status = "Complete"
+        elif elapsed >= self.wait:
+            item.status = "Processing"
+
+    def record(self, item: Import, base: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": item.id,
+            "operation": "Upsert",
+            "object": "Prospect",
+            "status": item.status,
+            "isExpired": item.expired(time.monotonic()),
+        }
+        if item.status == "Open":
+            out["batchesRef"] = f"{base}/api/v5/imports/{item.id}/batches"
+        if item.status == "Complete":
+            out |= {"createdCount": item.created_count, "updatedCount": item.updated_count,
+                    "errorCount": len(item.errors)}  # fmt: skip
+            if item.errors:
+                out["errorsRef"] = f"{base}/api/v5/imports/{item.id}/errors"
+        return out
+
+    def errors_csv(self, item: Import) -> str:
+        if item.status != "Complete":
+            raise ImportError_(400, 109, "Import is not finished processing")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([*(item.header or []), "error"])
+        for row, message in item.errors:
+            writer.writerow([*(row.get(h, "") for h in item.header or []), message])
+        return buffer.getvalue()
+
+
+def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except (UnicodeDecodeError, csv.Error):
+        raise ImportError_(400, 159, "The file is not in a valid CSV format") from None
+    if len(lines) < 2 or not lines[0]:
+        raise ImportError_(400, 159, "The file is not in a valid CSV format: a header and a data row are needed")
+    header = lines[0]
+    if len(set(h.lower() for h in header)) != len(header):
+        raise ImportError_(400, 159, "The file is not in a valid CSV format: duplicate column")
+    if sum(h.lower() in MATCH for h in header) > 1:
+        raise ImportError_(400, 159, "The file is not in a valid CSV format: more than one match column")
+    rows = []
+    for line in lines[1:]:
+        if len(line) != len(header):
+            raise ImportError_(400, 159, "The file is not in a valid CSV format: a row has the wrong number of cells")
+        rows.append(dict(zip(header, line, strict=True)))
+    return header, rows
+
+
+def check_header(header: list[str], known: set[str], item: Import) -> None:
+    if item.header is not None and header != item.header:
+        raise ImportError_(
+            400, 130, "One or more of the specified fields are invalid: the header differs from the first batch's"
+        )
+    for name in header:
+        low = name.lower()
+        if low in MATCH or low in LISTS:
+            continue
+        if name in NOT_IMPORTABLE:
+            raise ImportError_(400, 130, f"One or more of the specified fields are invalid: {name}")
+        if "_" in name and not name.endswith("__c"):
+            raise ImportError_(400, 159, f"The file is not in a valid CSV format: {name} is not a v5 field name")
+        if v4_name(name) not in known:
+            raise ImportError_(400, 130, f"One or more of the specified fields are invalid: {name}")
+    creates = not any(h.lower() in MATCH for h in header) or item.options.get("createOnNoMatch")
+    if creates and not {"email", "campaignId"} <= set(header):
+        raise ImportError_(400, 13, "Required parameters missing: an import that can create needs email and campaignId")

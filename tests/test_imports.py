@@ -1,0 +1,126 @@
+"""Prospects through the Import API (issue #13), against the simulator's import state machine: what Pardot
+ends up holding, the calls spent, errors mapped back to rows, limits, and resume re-attaching."""
+
+import polars as pl
+import pytest
+from conftest import job
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pardot_frames import ConfigError, export_to_pardot
+from pardot_frames.simulator import Simulator
+
+STAMPS = ("updated_at", "created_at")
+FAST = dict(import_poll_seconds=0.05, import_poll_max=0.2)
+
+
+def people(n, company="Acme"):
+    return pl.DataFrame({"email": [f"p{i}@example.com" for i in range(n)], "company": [company] * n})
+
+
+def held(sim):
+    return {p["email"]: p.get("company") for p in sim.state.prospects.values()}
+
+
+def test_an_import_creates_prospects_in_few_calls(sim):
+    config = job(sim, method="import", import_campaign_id=8245, **FAST)
+    result = export_to_pardot(people(3000), config, progress=False)
+    assert result.ok and result.succeeded == 3000
+    assert held(sim) == {f"p{i}@example.com": "Acme" for i in range(3000)}
+    assert result.extra["imports"] == 1 and result.extra["import_batches"] == 1
+    assert result.api_calls <= 10  # login + create + batch + submit + polls
+    assert sim.state.calls_by_endpoint["prospect/batchUpsert"] == 0
+
+
+def test_an_import_needs_a_campaign_to_create(sim):
+    with pytest.raises(ConfigError, match="import_campaign_id"):
+        export_to_pardot(people(5), job(sim, method="import", **FAST), progress=False)
+    assert sim.pardot_calls == 0  # refused before any call
+
+
+def test_import_errors_map_back_to_rows_and_updates_keep_nulls(sim):
+    sim.seed(prospects=[{"id": 5, "email": "five@x.com", "company": "Old", "city": "Bern"}])
+    frame = pl.DataFrame({"id": [5, 999], "company": ["New", "Ghost"], "city": [None, "Oslo"]})
+    result = export_to_pardot(frame, job(sim, method="import", **FAST), progress=False)
+    assert result.succeeded == 1 and result.rejected_pardot == 1
+    assert result.rejected["row_nr"].to_list() == [1] and "No prospect matches" in result.rejected["message"][0]
+    five = sim.state.prospects[5]
+    assert five["company"] == "New" and five["city"] == "Bern"  # null left the city as it was
+
+
+def test_rows_that_clear_a_field_go_through_batch_upsert(sim):
+    sim.seed(prospects=[{"id": 5, "email": "five@x.com", "company": "Old"}, {"id": 6, "email": "six@x.com"}])
+    frame = pl.DataFrame({"id": [5, 6], "company": ["", "Six"]})
+    result = export_to_pardot(frame, job(sim, method="import", **FAST), progress=False)
+    assert result.ok and result.extra["rows_by_batch_upsert"] == 1
+    assert sim.state.prospects[5].get("company") in (None, "") and sim.state.prospects[6]["company"] == "Six"
+
+
+def test_batches_split_under_the_byte_limit_and_a_413_halves_it(sim):
+    sim.configure(import_max_batch_bytes=15_000)  # this account takes less than the job's batches
+    config = job(sim, method="import", import_campaign_id=1, import_batch_bytes=20_000, **FAST)
+    result = export_to_pardot(people(2500), config, progress=False)  # ~80 kB
+    assert result.ok and result.extra["imports_abandoned"] == 1  # the 413'd import is left Open, unapplied
+    assert result.extra["import_batches"] >= 6 and result.extra["final_import_batch_bytes"] == 10_000
+    assert held(sim) == {f"p{i}@example.com": "Acme" for i in range(2500)}  # each row once: no duplicate
+
+
+def test_the_daily_batch_limit_stops_the_job_resumably(sim):
+    sim.configure(import_daily_batches=0)
+    config = job(sim, method="import", import_campaign_id=1, **FAST)
+    result = export_to_pardot(people(10), config, progress=False)
+    assert result.not_sent == 10 and "limit" in result.stopped and not sim.state.prospects
+    sim.configure(import_daily_batches=1000)
+    again = export_to_pardot(people(10), config, progress=False, resume=True)
+    assert again.ok and len(sim.state.prospects) == 10
+
+
+def test_auto_picks_the_method_by_row_count(sim):
+    config = job(sim, method="auto", import_threshold=100, import_campaign_id=1, **FAST)
+    small = export_to_pardot(people(50), config, progress=False)
+    assert small.extra["method"] == "batch" and "50 rows < import_threshold" in small.extra["method_reason"]
+    big = export_to_pardot(people(150, "Big"), config, progress=False)
+    assert big.extra["method"] == "import" and big.extra["imports"] == 1
+
+
+rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "company": st.one_of(st.none(), st.text(min_size=1, max_size=12)),
+            "city": st.one_of(st.none(), st.just(""), st.text(st.characters(codec="utf-8"), min_size=1, max_size=8)),
+            "score": st.one_of(st.none(), st.integers(0, 500)),
+        }
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows)
+def test_both_methods_leave_pardot_holding_the_same(tmp_path, data):
+    seeded = [{"id": 100 + i, "email": f"s{i}@x.com", "company": "Seed", "city": "Seed"} for i in range(len(data))]
+    frame = pl.DataFrame(
+        [{"id": 100 + i, **row} for i, row in enumerate(data)],
+        schema={"id": pl.Int64, "company": pl.String, "city": pl.String, "score": pl.Int64},
+    )
+    outcomes = []
+    for method in ("batch", "import"):
+        with Simulator().run_in_thread() as sim:
+            sim.seed(prospects=seeded)
+            result = export_to_pardot(frame, job(sim, method=method, **FAST), progress=False, journal=False)
+            state = {k: {f: v for f, v in p.items() if f not in STAMPS} for k, p in sim.state.prospects.items()}
+            outcomes.append((result.succeeded, result.rejected_pardot, state))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_the_dry_run_shows_imports_and_the_auto_choice(sim):
+    from pardot_frames import dry_run
+
+    config = job(sim, method="auto", import_threshold=1000, import_campaign_id=1, payload_location="body", **FAST)
+    big = dry_run(people(3000), config).summary()
+    assert big["method"] == "import" and big["imports"] == 1 and big["import_batches"] == 1
+    assert big["import_bytes"] > 3000 * 20 and big["calls_planned"] <= 10
+    small = dry_run(people(500), config).summary()
+    assert small["method"] == "batch" and small["calls_planned"] == 10  # 500 rows, 50 a call in the body
+    assert sim.pardot_calls <= 2 and not sim.state.prospects  # field reads at most; nothing sent
