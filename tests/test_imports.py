@@ -124,3 +124,62 @@ def test_the_dry_run_shows_imports_and_the_auto_choice(sim):
     small = dry_run(people(500), config).summary()
     assert small["method"] == "batch" and small["calls_planned"] == 10  # 500 rows, 50 a call in the body
     assert sim.pardot_calls <= 2 and not sim.state.prospects  # field reads at most; nothing sent
+
+
+def kill_and_resume(sim, tmp_path, kill_after_calls):
+    """Run an import job in a child process, kill -9 it once call ``kill_after_calls`` was applied, resume."""
+    import json
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    people(300).write_parquet(tmp_path / "input.parquet")
+    values = {**sim.credentials, "method": "import", "import_campaign_id": 1, "check_fields": False, **FAST}
+    (tmp_path / "job.toml").write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + "\n")
+    script = shutil.which("pardot-frames") or str(Path(sys.executable).with_name("pardot-frames"))
+    args = [script, "export", "--config", str(tmp_path / "job.toml"), "--input", str(tmp_path / "input.parquet"),
+            "--json", "--no-progress", "--state-dir", str(tmp_path / "state")]  # fmt: skip
+    sim.configure(faults={"hold_from_call": kill_after_calls})
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    sim.configure(faults={"hold_from_call": None})
+    done = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_resume_reattaches_to_a_submitted_import(sim, tmp_path):
+    summary = kill_and_resume(sim, tmp_path, kill_after_calls=3)  # create, upload, submit: killed after submit
+    assert summary["imports_reattached"] == 1 and summary["imports"] == 0  # nothing uploaded again
+    assert summary["succeeded"] == 300
+    assert sorted(held(sim)) == sorted(f"p{i}@example.com" for i in range(300))  # each prospect once
+
+
+def test_a_resume_resends_rows_of_an_import_never_submitted(sim, tmp_path):
+    summary = kill_and_resume(sim, tmp_path, kill_after_calls=2)  # create, upload: killed before submit
+    assert summary["imports_reattached"] == 0 and summary["imports"] == 1 and summary["succeeded"] == 300
+    assert sorted(held(sim)) == sorted(f"p{i}@example.com" for i in range(300))  # the first import never ran
+    assert sim.state.imports.items[1].status == "Open"
+
+
+def test_the_progress_bar_shows_upload_and_processing(sim, capsys):
+    config = job(sim, method="import", import_campaign_id=1, **FAST)
+    export_to_pardot(people(100), config, progress=True)
+    err = capsys.readouterr().err
+    assert "batch 1/1 uploaded" in err and "Complete" in err
+
+
+def test_a_csv_pardot_refuses_rejects_its_rows_with_the_reason(sim):
+    frame = people(20).with_columns(pl.lit("x").alias("favourite_colour"))  # not a field of this account
+    config = job(sim, method="import", import_campaign_id=1, check_fields=False, **FAST)
+    result = export_to_pardot(frame, config, progress=False)
+    assert result.rejected_pardot == 20 and not sim.state.prospects
+    assert set(result.rejected["error_code"].to_list()) == {130}
+    assert "favourite_colour__c" in result.rejected["message"][0]

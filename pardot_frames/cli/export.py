@@ -43,6 +43,13 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
         rows.append(("in the POST body", f"{s['calls_in_body_mode']:,} calls (payload_location = body)"))
     if "unchanged" in s:
         rows.append(("new / changed / unchanged", f"{s['new']:,} / {s['changed']:,} / {s['unchanged']:,}"))
+    if "method" in s:
+        rows.append(("method", f"{s['method']} ({s['method_reason']})"))
+    if s.get("method") == "import":
+        rows.append(
+            ("imports / batches", f"{s['imports']:,} / {s['import_batches']:,} ({s['import_bytes'] / 1e6:,.1f} MB)")
+        )
+        rows.append(("daily import batch share", f"{s['daily_batch_share']:.2%} of 1,000"))
     if "to_remove" in s:
         removals = s["to_remove"]
         rows.append(("mirror: to remove", f"{removals:,} memberships" if isinstance(removals, int) else removals))

@@ -340,7 +340,7 @@ def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool) 
         retries=stats.retries,
         elapsed=time.perf_counter() - started,
         rejected=pl.concat(totals.rejected, how="diagonal_relaxed"),
-        notes=dict(Counter(n for n in ledger.succeeded.values() if n)),
+        notes=dict(Counter(ledger.succeeded.notes())),
         stopped=outcome.stop.reason if outcome.stop else None,
         planned_calls=outcome.job.planned_calls + outcome.field_calls,
         extra=extra,

@@ -43,8 +43,9 @@ class Job:
         self.config, self.client, self.ledger, self.progress = config, client, ledger, progress
         self.unknown = unknown  # rows a stopped run left in flight
         self.path = paths.for_job(config, client, ledger, ids)
-        if attached and isinstance(self.path, paths.ImportPath):
-            self.path.attached = attached  # rows a stopped run handed to imports: re-attach to them
+        if isinstance(self.path, paths.ImportPath):
+            self.path.attached = attached or {}  # rows a stopped run handed to imports: re-attach to them
+            self.path.progress = progress
         self.extra: dict[str, Any] = {}  # figures of steps after the rows (the mirror)
         self.flag = StopFlag()
         self.planned_calls = 0

@@ -22,6 +22,11 @@ class Progress:
         if self.bar is not None:
             self.bar.update(n)
 
+    def status(self, text: str) -> None:
+        """What the job waits on beside rows (an import uploading or processing), shown after the count."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()

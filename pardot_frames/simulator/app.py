@@ -435,6 +435,7 @@ class PardotSimulatorApp:
         imports.wait, imports.seconds = self.config.import_wait, self.config.import_seconds
         imports.daily_batches = self.config.import_daily_batches
         imports.max_batch_bytes = self.config.import_max_batch_bytes
+        imports.apply = self.config.import_apply
         return imports
 
     def _import(self, request: web.Request) -> Import:

@@ -53,6 +53,7 @@ class SimConfig:
     import_seconds: float = 0.2  # ... and processes before it is Complete
     import_max_batch_bytes: int = 10 * 1024 * 1024  # a bigger batch gets HTTP 413
     import_daily_batches: int = 1000  # Import API batches per account per day (error 164 above)
+    import_apply: bool = True  # False: imports count their rows as created without storing them (load tests)
     faults: Faults = field(default_factory=Faults)
 
     def update(self, changes: dict[str, Any]) -> None:

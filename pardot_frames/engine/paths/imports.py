@@ -21,6 +21,7 @@ import asyncio
 import csv
 import io
 import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,6 +40,7 @@ from pardot_frames.prepare.validation import Validated
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
     from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.progress import Progress
     from pardot_frames.pardot.client import Client
 
 log = logging.getLogger("pardot_frames")
@@ -69,6 +71,8 @@ class ImportPath:
         self.counts: Counter[str] = Counter()
         self.planned: Counter[str] = Counter()  # what calls() planned: imports, batches, bytes, calls
         self.attached: dict[int, int] = {}  # row_nr -> import id, from a stopped run's journal
+        self.progress: Progress | None = None
+        self.upload_seconds = 0.0
 
     # planning (pure)
 
@@ -181,8 +185,10 @@ class ImportPath:
         Open, to expire unapplied). Raises ImportRefused for a CSV Pardot refuses, DailyBatchLimit for 164."""
         assert self.client is not None and self.ledger is not None
         for number, batch in enumerate(unit.batches):
+            started = time.perf_counter()
             try:
                 reply = await imports.add_batch(self.client, import_id, batch.data, number)
+                self.upload_seconds += time.perf_counter() - started
             except imports.UploadInDoubt:
                 self.counts["abandoned"] += 1
                 return [unit]
@@ -199,11 +205,16 @@ class ImportPath:
             else:
                 self.counts["batches"] += 1
                 self.counts["bytes"] += len(batch.data)
+                self._status(f"import {import_id}: batch {number + 1}/{len(unit.batches)} uploaded")
                 continue
             self.counts["abandoned"] += 1
             return Unit.from_lines(unit.match, unit.header, list(zip(unit.row_nrs, unit.lines, strict=True)),
                                    self.limit, self.per_import)  # fmt: skip
         return None
+
+    def _status(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.status(text)
 
     def _daily_limit(self, rows: list[int]) -> None:
         assert self.ledger is not None
@@ -219,6 +230,7 @@ class ImportPath:
             await asyncio.sleep(delay)
             seen = await imports.read(self.client, import_id)
             self.counts["polls"] += 1
+            self._status(f"import {import_id}: {seen.get('status')}")
             delay = min(delay * 1.5, self.config.import_poll_max)
         return seen
 
@@ -229,6 +241,12 @@ class ImportPath:
         unmatched = 0
         if int(seen.get("errorCount") or 0):
             failed, unmatched = match_errors(await imports.errors(self.client, import_id), header, lines)
+        counted = sum(int(seen.get(k) or 0) for k in ("createdCount", "updatedCount", "errorCount"))
+        if counted != len(lines):
+            self.counts["count_mismatch"] += 1
+            log.warning(
+                "import %s counts %d rows (created, updated, errors) for %d sent", import_id, counted, len(lines)
+            )
         if unmatched:  # errors we cannot place: those rows' outcome is unknown, never a success
             message = f"import {import_id} reported {unmatched} error(s) that match no row: outcome unknown"
             self.ledger.reject([r for r in lines if r not in failed], None, message, transient=True)
@@ -248,7 +266,9 @@ class ImportPath:
             "imports_abandoned": self.counts["abandoned"],
             "imports_reattached": self.counts["reattached"],
             "final_import_batch_bytes": self.limit,
+            "import_upload_seconds": round(self.upload_seconds, 3),
             "rows_by_batch_upsert": self.counts["batch_rows"],
+            "imports_with_count_mismatch": self.counts["count_mismatch"],
         }
 
 
