@@ -195,3 +195,11 @@ def test_a_csv_pardot_refuses_rejects_its_rows_with_the_reason(sim):
     assert result.rejected_pardot == 20 and not sim.state.prospects
     assert set(result.rejected["error_code"].to_list()) == {130}
     assert "favourite_colour__c" in result.rejected["message"][0]
+
+
+def test_a_stream_is_checked_whole_for_the_campaign_before_any_call(sim):
+    frame = pl.concat([pl.DataFrame({"id": list(range(1, 2001)), "email": None}), people(1).with_columns(id=None)],
+                      how="diagonal_relaxed").select("id", "email")  # fmt: skip
+    with pytest.raises(ConfigError, match="1 row"):  # the one creating row is in the last chunk
+        export_to_pardot(frame.lazy(), job(sim, method="import", **FAST), progress=False, chunk_rows=500)
+    assert sim.pardot_calls == 0

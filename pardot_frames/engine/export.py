@@ -128,8 +128,9 @@ def prepare(data: Any, config: ExportConfig, options: Options, spill: Path, fiel
         raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
     fingerprint = Fingerprint()
     streaming = is_streaming(data)
+    creating = None  # rows of the whole stream an import would create (when it was read before sending)
     if streaming and (options.journal or not config.skip_invalid_records):
-        data, fingerprint = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields)
+        data, fingerprint, creating = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields)
     source = chunks(data, options.chunk_rows)
     first = next(source)
     first_checked = validate(first, config, fields=fields)  # frame-level errors raise here, before any row
@@ -139,7 +140,9 @@ def prepare(data: Any, config: ExportConfig, options: Options, spill: Path, fiel
         Journal.check_resumable(config, fingerprint.hexdigest(), options.resume, options.folder)
     prepared = Prepared(data, streaming, first, first_checked, source, fingerprint, fields)
     prepared.method, prepared.method_reason = choose_method(config, prepared)
-    if prepared.method == "import" and (creating := needs_campaign(first_checked.rows, config)):
+    if creating is None or not streaming:
+        creating = needs_campaign(first_checked.rows, config)
+    if prepared.method == "import" and creating:
         raise ConfigError([
             f"method = import: {creating:,} row(s) would create prospects (no id or fid to match) and an import "
             "that creates needs a campaign: set import_campaign_id (or give a campaign_id column)"

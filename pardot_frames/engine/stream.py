@@ -16,16 +16,19 @@ from pardot_frames.engine.journal import Fingerprint
 from pardot_frames.errors import ValidationFailed
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import chunks
+from pardot_frames.prepare.imports import creating_rows
 from pardot_frames.prepare.validation import validate
 
 
 def prepass(
     data: Any, config: ExportConfig, chunk_rows: int, spill: Path, fields: Fields | None = None
-) -> tuple[Any, Fingerprint]:
-    """Read a stream once: its fingerprint, and its validation when invalid rows must stop the job.
+) -> tuple[Any, Fingerprint, int]:
+    """Read a stream once: its fingerprint, its validation when invalid rows must stop the job, and how many
+    rows would create prospects through an import without a campaign (checked before any call).
 
     One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again.
     """
+    creating = 0
     one_shot = isinstance(data, pa.RecordBatchReader)
     writer = None
     problems: list[pl.DataFrame] = []
@@ -35,6 +38,7 @@ def prepass(
         if not config.skip_invalid_records:
             problems.append(validate(chunk, lenient, first_row=fingerprint.rows, fields=fields).rejected)
         fingerprint.add(chunk)
+        creating += creating_rows(chunk, config)
         if one_shot:
             table = chunk.to_arrow()
             writer = writer or pq.ParquetWriter(spill, table.schema)
@@ -44,4 +48,4 @@ def prepass(
     rejected = pl.concat(problems) if problems else None
     if rejected is not None and rejected.height:
         raise ValidationFailed(rejected, fingerprint.rows)
-    return (pl.scan_parquet(spill) if one_shot and writer is not None else data), fingerprint
+    return (pl.scan_parquet(spill) if one_shot and writer is not None else data), fingerprint, creating

@@ -164,3 +164,17 @@ def needs_campaign(rows: pl.DataFrame, config: ExportConfig) -> int:
     if config.import_campaign_id is not None or "campaign_id" in rows.columns:
         return 0
     return int((rows.select(match_kind(rows, config).alias("k"))["k"].is_in(["create", "email"])).sum())
+
+
+def creating_rows(chunk: pl.DataFrame, config: ExportConfig) -> int:
+    """Input rows (not yet validated) an import would create without a campaign: no id or fid, when the job
+    may import and gives no campaign."""
+    if config.method == "batch" or config.data_object != "prospects" or config.import_campaign_id is not None:
+        return 0
+    if "campaign_id" in chunk.columns:
+        return 0
+    keyed = pl.lit(False)
+    for key in ("id", "fid"):
+        if key in chunk.columns:
+            keyed = keyed | (pl.col(key).is_not_null() & (pl.col(key).cast(pl.String) != ""))
+    return int(chunk.select((~keyed).sum()).item())
