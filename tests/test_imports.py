@@ -203,3 +203,10 @@ def test_a_stream_is_checked_whole_for_the_campaign_before_any_call(sim):
     with pytest.raises(ConfigError, match="1 row"):  # the one creating row is in the last chunk
         export_to_pardot(frame.lazy(), job(sim, method="import", **FAST), progress=False, chunk_rows=500)
     assert sim.pardot_calls == 0
+
+
+def test_the_dry_run_refuses_an_import_without_a_campaign_as_the_run_would(sim):
+    from pardot_frames import dry_run
+
+    with pytest.raises(ConfigError, match="import_campaign_id"):
+        dry_run(people(10), job(sim, method="import"))

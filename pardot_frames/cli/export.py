@@ -46,9 +46,7 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
     if "method" in s:
         rows.append(("method", f"{s['method']} ({s['method_reason']})"))
     if s.get("method") == "import":
-        rows.append(
-            ("imports / batches", f"{s['imports']:,} / {s['import_batches']:,} ({s['import_bytes'] / 1e6:,.1f} MB)")
-        )
+        rows.append(("imports / batches", f"{s['imports']:,} / {s['import_batches']:,} ({s['import_bytes']:,} bytes)"))
         rows.append(("daily import batch share", f"{s['daily_batch_share']:.2%} of 1,000"))
     if "to_remove" in s:
         removals = s["to_remove"]

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.export import run_sync
+from pardot_frames.engine.export import campaign_missing, run_sync
 from pardot_frames.engine.fields import field_calls, read_now
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.mirror import Mirror, mirrors
@@ -26,6 +26,7 @@ from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import chunks
+from pardot_frames.prepare.imports import needs_campaign
 from pardot_frames.prepare.validation import validate
 
 DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)
@@ -115,7 +116,7 @@ def dry_run(
     rejected: list[pl.DataFrame] = []
     path = for_job(config.replace(method="import") if config.method == "auto" and importable(config) else config)
     batch_path = for_job(config.replace(method="batch")) if config.method == "auto" else None
-    batch_calls = path_calls = 0
+    batch_calls = path_calls = creating = 0
     in_query = config.payload_location == "query"
     body = for_job(config.replace(payload_location="body")) if in_query else None
     folder = Path(state_dir) if state_dir else default_state_dir()
@@ -141,6 +142,8 @@ def dry_run(
         path_calls += chunk_calls + chunk_lookups
         if batch_path is not None:
             batch_calls += sum(planned_calls(batch_path, checked))
+        if isinstance(path, ImportPath):
+            creating += needs_campaign(checked.rows, config)
         calls += chunk_calls + chunk_lookups
         lookups += chunk_lookups
         if body is not None:
@@ -152,6 +155,8 @@ def dry_run(
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, rows_in)
     imports = import_figures(path, config, valid)
+    if imports is not None and imports["method"] == "import" and creating:
+        raise campaign_missing(creating)  # what the real run would answer
     if imports is not None and imports["method"] == "batch" and batch_path is not None:
         calls += batch_calls - path_calls
     to_remove: int | str | None = None

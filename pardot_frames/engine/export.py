@@ -143,11 +143,16 @@ def prepare(data: Any, config: ExportConfig, options: Options, spill: Path, fiel
     if creating is None or not streaming:
         creating = needs_campaign(first_checked.rows, config)
     if prepared.method == "import" and creating:
-        raise ConfigError([
-            f"method = import: {creating:,} row(s) would create prospects (no id or fid to match) and an import "
-            "that creates needs a campaign: set import_campaign_id (or give a campaign_id column)"
-        ])  # fmt: skip
+        raise campaign_missing(creating)
     return prepared
+
+
+def campaign_missing(creating: int) -> ConfigError:
+    """The refusal of an import that would create prospects without a campaign (before any call)."""
+    return ConfigError([
+        f"method = import: {creating:,} row(s) would create prospects (no id or fid to match) and an import "
+        "that creates needs a campaign: set import_campaign_id (or give a campaign_id column)"
+    ])  # fmt: skip
 
 
 def choose_method(config: ExportConfig, prepared: Prepared) -> tuple[str, str]:
@@ -157,6 +162,8 @@ def choose_method(config: ExportConfig, prepared: Prepared) -> tuple[str, str]:
     if config.method != "auto":
         return config.method, "as configured"
     valid = prepared.fingerprint.rows if prepared.streaming else prepared.first_checked.rows.height
+    if prepared.streaming and not prepared.fingerprint.rows:
+        return "batch", "auto: the stream was not read before sending (journal off), so its size is not known"
     if len(config.prospect_lists) > 1:
         return "batch", "auto: several lists in prospect_lists (an import takes one)"
     if valid >= config.import_threshold:
