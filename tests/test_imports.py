@@ -210,3 +210,20 @@ def test_the_dry_run_refuses_an_import_without_a_campaign_as_the_run_would(sim):
 
     with pytest.raises(ConfigError, match="import_campaign_id"):
         dry_run(people(10), job(sim, method="import"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(st.characters(codec="utf-8"), min_size=1, max_size=60), min_size=1, max_size=80),
+    st.integers(40, 600),
+)
+def test_batches_hold_every_row_once_in_order_within_the_byte_limit(texts, limit):
+    from pardot_frames.prepare.imports import split
+
+    lines = [(i, text + "\n") for i, text in enumerate(texts)]
+    batches = split(["email", "company"], lines, limit)
+    head = b"email,company\n"
+    assert [r for b in batches for r in b.row_nrs] == list(range(len(texts)))
+    assert b"".join(b.data.removeprefix(head) for b in batches) == "".join(t for _, t in lines).encode()
+    for b in batches:  # a batch is over the limit only when one row alone does not fit
+        assert b.data.startswith(head) and (len(b.data) <= limit or len(b.row_nrs) == 1)

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 from conftest import job
 
-from pardot_frames import ConfigError, dry_run, export_to_pardot
+from pardot_frames import ConfigError, ExportConfig, dry_run, export_to_pardot
 
 
 def seed_list(sim, list_id, members, other_list=None):
@@ -67,10 +67,7 @@ def test_mirror_list_memberships_only_touches_lists_in_the_input(sim):
 
 def test_mirror_needs_lists():
     with pytest.raises(ConfigError, match="mirror' needs prospect_lists"):
-        job_config = {"prospect_list_operation": "mirror"}
-        from pardot_frames import ExportConfig
-
-        ExportConfig(**job_config)
+        ExportConfig(prospect_list_operation="mirror")
 
 
 def test_mirror_with_changed_mode_keeps_unchanged_rows_members(sim):

@@ -26,7 +26,7 @@ from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import chunks
-from pardot_frames.prepare.imports import needs_campaign
+from pardot_frames.prepare.imports import can_import, needs_campaign, pick_method
 from pardot_frames.prepare.validation import validate
 
 DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)
@@ -114,7 +114,7 @@ def dry_run(
     lenient = config.replace(skip_invalid_records=True)
     rows_in = valid = lookups = body_calls = 0
     rejected: list[pl.DataFrame] = []
-    path = for_job(config.replace(method="import") if config.method == "auto" and importable(config) else config)
+    path = for_job(config.replace(method="import") if config.method == "auto" and can_import(config) else config)
     batch_path = for_job(config.replace(method="batch")) if config.method == "auto" else None
     batch_calls = path_calls = creating = 0
     in_query = config.payload_location == "query"
@@ -193,21 +193,13 @@ def dry_run(
     )
 
 
-def importable(config: ExportConfig) -> bool:
-    return config.data_object == "prospects" and len(config.prospect_lists) <= 1
-
-
 def import_figures(path: Any, config: ExportConfig, valid: int) -> dict[str, Any] | None:
     """What an import job would take (imports, batches, bytes, the daily batch share), and for ``auto``
     which method it picks and why."""
+    method, reason = pick_method(config, valid)
     if not isinstance(path, ImportPath):
-        return None if config.method != "auto" else {"method": "batch", "method_reason": "auto: cannot import"}
+        return {"method": method, "method_reason": reason} if config.method == "auto" else None
     planned = path.planned
-    method, reason = "import", "as configured"
-    if config.method == "auto":
-        method = "import" if valid >= config.import_threshold else "batch"
-        sign = ">=" if method == "import" else "<"
-        reason = f"auto: {valid:,} rows {sign} import_threshold ({config.import_threshold:,})"
     return {
         "method": method,
         "method_reason": reason,

@@ -47,7 +47,7 @@ from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import ROW_NR, chunks, is_streaming
-from pardot_frames.prepare.imports import needs_campaign
+from pardot_frames.prepare.imports import needs_campaign, pick_method
 from pardot_frames.prepare.validation import Validated, validate
 
 log = logging.getLogger("pardot_frames")
@@ -156,19 +156,10 @@ def campaign_missing(creating: int) -> ConfigError:
 
 
 def choose_method(config: ExportConfig, prepared: Prepared) -> tuple[str, str]:
-    """batch or import, and why: ``auto`` imports when the job's valid rows reach ``import_threshold``."""
-    if config.data_object != "prospects":
-        return "batch", "list memberships go through batchUpsert"
-    if config.method != "auto":
-        return config.method, "as configured"
-    valid = prepared.fingerprint.rows if prepared.streaming else prepared.first_checked.rows.height
-    if prepared.streaming and not prepared.fingerprint.rows:
-        return "batch", "auto: the stream was not read before sending (journal off), so its size is not known"
-    if len(config.prospect_lists) > 1:
-        return "batch", "auto: several lists in prospect_lists (an import takes one)"
-    if valid >= config.import_threshold:
-        return "import", f"auto: {valid:,} rows >= import_threshold ({config.import_threshold:,})"
-    return "batch", f"auto: {valid:,} rows < import_threshold ({config.import_threshold:,})"
+    """batch or import, and why, counting the valid rows of a frame or the rows of a stream read first."""
+    if not prepared.streaming:
+        return pick_method(config, prepared.first_checked.rows.height)
+    return pick_method(config, prepared.fingerprint.rows or None)
 
 
 def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> tuple[Journal, Ledger, set[int]]:

@@ -67,8 +67,7 @@ class Job:
             try:  # lookups go out here, outside the pool: their stops are the job's too
                 phase = await self.path.resolve(phase)
                 calls = self.path.calls(phase)
-                spend = getattr(self.path, "api_calls", len)  # the import path: several calls per import
-                self.planned_calls += spend(calls)
+                self.planned_calls += self.path.api_calls(calls)
                 calls = await self.path.settle(calls, self.unknown)
             except BudgetSpent as exc:
                 return Stop.daily_limit(str(exc))

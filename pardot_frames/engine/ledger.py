@@ -109,16 +109,9 @@ class Ledger:
         already wrote them)."""
         await self.mark([r for r in row_nrs if r not in self._marked])
 
-    async def mark(self, row_nrs: list[int]) -> None:
-        """Write rows in flight (with every outcome pending), grouped with concurrent writes."""
-        if self.journal is None or not row_nrs:
-            return
-        self._marked.update(row_nrs)
-        self._add([(r, "in_flight", None, None, False, None) for r in row_nrs])
-        await self.commit()
-
-    async def attach(self, row_nrs: list[int], note: str) -> None:
-        """Write rows in flight again with a note (e.g. the import they went into), durable on return."""
+    async def mark(self, row_nrs: list[int], note: str | None = None) -> None:
+        """Write rows in flight (with every outcome pending), grouped with concurrent writes; ``note`` says
+        where they went (e.g. ``import:<id>``) for a resume."""
         if self.journal is None or not row_nrs:
             return
         self._marked.update(row_nrs)

@@ -62,15 +62,17 @@ class Mirror:
             for list_id, pids in grouped.iter_rows():
                 self.keep.setdefault(int(list_id), set()).update(int(p) for p in pids)
             return
-        has_id = pl.col("id").is_not_null() if "id" in rows.columns else pl.lit(False)
+        rest = rows
         if "id" in rows.columns:
-            self.ids.update(int(i) for i in rows["id"].drop_nulls().to_list())
-        rest = rows.filter(~has_id)
+            self.ids.update(rows["id"].drop_nulls().to_list())
+            rest = rows.filter(pl.col("id").is_null())
         if "email" in rest.columns:
-            self.emails.update(e.strip().lower() for e in rest["email"].drop_nulls().to_list() if e)
+            email = pl.col("email").str.strip_chars().str.to_lowercase()
+            self.emails.update(rest.select(email.filter(email != ""))["email"].to_list())
             rest = rest.filter(pl.col("email").is_null() | (pl.col("email") == ""))
         if "fid" in rest.columns:
-            self.fids.update(str(f) for f in rest["fid"].drop_nulls().to_list() if str(f))
+            fid = pl.col("fid").cast(pl.String)
+            self.fids.update(rest.select(fid.filter(fid != ""))["fid"].to_list())
 
     def lists(self) -> list[int]:
         """The lists this job mirrors (ids: list names are resolved before the rows go)."""
@@ -84,9 +86,7 @@ class Mirror:
         self.figures["members_read"] = sum(len(m) for m in members.values())
         if self.config.data_object == "list_memberships":
             return {lid: m - self.keep.get(lid, set()) for lid, m in members.items()}
-        keep = set(self.ids)
-        if known is not None and self.emails:
-            keep |= set(known.known_ids(sorted(self.emails)).values())
+        keep = self._known(known)
         doubtful = set().union(*members.values()) - keep if members else set()
         if doubtful and (self.emails or self.fids):
             keep |= await self._theirs(client, doubtful, known)
@@ -97,7 +97,7 @@ class Mirror:
         Exact for list_memberships and for rows that all carry ids; otherwise members matched by email or
         fid count as removals (the real run reads them first and keeps the job's)."""
         before = client.stats.api_calls
-        keep = set(self.ids) | (set(known.known_ids(sorted(self.emails)).values()) if known and self.emails else set())
+        keep = self._known(known)
         outside: dict[int, set[int]] = {}
         for list_id in self.lists():
             members = await memberships.members(client, list_id)
@@ -105,6 +105,11 @@ class Mirror:
         prospects_out = set().union(*outside.values()) if outside else set()
         removal_calls = -(-len(prospects_out) // 50)
         return sum(len(m) for m in outside.values()), client.stats.api_calls - before + removal_calls
+
+    def _known(self, known: KnownIds | None) -> set[int]:
+        """Prospect ids known to be the job's: those the rows carry, and the id map's for the rows' emails."""
+        mapped = known.known_ids(sorted(self.emails)).values() if known is not None and self.emails else ()
+        return set(self.ids) | set(mapped)
 
     async def _theirs(self, client: Client, doubtful: set[int], known: KnownIds | None) -> set[int]:
         """Which of these prospects are the job's (matched by email or fid): read each, or, when that costs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
@@ -123,23 +124,20 @@ def lines(rows: pl.DataFrame, match: str, config: ExportConfig) -> tuple[list[st
 
 def split(header: list[str], lines: list[tuple[int, str]], limit: int) -> list[Batch]:
     """Whole rows into batches of at most ``limit`` bytes, the header included in each (bytes counted
-    exactly, UTF-8)."""
+    exactly, UTF-8): the rows' sizes are summed once and each batch ends where the next row would not fit."""
+    if not lines:
+        return []
     head = (",".join(header) + "\n").encode()
-    room = limit - len(head)
-    batches: list[Batch] = []
-    parts: list[bytes] = []
-    nrs: list[int] = []
-    used = 0
-    for row_nr, line in lines:
-        data = line.encode()
-        if parts and used + len(data) > room:
-            batches.append(Batch(head + b"".join(parts), nrs))
-            parts, nrs, used = [], [], 0
-        parts.append(data)
-        nrs.append(row_nr)
-        used += len(data)
-    if parts:
-        batches.append(Batch(head + b"".join(parts), nrs))
+    nrs = [r for r, _ in lines]
+    texts = [line for _, line in lines]
+    ends = np.cumsum(pl.Series(texts, dtype=pl.String).str.len_bytes().to_numpy().astype(np.int64))
+    blob = "".join(texts).encode()
+    batches, start = [], 0
+    while start < len(texts):
+        before = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, before + limit - len(head), side="right")), start + 1)
+        batches.append(Batch(head + blob[before : int(ends[stop - 1])], nrs[start:stop]))
+        start = stop
     return batches
 
 
@@ -178,3 +176,24 @@ def creating_rows(chunk: pl.DataFrame, config: ExportConfig) -> int:
         if key in chunk.columns:
             keyed = keyed | (pl.col(key).is_not_null() & (pl.col(key).cast(pl.String) != ""))
     return int(chunk.select((~keyed).sum()).item())
+
+
+def can_import(config: ExportConfig) -> bool:
+    """An import can carry this job: prospects, and at most one list (a cell's list separator is not confirmed)."""
+    return config.data_object == "prospects" and len(config.prospect_lists) <= 1
+
+
+def pick_method(config: ExportConfig, rows: int | None) -> tuple[str, str]:
+    """batch or import, and why: ``auto`` imports when the job's valid ``rows`` reach ``import_threshold``
+    (None: not known before sending)."""
+    if config.data_object != "prospects":
+        return "batch", "list memberships go through batchUpsert"
+    if config.method != "auto":
+        return config.method, "as configured"
+    if not can_import(config):
+        return "batch", "auto: several lists in prospect_lists (an import takes one)"
+    if rows is None:
+        return "batch", "auto: the stream was not read before sending (journal off), so its size is not known"
+    if rows >= config.import_threshold:
+        return "import", f"auto: {rows:,} rows >= import_threshold ({config.import_threshold:,})"
+    return "batch", f"auto: {rows:,} rows < import_threshold ({config.import_threshold:,})"

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .records import typed_value
+from .imports import LISTS, MATCH, v4_name
+from .records import STANDARD, typed_value
 
 EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
 INTEGER_FIELDS = frozenset({"campaign_id", "prospect_account_id", "score"})
@@ -146,14 +147,10 @@ class PardotState:
     # ---- imports ----------------------------------------------------------------------------
     def import_fields(self) -> set[str]:
         """v4 names an import may set: the standard prospect fields and the account's custom fields."""
-        from .records import STANDARD
-
         return (set(STANDARD) - {"id", "opted_out", "created_at", "updated_at"}) | set(self.custom_fields)
 
     def import_row(self, row: dict[str, str], options: dict[str, Any]) -> bool:
         """Apply one CSV row of an import (v5 names); True when it created a prospect. Raises ApiError."""
-        from .imports import LISTS, MATCH, v4_name
-
         columns = options.get("fields") or {}
         values: dict[str, Any] = {}
         match: tuple[str, str] | None = None

@@ -42,6 +42,10 @@ class SendPath(Protocol):
         """``len(calls(phase))`` from the same plan, without building the calls (the dry run's count)."""
         ...
 
+    def api_calls(self, calls: Sequence[Any]) -> int:
+        """The API calls these planned items take (one each, but several for an import)."""
+        ...
+
     async def resolve(self, phase: Phase) -> Phase:
         """Lookups a phase needs before its calls can be planned (the identity for most paths)."""
         ...

@@ -161,7 +161,7 @@ class ImportPath:
         try:
             import_id = await imports.create(self.client, unit.header, unit.creates)
             self.counts["imports"] += 1
-            await self.ledger.attach(rows, f"{ATTACHED}{import_id}")
+            await self.ledger.mark(rows, f"{ATTACHED}{import_id}")
             redo = await self._upload(import_id, unit)
             if redo is not None:
                 for again in redo:

@@ -34,6 +34,9 @@ class MembershipPath:
     def count(self, phase: Phase) -> int:
         return phase.payloads.height
 
+    def api_calls(self, calls: Sequence[Any]) -> int:
+        return len(calls)
+
     async def resolve(self, phase: Phase) -> Phase:
         return phase
 

@@ -97,6 +97,15 @@ def with_ids(rows: pl.DataFrame, found: dict[str, list[int]]) -> pl.DataFrame:
     return rows.with_columns(pl.coalesce("id", match).alias("id"))
 
 
+def with_id(row: Row, prospect_id: int | None, email_only: str | None, mapped: str | None = None) -> Row:
+    """The row's JSON going by ``prospect_id`` (None: without an id, so it creates its prospect)."""
+    values = {k: v for k, v in orjson.loads(row.json()).items() if k != "id"}
+    text = orjson.dumps(values if prospect_id is None else {"id": prospect_id, **values}).decode()
+    encoded = encode(text)
+    return Row(row.row_nr, text if row.in_body else encoded, len(encoded), email_only, in_body=row.in_body,
+               mapped=mapped)  # fmt: skip
+
+
 def by_occurrence(rows: pl.DataFrame) -> list[pl.DataFrame]:
     """upsert_by_email: the k-th row of an email goes in phase k, after the prospect exists."""
     if not rows.height:
@@ -147,6 +156,9 @@ class UpsertPath:
     def count(self, phase: Phase) -> int:
         return plan(phase.payloads, self.config).calls
 
+    def api_calls(self, calls: Sequence[Any]) -> int:
+        return len(calls)
+
     def calls(self, phase: Phase) -> list[list[Row]]:
         payloads = phase.payloads
         emails = dict(zip(phase.rows[ROW_NR].to_list(), email_only(phase.rows), strict=True))
@@ -177,20 +189,28 @@ class UpsertPath:
         return Phase(rows, prospect_payloads(rows, self.config))
 
     async def _lookup(self, missing: pl.DataFrame) -> dict[str, list[int]]:
-        """Ids for these rows' emails: the destination's id map first, Pardot for the rest (then kept)."""
+        """Ids for these rows' emails (the id map first); rows whose id came from the map are noted."""
+        found, from_map = await self._ids_for(missing["email"].to_list())
+        if from_map:
+            self.ids_from_state += len(from_map)
+            keys = missing.select(ROW_NR, pl.col("email").str.strip_chars().str.to_lowercase())
+            self.mapped |= dict(keys.filter(pl.col("email").is_in(list(from_map))).iter_rows())
+        return found
+
+    async def _ids_for(self, emails: list[str], *, use_map: bool = True) -> tuple[dict[str, list[int]], set[str]]:
+        """Prospect ids per (lower-cased) email: the destination's id map first, Pardot for the rest (which the
+        map then keeps); and the emails the map answered (their ids may be stale)."""
         assert self.client is not None
-        emails = missing["email"].to_list()
-        known = self.ids.known_ids(emails) if self.ids is not None else {}
-        if known:
-            self.ids_from_state += len(known)
-            for row_nr, email in zip(missing[ROW_NR].to_list(), emails, strict=True):
-                if (key := email.strip().lower()) in known:
-                    self.mapped[row_nr] = key
+        known = self.ids.known_ids(emails) if self.ids is not None and use_map else {}
         ask = [e for e in emails if e.strip().lower() not in known]
         found = await prospects.resolve_emails(self.client, ask) if ask else {}
         if self.ids is not None:
-            self.ids.remember({email: ids[0] for email, ids in found.items()})
-        return {**{email: [pid] for email, pid in known.items()}, **found}
+            self.ids.remember({email: self._pick(ids) for email, ids in found.items()})
+        return {**{email: [pid] for email, pid in known.items()}, **found}, set(known)
+
+    def _pick(self, ids: list[int]) -> int:
+        """The id a row goes by: upsert_by_email takes the lowest, a resend the newest (the one it created)."""
+        return ids[0] if self.config.upsert_by_email else ids[-1]
 
     async def settle(self, calls: Sequence[list[Row]], unknown: set[int]) -> Sequence[list[Row]]:
         """Rows of a stopped run whose outcome is unknown: email-only ones are looked up, all at once."""
@@ -308,25 +328,18 @@ class UpsertPath:
 
     async def _relook(self, stale: list[Row]) -> list[Row]:
         """Rows sent with an id from the id map that Pardot no longer knows: forget it, and give each row the
-        lowest id Pardot has for its email now (or none: the row then creates its prospect)."""
+        id Pardot has for its email now (or none: the row then creates its prospect)."""
         assert self.client is not None and self.ids is not None
         for row in stale:
             self.ids.forget(row.mapped or "")
             self.mapped.pop(row.row_nr, None)
         before = self.client.stats.api_calls
-        found = await prospects.resolve_emails(self.client, [row.mapped or "" for row in stale])
+        found, _ = await self._ids_for([row.mapped or "" for row in stale], use_map=False)
         self.lookups += self.client.stats.api_calls - before
-        self.ids.remember({email: ids[0] for email, ids in found.items()})
         out = []
         for row in stale:
-            email = row.mapped or ""
-            values = {k: v for k, v in orjson.loads(row.json()).items() if k != "id"}
-            ids = found.get(email)
-            pick = (ids[0] if self.config.upsert_by_email else ids[-1]) if ids else None
-            text = orjson.dumps({"id": pick, **values} if ids else values).decode()
-            encoded = encode(text)
-            out.append(Row(row.row_nr, text if row.in_body else encoded, len(encoded), None if ids else email,
-                           in_body=row.in_body))  # fmt: skip
+            ids = found.get(row.mapped or "")
+            out.append(with_id(row, self._pick(ids) if ids else None, None if ids else row.mapped))
         return out
 
     async def _leave_body_mode(self, current: list[Row], code: int | None, message: str | None) -> None:
@@ -372,26 +385,17 @@ class UpsertPath:
         """Rows an earlier send may have applied: email-only ones whose email Pardot now knows go by id
         (the newest match: the one that send created); the rest go as they are, no longer in doubt."""
         assert self.client is not None
-        emails = [r.email_only for r in rows if r.email_only]
-        known = self.ids.known_ids(emails) if self.ids is not None else {}
         before = self.client.stats.api_calls
-        found = await prospects.resolve_emails(self.client, [e for e in emails if e.strip().lower() not in known])
+        found, from_map = await self._ids_for([r.email_only for r in rows if r.email_only])
         self.lookups += self.client.stats.api_calls - before
-        if self.ids is not None:
-            self.ids.remember({email: ids[-1] for email, ids in found.items()})
-        found |= {email: [pid] for email, pid in known.items()}
         out = []
         for row in rows:
             email = (row.email_only or "").strip().lower()
             ids = found.get(email)
             if not ids:
                 out.append(replace(row, unknown=False))
-                continue
-            text = orjson.dumps({"id": ids[-1], **orjson.loads(row.json())}).decode()
-            encoded = encode(text)
-            mapped = email if email in known else None
-            out.append(Row(row.row_nr, text if row.in_body else encoded, len(encoded), None, in_body=row.in_body,
-                           mapped=mapped))  # fmt: skip
+            else:
+                out.append(with_id(row, ids[-1], None, mapped=email if email in from_map else None))
         return out
 
     def figures(self) -> dict[str, Any]:
