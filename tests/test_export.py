@@ -126,7 +126,9 @@ def test_daily_limit_stops_and_reports_unsent_rows(sim):
 
 
 def test_upsert_by_email_never_duplicates_on_multi_email_accounts(sim):
-    sim.seed(prospects=[{"id": 1, "email": "a@x.com"}, {"id": 2, "email": "A@x.com"}, {"id": 3, "email": "b@x.com"}])
+    # two prospects for a@x.com: the email means the most recently active one (Pardot's matchEmail rule)
+    sim.seed(prospects=[{"id": 1, "email": "a@x.com", "last_activity_at": "2026-05-01 10:00:00"},
+                        {"id": 2, "email": "A@x.com"}, {"id": 3, "email": "b@x.com"}])  # fmt: skip
     df = pl.DataFrame(
         {
             "email": ["A@X.com", "b@x.com", "new@x.com", "NEW@x.com", "other@x.com"],
@@ -142,6 +144,20 @@ def test_upsert_by_email_never_duplicates_on_multi_email_accounts(sim):
     [new] = state.find_by_email("new@x.com")
     assert new["company"] == "c4"  # the second row for the email updated the first one's prospect
     assert result.extra["emails_matched"] >= 2
+
+
+@pytest.mark.parametrize("method", ["batch", "import"])
+def test_one_email_means_one_prospect_whatever_the_method(sim, method):
+    """Between prospects with one email, both methods update the most recently active; with no activity
+    to tell them apart, the newest (Pardot's own matchEmail rule, import-api.md 7)."""
+    sim.seed(prospects=[{"id": 1, "email": "a@x.com"}, {"id": 2, "email": "a@x.com"},
+                        {"id": 3, "email": "b@x.com", "last_activity_at": "2026-05-01 10:00:00"},
+                        {"id": 4, "email": "b@x.com", "last_activity_at": "2026-01-01 10:00:00"}])  # fmt: skip
+    frame = pl.DataFrame({"email": ["a@x.com", "b@x.com"], "company": ["A", "B"]})
+    config = job(sim, upsert_by_email=True, method=method, import_campaign_id=1, import_poll_seconds=0.05)
+    assert export_to_pardot(frame, config, progress=False).succeeded == 2
+    held = {pid: p.get("company") for pid, p in sim.state.prospects.items()}
+    assert held == {1: None, 2: "A", 3: "B", 4: None}
 
 
 def test_lost_responses_never_create_duplicates(sim):

@@ -88,6 +88,9 @@ class ExportConfig(BaseModel):
     import_campaign_id: int | None = Field(None, ge=1)  # the campaign of prospects an import creates
     import_poll_seconds: float = Field(5, gt=0)  # first wait before reading an import's status (then x1.5)
     import_poll_max: float = Field(60, gt=0)  # longest wait between two reads
+    # how long a submitted import may take to end (Complete, Failed, Cancelled); past it its rows are an
+    # unknown outcome and go again the safe way
+    import_max_wait: float = Field(6 * 3600, gt=0)
     import_batch_bytes: int = Field(10_000_000, ge=1_000, le=10_000_000)  # the most bytes a CSV batch holds
     check_fields: bool = True  # check columns and custom field values against the account's fields first
     maximum_retries: int = Field(5, ge=0)

@@ -151,6 +151,10 @@ def dry_run(
         rows_in += checked.rows_in
         valid += checked.rows.height
         rejected.append(checked.rejected)
+    if isinstance(path, ImportPath):  # the input's end cuts the last batches; imports add create, submit, polls
+        path.rest()
+        path_calls += path.planned_figures()["calls"]
+        calls += path.planned_figures()["calls"]
     problems = pl.concat(rejected)
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, rows_in)
@@ -199,7 +203,7 @@ def import_figures(path: Any, config: ExportConfig, valid: int) -> dict[str, Any
     method, reason = pick_method(config, valid)
     if not isinstance(path, ImportPath):
         return {"method": method, "method_reason": reason} if config.method == "auto" else None
-    planned = path.planned
+    planned = path.planned_figures()
     return {
         "method": method,
         "method_reason": reason,

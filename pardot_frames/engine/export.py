@@ -178,7 +178,7 @@ def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> 
             ledger.failed[row_nr] = ("pardot", code, message)
         elif state in ("in_flight", "rejected"):  # in flight, or given up on: it may have been applied
             unknown.add(row_nr)
-            if state == "in_flight" and note and note.startswith(ATTACHED):
+            if note and note.startswith(ATTACHED):
                 ledger.attached[row_nr] = int(note.removeprefix(ATTACHED))
     return journal, ledger, unknown
 
@@ -269,7 +269,8 @@ async def send_chunks(
     state learns the rows Pardot confirmed. A mirror notes every valid row."""
     totals, offset = Totals(), 0
     ledger = job.ledger
-    for chunk in chain([prepared.first], prepared.rest):
+    read = chain([prepared.first], prepared.rest)
+    for chunk in read:
         checked = (
             prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset, fields=prepared.fields)
         )
@@ -287,6 +288,9 @@ async def send_chunks(
             if sync is not None:
                 ledger.flush()  # the journal has the outcomes before the state learns them
                 sync.learn([r for r in checked.rows[ROW_NR].to_list() if r in ledger.succeeded])
+        if stop is not None and not totals.stopped:
+            job.abandon(stop)  # rows of earlier chunks the path still held
+            totals.stopped = True
         unsent = [r for r in checked.rows[ROW_NR].to_list() if not ledger.done(r)]
         if unsent and stop is not None:
             ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
@@ -294,6 +298,15 @@ async def send_chunks(
         offset += chunk.height
         if stop is not None and not stop.reads_on:
             break  # a fatal stop: report what was read
+    if stop is None:
+        stop = await job.finish()
+        if stop is not None:
+            job.abandon(stop)
+        if sync is not None:
+            ledger.flush()
+            sync.learn([r for r in list(sync.sent) if r in ledger.succeeded])
+    again = chunks(prepared.data, prepared.first.height) if prepared.streaming else [prepared.first]
+    totals.add_late(again, ledger, prepared.first_checked.rejected.clear())
     return totals, stop
 
 

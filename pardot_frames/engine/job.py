@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -42,10 +42,9 @@ class Job:
     ) -> None:
         self.config, self.client, self.ledger, self.progress = config, client, ledger, progress
         self.unknown = unknown  # rows a stopped run left in flight
-        self.path = paths.for_job(config, client, ledger, ids)
-        if isinstance(self.path, paths.ImportPath):
-            self.path.attached = attached or {}  # rows a stopped run handed to imports: re-attach to them
-            self.path.progress = progress
+        importing = config.data_object == "prospects" and config.method == "import"
+        resume = {"attached": attached or {}, "unknown": unknown, "progress": progress} if importing else {}
+        self.path = paths.for_job(config, client, ledger, ids, **resume)
         self.extra: dict[str, Any] = {}  # figures of steps after the rows (the mirror)
         self.flag = StopFlag()
         self.planned_calls = 0
@@ -69,12 +68,8 @@ class Job:
                 calls = self.path.calls(phase)
                 self.planned_calls += self.path.api_calls(calls)
                 calls = await self.path.settle(calls, self.unknown)
-            except BudgetSpent as exc:
-                return Stop.daily_limit(str(exc))
-            except DailyLimitReached:
-                return Stop.daily_limit()
-            except PardotError as exc:
-                return Stop.fatal(exc)
+            except (DailyLimitReached, PardotError) as exc:
+                return stop_for(exc)
             ahead = WINDOW_PER_WORKER * self.config.parallel_tasks
             window = Window(self.path, self.ledger, calls, ahead, self.progress)
             stop = await run_calls(
@@ -84,8 +79,31 @@ class Job:
                 return stop
         return None
 
+    async def finish(self) -> Stop | None:
+        """After the last chunk: what the path still holds goes and is waited for; the stop, or None."""
+        try:
+            await self.path.finish(lambda: self.flag.set)
+        except BaseException as exc:  # noqa: BLE001 - sorted by stop_for, re-raised when not a stop
+            return stop_for(exc)
+        return self.should_stop()
+
+    def abandon(self, stop: Stop) -> None:
+        """The job stopped: the path reports the rows it still holds."""
+        self.path.abandon(stop.code, f"the job stopped ({stop.reason})")
+
     def figures(self) -> dict[str, Any]:
         return {**self.path.figures(), **self.extra}
+
+
+def stop_for(exc: BaseException) -> Stop:
+    """The stop an exception out of a send path means; anything else is raised again."""
+    if isinstance(exc, BudgetSpent):
+        return Stop.daily_limit(str(exc))
+    if isinstance(exc, DailyLimitReached):
+        return Stop.daily_limit(exc.reason)
+    if isinstance(exc, PardotError):
+        return Stop.fatal(exc)
+    raise exc
 
 
 class Window:
@@ -138,10 +156,25 @@ class Totals:
     rejected_validation: int = 0
     unchanged: int = 0
     rejected: list[pl.DataFrame] = dataclass_field(default_factory=list)
+    reported: set[int] = dataclass_field(default_factory=set)  # rows whose outcome is in ``rejected``
+    stopped: bool = False  # the send path was told the job stopped
 
     def add(self, chunk: pl.DataFrame, checked: Validated, ledger: Ledger, first_row: int) -> None:
         self.rows_in += checked.rows_in
         self.valid += checked.rows.height
         self.rejected_validation += checked.rejected_rows
         mine = Ledger(failed={r: v for r, v in ledger.failed.items() if first_row <= r < first_row + chunk.height})
+        self.reported |= set(mine.failed)
         self.rejected.append(rejected_frame(chunk, mine, checked.rejected, first_row))
+
+    def add_late(self, chunks: Iterable[pl.DataFrame], ledger: Ledger, empty: pl.DataFrame) -> None:
+        """Rows refused after their chunk was counted (an import settles after later chunks are read): their
+        input columns are read again from ``chunks`` (the input, re-read), only when there are such rows."""
+        late = {r: v for r, v in ledger.failed.items() if r not in self.reported}
+        offset = 0
+        for chunk in chunks if late else ():
+            mine = Ledger(failed={r: v for r, v in late.items() if offset <= r < offset + chunk.height})
+            if mine.failed:
+                self.rejected.append(rejected_frame(chunk, mine, empty, offset))
+                self.reported |= set(mine.failed)
+            offset += chunk.height

@@ -84,8 +84,17 @@ class Ledger:
         self._add([(r, "succeeded", None, None, False, note) for r in row_nrs])
 
     def reject(
-        self, row_nrs: list[int], code: int | None, message: str, stage: str = "pardot", *, transient: bool = False
+        self,
+        row_nrs: list[int],
+        code: int | None,
+        message: str,
+        stage: str = "pardot",
+        *,
+        transient: bool = False,
+        note: str | None = None,
     ) -> None:
+        """Rows refused (or, ``transient``, not settled: a resume sends them again); ``note`` says where they
+        went for a resume (``import:<id>``)."""
         state = "rejected" if stage == "pardot" else stage
         entries = []
         for r in row_nrs:
@@ -98,7 +107,7 @@ class Ledger:
                     self.transient.add(r)
                 else:
                     self.transient.discard(r)
-                entries.append((r, state, code, message, transient, None))
+                entries.append((r, state, code, message, transient, note))
         self._add(entries)
 
     def not_sent(self, row_nrs: list[int], code: int | None, message: str) -> None:

@@ -118,7 +118,7 @@ class Mirror:
         if len(doubtful) > len(self.emails) + len(self.fids) and self.emails:
             found = await prospects.resolve_emails(client, sorted(self.emails))
             if known is not None:
-                known.remember({email: ids[0] for email, ids in found.items()})
+                known.remember({email: ids[-1] for email, ids in found.items()})
             theirs = {pid for ids in found.values() for pid in ids}
             doubtful -= theirs
             if not self.fids:

@@ -88,7 +88,7 @@ class RetriesExhausted(Exception):
 
 def parse_reply(status: int, text: str, retry_after: str | None = None, accept: str = "pardot") -> Reply:
     """Parse an answer: v4 ``@attributes`` (``err_code``/``err``) or v5 ``code``/``message``; say if it is Pardot's.
-    ``accept`` widens what counts as Pardot's: "import" (a v5 import: JSON with ``id`` and ``status``),
+    ``accept`` widens what counts as Pardot's: "import" (the v5 Import API: any 2xx with a JSON object or no body),
     "csv" (the text of an import's errors file, HTTP 200)."""
     wait = _seconds(retry_after)
     if accept == "csv" and status == 200 and not text.lstrip().startswith(("<", "{")):
@@ -106,8 +106,10 @@ def parse_reply(status: int, text: str, retry_after: str | None = None, accept: 
             )
         if "code" in body and "message" in body and status >= 400:
             return Reply(status, body, int(body["code"]), str(body["message"]), retry_after=wait)
-        if accept == "import" and "id" in body and "status" in body and status < 300:
+        if accept == "import" and 200 <= status < 300:
             return Reply(status, body)
+    if accept == "import" and 200 <= status < 300 and body is None:
+        return Reply(status, body)
     return Reply(status, body, pardot=status == 204 and body is None, retry_after=wait)
 
 

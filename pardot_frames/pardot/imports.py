@@ -5,13 +5,22 @@ The choices where ``pardot-import-api.md`` says "not confirmed", in one place:
 - v5 paths ``/api/v5/imports``, ``/{id}/batches``, ``/{id}`` (PATCH, GET), ``/{id}/errors``; the create
   call is JSON only (no file part: its part names are not confirmed), every batch is a multipart part
   ``file``; the read always sends ``fields``.
-- The create and PATCH answers may be 200 or 201, with or without the import's representation; a batch
-  answer is 204 (or 200/201). The id is taken from the create answer, else from its ``batchesRef``.
+- ``fields`` names only real prospect fields (v5 names, ``__c`` custom fields): the match and list
+  columns travel in the CSV header alone (Pardot refuses them in ``fields``). ``createOnNoMatch`` and
+  each field's ``nullOverwrite`` are always sent (their defaults conflict): ``nullOverwrite`` false, so
+  a blank cell leaves a field as it is, as a null does in batch mode (Pardot forces it for ``notes``:
+  see ``prepare.imports``).
+- Every answer of create, upload and submit with a 2xx status and a JSON object or no body is Pardot's
+  (200, 201 or 204, with or without the import's representation). The id is taken from the create
+  answer, else from its ``batchesRef``.
+- A create whose answer was lost is sent again: the first, if it exists, is an Open import without a
+  batch, which expires unapplied after 24 h (it costs no daily batch).
 - ``status`` is read; ``state`` is accepted too. ``errorsRef`` and ``errorRef`` are both accepted.
-- ``createOnNoMatch`` and each column's ``nullOverwrite`` are always sent (their defaults conflict):
-  ``nullOverwrite`` false, so a blank cell leaves a field as it is, as a null does in batch mode.
+  ``Complete`` is the end state with counts; ``Failed``, ``Cancelled`` and an expired import are end
+  states whose rows' outcome is unknown.
 - HTTP 413 (its code is not known) is the batch size limit; 160 (HTTP 429) the batches-per-import limit;
-  164 the daily batch limit.
+  164 the daily batch limit; 2 (expired) and 161 (not Open) refuse a batch of an import that can take
+  none any more (nothing of that batch was applied).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import orjson
 
 from pardot_frames.pardot.answers import Reply
 from pardot_frames.pardot.transport import Request
+from pardot_frames.prepare.imports import real_fields
 
 if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client
@@ -30,7 +40,9 @@ if TYPE_CHECKING:
 IMPORTS = "/api/v5/imports"
 READ_FIELDS = "id,status,isExpired,createdCount,updatedCount,errorCount,errorsRef"
 BATCH_TOO_BIG, TOO_MANY_BATCHES, DAILY_BATCHES = 413, 160, 164
+EXPIRED, NOT_OPEN = 2, 161
 DONE = "Complete"
+ENDED = frozenset({"Failed", "Cancelled"})  # end states without counts: the rows' outcome is unknown
 
 
 class ImportRefused(Exception):
@@ -46,29 +58,38 @@ class UploadInDoubt(Exception):
     """A batch upload got no answer after it may have reached Pardot: never upload it again to that import."""
 
 
-def options(columns: list[str], create: bool) -> dict[str, Any]:
-    """The create call's JSON: an upsert of prospects, blank cells leaving fields as they are."""
+def options(header: list[str], create: bool) -> dict[str, Any]:
+    """The create call's JSON: an upsert of prospects, blank cells leaving fields as they are; ``fields``
+    names the header's real fields only."""
     return {
         "operation": "Upsert",
         "object": "Prospect",
         "createOnNoMatch": create,
         "restoreDeleted": False,
-        "fields": {name: {"overwrite": True, "nullOverwrite": False} for name in columns},
+        "fields": {name: {"overwrite": True, "nullOverwrite": False} for name in real_fields(header)},
     }
 
 
-async def create(client: Client, columns: list[str], create_on_no_match: bool) -> int:
+def refused(reply: Reply) -> bool:
+    """The answer refuses the call (an error code, or a status that is not 2xx)."""
+    return reply.code is not None or not 200 <= reply.status < 300
+
+
+async def create(client: Client, header: list[str], create_on_no_match: bool) -> int:
     """A new Open import; its id."""
-    request = Request("POST", IMPORTS, json_body=orjson.dumps(options(columns, create_on_no_match)), accept="import")
+    request = Request("POST", IMPORTS, json_body=orjson.dumps(options(header, create_on_no_match)), accept="import")
     reply = await client.repeat(request)
-    if reply.code is not None or reply.status >= 300:
+    if refused(reply):
         raise ImportRefused("creating the import", reply)
     return import_id(reply)
 
 
 async def add_batch(client: Client, import_id: int, data: bytes, number: int) -> Reply:
-    """Upload one CSV batch; the reply (a refusal is the caller's to read: 413, 160, 164, 159, 130)."""
-    request = Request("POST", f"{IMPORTS}/{import_id}/batches", file=("file", f"batch-{number}.csv", data))
+    """Upload one CSV batch; the reply (a refusal is the caller's to read: 413, 160, 164, 159, 130, 2, 161).
+    Raises UploadInDoubt when an attempt went unanswered after it may have arrived."""
+    request = Request(
+        "POST", f"{IMPORTS}/{import_id}/batches", file=("file", f"batch-{number}.csv", data), accept="import"
+    )
 
     async def make(unknown: bool) -> Request:
         if unknown:  # a second copy of this batch would import its rows twice
@@ -82,7 +103,7 @@ async def submit(client: Client, import_id: int) -> None:
     """Set the import Ready: processing starts; no batch can be added after this."""
     request = Request("PATCH", f"{IMPORTS}/{import_id}", json_body=b'{"status":"Ready"}', accept="import")
     reply = await client.repeat(request)
-    if reply.code is not None or reply.status >= 300:
+    if refused(reply):
         if reply.code == 155 and await status(client, import_id) != "Open":
             return  # an earlier attempt did it (its answer was lost)
         raise ImportRefused("submitting the import", reply)
@@ -91,12 +112,17 @@ async def submit(client: Client, import_id: int) -> None:
 async def read(client: Client, import_id: int) -> dict[str, Any]:
     """The import as Pardot shows it now (``status``, counts, ``errorsRef``)."""
     reply = await client.get_as(f"{IMPORTS}/{import_id}?fields={READ_FIELDS}", "import")
-    if reply.code is not None or not isinstance(reply.body, dict):
+    if refused(reply) or not isinstance(reply.body, dict):
         raise ImportRefused(f"reading import {import_id}", reply)
     body = dict(reply.body)
     body.setdefault("status", body.get("state"))
     body.setdefault("errorsRef", body.get("errorRef"))
     return body
+
+
+def ended(seen: dict[str, Any]) -> bool:
+    """The import will not change any more: Complete, Failed, Cancelled, or expired."""
+    return seen.get("status") in ENDED or seen.get("status") == DONE or bool(seen.get("isExpired"))
 
 
 async def status(client: Client, import_id: int) -> str:

@@ -54,4 +54,8 @@ async def members(client: Client, list_id: int) -> set[int]:
         found.update(int(r["prospect_id"]) for r in page)
         if len(page) < endpoints.QUERY_PAGE:
             return found
-        after = max(int(r["id"]) for r in page)
+        top = max(int(r["id"]) for r in page)
+        if after is not None and top <= after:  # a server that ignores id_greater_than would be paged forever
+            raise ReadFailed(f"reading the members of list {list_id}: the server answered the same memberships "
+                             "again (it ignores id_greater_than)")  # fmt: skip
+        after = top

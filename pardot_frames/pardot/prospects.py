@@ -3,6 +3,12 @@
 Pardot v4 has no batch lookup by email. Reading one email costs one call; listing the whole account
 costs one call per 200 prospects. ``resolve_emails`` asks for the account size first (one call) and
 takes whichever way is cheaper.
+
+Which prospect an email means, in one place (``preferred``), the same rule as Pardot's own matchEmail
+and upsertLatestByEmail: the most recently active (``last_activity_at``); between prospects with the
+same activity (none at all, typically), the newest (highest id). Email lookups, the resends of rows
+whose outcome is unknown, the id map and the mirror all use it, so batch and import jobs update the
+same prospect.
 """
 
 from __future__ import annotations
@@ -62,15 +68,21 @@ def call_failed(reply: Reply) -> bool:
     return isinstance(reply.body, dict) and reply.body.get("@attributes", {}).get("stat") == "fail"
 
 
+def preferred(found: list[dict]) -> list[int]:
+    """Prospect ids of records with one email, the one the email means last (see the module docstring)."""
+    ranked = sorted(found, key=lambda p: (str(p.get("last_activity_at") or ""), int(p["id"])))
+    return [int(p["id"]) for p in ranked]
+
+
 async def ids_for_email(client: Client, email: str) -> list[int]:
-    """Every prospect id with this email (ascending); [] when Pardot knows none (error 4)."""
+    """Every prospect id with this email, the one it means last; [] when Pardot knows none (error 4)."""
     reply = await client.get(endpoints.prospect_read_by_email(email))
     if reply.code == NO_SUCH_EMAIL:
         return []
     if reply.code is not None:
         raise LookupFailed(f"reading prospects by email failed: Pardot error {reply.code} ({reply.message})")
     body = reply.body if isinstance(reply.body, dict) else {}
-    return sorted(int(p["id"]) for p in records(body.get("prospect")) if "id" in p)
+    return preferred([p for p in records(body.get("prospect")) if "id" in p])
 
 
 INVALID_PROSPECT_CODE = 3  # "Invalid prospect ID": no prospect has this id (any more)
@@ -97,7 +109,7 @@ def lookup_calls_at_most(emails: int) -> int:
 
 
 async def resolve_emails(client: Client, emails: list[str]) -> dict[str, list[int]]:
-    """Map each (lower-cased) email to its prospect ids, ascending; unknown emails are absent."""
+    """Map each (lower-cased) email to its prospect ids, the one it means last; unknown emails are absent."""
     wanted = {e.strip().lower() for e in emails if e}
     if not wanted:
         return {}
@@ -123,15 +135,26 @@ def _listing(reply: Reply) -> Reply:
 
 
 async def _by_listing(client: Client, wanted: set[str], page: list[dict]) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
+    found: dict[str, list[dict]] = {}
+    cursor = 0
     while page:
         for p in page:
             key = str(p.get("email") or "").lower()
             if key in wanted:
-                found.setdefault(key, []).append(int(p["id"]))
+                found.setdefault(key, []).append(p)
         if len(page) < PAGE:
             break
-        reply = _listing(await client.get(endpoints.prospect_query(id_greater_than=max(int(p["id"]) for p in page))))
+        cursor = forward(cursor, [int(p["id"]) for p in page], "listing prospects")
+        reply = _listing(await client.get(endpoints.prospect_query(id_greater_than=cursor)))
         body = reply.body.get("result", {}) if isinstance(reply.body, dict) else {}
-        page = records(body.get("prospect"))
-    return {k: sorted(v) for k, v in found.items()}
+        page = [p for p in records(body.get("prospect")) if int(p["id"]) > cursor]
+    return {k: preferred(v) for k, v in found.items()}
+
+
+def forward(cursor: int, ids: list[int], what: str) -> int:
+    """The next ``id_greater_than`` of a paging loop: the page's highest id, which must pass the cursor
+    (a server that ignores the criterion would otherwise be paged forever)."""
+    top = max(ids)
+    if top <= cursor:
+        raise LookupFailed(f"{what}: the server answered the same ids again (it ignores id_greater_than)")
+    return top

@@ -1,15 +1,21 @@
-"""Valid prospect rows as Import API CSV batches (pure): v5 column names, exact byte sizes, splits.
+"""Valid prospect rows as Import API CSV batches (pure): v5 column names, groups, exact byte sizes, cuts.
 
 Rows are grouped by how they match (one match column per import): ``id`` (matchId), ``fid``
-(matchSalesforceId), ``email`` with upsert_by_email (matchEmail), or none (each row creates). A
-null is a blank cell, which leaves the field as it is (``nullOverwrite`` false); ``""`` (clear the
-field) and fields of several values cannot be said in a CSV, so those rows go through batchUpsert
-in the same job. A batch is the header plus whole rows, at most ``limit`` bytes, counted exactly.
+(matchSalesforceId), ``email`` with upsert_by_email (matchEmail), or ``create``. A null is a blank
+cell, which leaves the field as it is (``nullOverwrite`` false); but Pardot forces ``nullOverwrite``
+for ``notes``, so rows without notes never share an import with a ``notes`` column (their group ends in
+``-nonotes``). ``""`` (clear the field), fields of several values and fields without a v5
+import name (``is_archived``) cannot be said in a CSV: those rows go through batchUpsert in the same job.
+
+A group's header is fixed by the input's schema (not by the values of one chunk), so batches cut from
+different chunks of a stream can share one import. ``Cutter`` packs a group's lines into batches of at
+most ``limit`` bytes (header included, counted exactly), keeping the last, unfilled batch for the next
+chunk until the input ends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -22,6 +28,10 @@ MAX_BATCH_BYTES = 10_000_000  # "10 MB": the lower of 10^7 and 10 MiB, so either
 MAX_BATCHES = 10
 MATCH_COLUMN = {"id": "matchId", "fid": "matchSalesforceId", "email": "matchEmail"}
 ROUTE_BATCH = "batch"
+NO_NOTES = "-nonotes"  # suffix of a group whose rows carry no notes (its header has no notes column)
+# v4 fields without a v5 import column: keys, and fields the v5 prospect object does not take by import
+NOT_IMPORTABLE = frozenset({"id", "fid", "is_archived"})
+SPECIAL = frozenset(n.lower() for n in (*MATCH_COLUMN.values(), "addToList", "removeFromList"))
 
 
 def v5_name(name: str) -> str:
@@ -33,51 +43,26 @@ def v5_name(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-@dataclass(frozen=True)
-class Batch:
-    """One CSV file: its bytes and the input rows it carries (in file order)."""
-
-    data: bytes
-    row_nrs: list[int]
+def real_fields(header: list[str]) -> list[str]:
+    """The header's prospect fields: what an import's ``fields`` options may name (not the match and list
+    columns, which Pardot refuses there)."""
+    return [h for h in header if h.lower() not in SPECIAL]
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One import: how its rows match, its header, its rows' CSV lines, and up to ten batches."""
-
-    match: str  # id | fid | email | create
-    header: list[str]
-    row_nrs: list[int]
-    lines: list[str]
-    batches: list[Batch]
-
-    @property
-    def creates(self) -> bool:
-        return self.match in ("create", "email")
-
-    @property
-    def bytes(self) -> int:
-        return sum(len(b.data) for b in self.batches)
-
-    @classmethod
-    def from_lines(
-        cls, match: str, header: list[str], lines: list[tuple[int, str]], limit: int, per_import: int = MAX_BATCHES
-    ) -> list[Unit]:
-        """Rows (row_nr, CSV line) as imports of at most ``per_import`` batches of at most ``limit`` bytes."""
-        batches = split(header, lines, limit)
-        out = []
-        for i in range(0, len(batches), per_import):
-            group = batches[i : i + per_import]
-            nrs = [r for b in group for r in b.row_nrs]
-            start = sum(len(b.row_nrs) for b in batches[:i])
-            out.append(cls(match, header, nrs, [line for _, line in lines[start : start + len(nrs)]], group))
-        return out
+def field_columns(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
+    """The input columns an import carries as fields (v4 names), in input order."""
+    return [c for c in schema if c != ROW_NR and c not in NOT_IMPORTABLE]
 
 
-def match_kind(rows: pl.DataFrame, config: ExportConfig) -> pl.Expr:
-    """Per row: id, fid, email (upsert_by_email) or create; ``batch`` for rows a CSV cannot carry."""
+def match_kind(rows: pl.DataFrame, config: ExportConfig, unknown: pl.Expr | None = None) -> pl.Expr:
+    """Per row: id, fid, email (upsert_by_email) or create; ``batch`` for rows a CSV cannot carry.
+    ``unknown`` (a boolean expression): rows an earlier send may have created, which go by email
+    (``matchEmail``, created only if no prospect has the email) instead of creating again."""
     present = [c for c in ("id", "fid") if c in rows.columns]
-    kind = pl.lit("email" if config.upsert_by_email else "create")
+    by_email = pl.lit(config.upsert_by_email)
+    if unknown is not None:
+        by_email = by_email | unknown
+    kind = pl.when(by_email).then(pl.lit("email")).otherwise(pl.lit("create"))
     for column in reversed(present):
         kind = (
             pl.when(pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != ""))
@@ -87,73 +72,158 @@ def match_kind(rows: pl.DataFrame, config: ExportConfig) -> pl.Expr:
     unsayable = [
         (pl.col(c) == "") if t == pl.String else pl.col(c).list.len().is_not_null()
         for c, t in rows.schema.items()
-        if c != ROW_NR and (t == pl.String or isinstance(t, pl.List))
+        if c != ROW_NR and c not in NOT_IMPORTABLE and (t == pl.String or isinstance(t, pl.List))
     ]
+    unsayable += [pl.col(c).is_not_null() for c in rows.columns if c in NOT_IMPORTABLE - {"id", "fid"}]
     if unsayable:
         kind = pl.when(pl.any_horizontal(unsayable).fill_null(False)).then(pl.lit(ROUTE_BATCH)).otherwise(kind)
     return kind
 
 
+def group_of(rows: pl.DataFrame, config: ExportConfig, unknown: pl.Expr | None = None) -> pl.Expr:
+    """Per row: its import group, the match kind, with ``-nonotes`` for rows without notes when the input
+    has a notes column (Pardot would clear their notes)."""
+    kind = match_kind(rows, config, unknown)
+    if "notes" not in rows.columns:
+        return kind
+    return pl.when((kind != ROUTE_BATCH) & pl.col("notes").is_null()).then(kind + pl.lit(NO_NOTES)).otherwise(kind)
+
+
+def creates(group: str) -> bool:
+    """An import of this group may create prospects (``createOnNoMatch``)."""
+    return group.split("-")[0] in ("create", "email")
+
+
+def header(group: str, schema: pl.Schema | dict[str, pl.DataType], config: ExportConfig) -> list[str]:
+    """A group's CSV header: its match column, the fields of the input, campaignId, the list column."""
+    match = group.split("-")[0]
+    columns = [c for c in field_columns(schema) if not (c == "notes" and group.endswith(NO_NOTES))]
+    out = [MATCH_COLUMN[match]] if match in MATCH_COLUMN else []
+    out += [v5_name(c) for c in columns]
+    if match in ("create", "email") and "campaign_id" not in columns and config.import_campaign_id is not None:
+        out.append("campaignId")
+    lists = [x for x in config.prospect_lists if isinstance(x, int)]
+    if lists:
+        out.append("removeFromList" if config.prospect_list_operation == "remove" else "addToList")
+    return out
+
+
 def cell(column: str, dtype: pl.DataType) -> pl.Expr:
     """A column as CSV cells: booleans 1/0, nulls blank, quoted when they hold , " or a line break."""
     text = pl.col(column).cast(pl.Int8).cast(pl.String) if dtype == pl.Boolean else pl.col(column).cast(pl.String)
+    return quote(text)
+
+
+def quote(text: pl.Expr) -> pl.Expr:
+    """Text as a CSV cell (RFC 4180): quoted when it holds , " or a line break; null is blank."""
     quoted = pl.lit('"') + text.str.replace_all('"', '""', literal=True) + pl.lit('"')
     return pl.when(text.str.contains(r'[",\r\n]')).then(quoted).otherwise(text).fill_null("")
 
 
-def lines(rows: pl.DataFrame, match: str, config: ExportConfig) -> tuple[list[str], pl.DataFrame]:
-    """(header, frame of row_nr and CSV line) for rows that match the same way."""
-    columns = [c for c in rows.columns if c != ROW_NR and c not in ("id", "fid") and rows[c].null_count() < rows.height]
-    header, exprs = [], []
-    if match in MATCH_COLUMN:
-        header.append(MATCH_COLUMN[match])
-        exprs.append(cell(match, rows.schema[match]))
-    for column in columns:
-        header.append(v5_name(column))
-        exprs.append(cell(column, rows.schema[column]))
+def lines(rows: pl.DataFrame, group: str, config: ExportConfig) -> pl.DataFrame:
+    """A frame of row_nr and CSV line (ending in a newline) for rows of one group, in ``header`` order."""
+    match = group.split("-")[0]
+    columns = [c for c in field_columns(rows.schema) if not (c == "notes" and group.endswith(NO_NOTES))]
+    exprs = [cell(match, rows.schema[match])] if match in ("id", "fid") else []
+    exprs += [cell("email", rows.schema["email"])] if match == "email" else []
+    exprs += [cell(c, rows.schema[c]) for c in columns]
     if match in ("create", "email") and "campaign_id" not in columns and config.import_campaign_id is not None:
-        header.append("campaignId")
         exprs.append(pl.lit(str(config.import_campaign_id)))
     lists = [x for x in config.prospect_lists if isinstance(x, int)]
     if lists:
-        header.append("removeFromList" if config.prospect_list_operation == "remove" else "addToList")
         exprs.append(pl.lit(str(lists[0])))
     line = pl.concat_str(exprs, separator=",") + pl.lit("\n")
-    return header, rows.select(ROW_NR, line.alias("line"))
+    return rows.select(ROW_NR, line.alias("line"))
 
 
-def split(header: list[str], lines: list[tuple[int, str]], limit: int) -> list[Batch]:
+@dataclass(frozen=True)
+class Batch:
+    """One CSV file of one group: its bytes, the input rows it carries (in file order) and where each
+    row's line ends (bytes after the header)."""
+
+    group: str
+    header: list[str]
+    data: bytes
+    row_nrs: np.ndarray
+    ends: np.ndarray
+
+    @property
+    def rows(self) -> list[int]:
+        return self.row_nrs.tolist()
+
+    def lines(self) -> list[str]:
+        """Each row's CSV line (without the header)."""
+        head = len(self.data) - int(self.ends[-1]) if len(self.ends) else len(self.data)
+        starts = np.concatenate(([0], self.ends[:-1]))
+        return [self.data[head + int(a) : head + int(b)].decode() for a, b in zip(starts, self.ends, strict=True)]
+
+
+def split(group: str, head: list[str], row_nrs: np.ndarray, texts: pl.Series, limit: int) -> list[Batch]:
     """Whole rows into batches of at most ``limit`` bytes, the header included in each (bytes counted
-    exactly, UTF-8): the rows' sizes are summed once and each batch ends where the next row would not fit."""
-    if not lines:
+    exactly, UTF-8): the rows' sizes are summed once and each batch ends where the next row would not fit.
+    A row too big alone still gets a batch of its own (Pardot answers it with 413)."""
+    if not len(texts):
         return []
-    head = (",".join(header) + "\n").encode()
-    nrs = [r for r, _ in lines]
-    texts = [line for _, line in lines]
-    ends = np.cumsum(pl.Series(texts, dtype=pl.String).str.len_bytes().to_numpy().astype(np.int64))
-    blob = "".join(texts).encode()
+    top = (",".join(head) + "\n").encode()
+    ends = np.cumsum(texts.str.len_bytes().to_numpy().astype(np.int64))
+    blob = "".join(texts.to_list()).encode()
     batches, start = [], 0
     while start < len(texts):
         before = int(ends[start - 1]) if start else 0
-        stop = max(int(np.searchsorted(ends, before + limit - len(head), side="right")), start + 1)
-        batches.append(Batch(head + blob[before : int(ends[stop - 1])], nrs[start:stop]))
+        stop = max(int(np.searchsorted(ends, before + limit - len(top), side="right")), start + 1)
+        part = ends[start:stop] - before
+        batches.append(Batch(group, head, top + blob[before : int(ends[stop - 1])], row_nrs[start:stop], part))
         start = stop
     return batches
 
 
-def units(
-    rows: pl.DataFrame, config: ExportConfig, limit: int = MAX_BATCH_BYTES, per_import: int = MAX_BATCHES
-) -> list[Unit]:
-    """The imports for rows a CSV can carry (``match_kind`` not ``batch``), by match kind."""
-    kinds = rows.select(match_kind(rows, config).alias("k"))["k"]
+@dataclass
+class Cutter:
+    """Cuts each group's lines into full batches as chunks arrive; the unfilled end of a group waits for
+    the next chunk (``cut(..., final=True)`` or ``flush`` cuts it too). Pure: no calls, no clock."""
+
+    limit: int
+    tails: dict[str, tuple[list[str], np.ndarray, pl.Series]] = field(default_factory=dict)
+
+    def cut(self, group: str, head: list[str], lined: pl.DataFrame, final: bool = False) -> list[Batch]:
+        """The full batches these rows (``row_nr``, ``line``) complete for ``group``."""
+        old = self.tails.pop(group, None)
+        nrs = lined[ROW_NR].to_numpy().astype(np.int64)
+        texts = lined["line"]
+        if old is not None:
+            nrs, texts = np.concatenate((old[1], nrs)), pl.concat([old[2], texts])
+        batches = split(group, head, nrs, texts, self.limit)
+        if batches and not final:
+            last = batches.pop()
+            kept = len(last.row_nrs)
+            self.tails[group] = (head, nrs[-kept:], texts.slice(len(texts) - kept))
+        return batches
+
+    def flush(self) -> list[Batch]:
+        """Every group's waiting rows as batches (the input ended)."""
+        out = []
+        for group, (head, nrs, texts) in list(self.tails.items()):
+            out += split(group, head, nrs, texts, self.limit)
+        self.tails.clear()
+        return out
+
+    def waiting(self) -> list[int]:
+        """Rows that wait in an unfilled batch."""
+        return [int(r) for _, nrs, _ in self.tails.values() for r in nrs]
+
+    def shrink(self, limit: int) -> None:
+        self.limit = limit
+
+
+def batches(
+    rows: pl.DataFrame, config: ExportConfig, cutter: Cutter, final: bool = True, unknown: pl.Expr | None = None
+) -> list[Batch]:
+    """The batches for rows a CSV can carry (``match_kind`` not ``batch``), group by group."""
+    groups = rows.select(group_of(rows, config, unknown).alias("g"))["g"]
     out = []
-    for match in ("id", "fid", "email", "create"):
-        group = rows.filter(kinds == match)
-        if not group.height:
-            continue
-        header, lined = lines(group, match, config)
-        pairs = list(zip(lined[ROW_NR].to_list(), lined["line"].to_list(), strict=True))
-        out += Unit.from_lines(match, header, pairs, limit, per_import)
+    for group in sorted(set(groups.unique().to_list()) - {ROUTE_BATCH}):
+        part = rows.filter(groups == group)
+        out += cutter.cut(group, header(group, rows.schema, config), lines(part, group, config), final)
     return out
 
 

@@ -19,6 +19,7 @@ from pardot_frames.limits import MAX_ROW_JSON_CHARS
 from pardot_frames.prepare import schemas
 from pardot_frames.prepare.fields import Fields
 from pardot_frames.prepare.frames import ROW_NR, to_polars
+from pardot_frames.prepare.imports import ROUTE_BATCH, match_kind
 from pardot_frames.prepare.payload import prospect_payloads
 
 REJECTED_SCHEMA = {ROW_NR: pl.Int64, "column": pl.String, "check": pl.String, "reason": pl.String, "value": pl.String}
@@ -275,7 +276,9 @@ def validate(
     bad = rejected[ROW_NR].unique()
     rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
     if config.data_object == "prospects":
-        payloads = prospect_payloads(rows, config)
+        # an import job builds batchUpsert JSON only for the rows a CSV cannot carry (the rest go as CSV)
+        json_rows = rows.filter(match_kind(rows, config) == ROUTE_BATCH) if config.method == "import" else rows
+        payloads = prospect_payloads(json_rows, config)
         # the 7,500-character rule exists because the row rides in the URI: not in body mode
         limit = MAX_ROW_JSON_CHARS if config.payload_location == "query" else None
         too_long = payloads.filter(pl.col("chars") > limit) if limit else payloads.clear()
@@ -297,7 +300,7 @@ def validate(
                 ]
             )
             payloads = payloads.filter(pl.col("chars") <= MAX_ROW_JSON_CHARS)
-            rows = rows.filter(pl.col(ROW_NR).is_in(payloads[ROW_NR].implode()))
+            rows = rows.filter(~pl.col(ROW_NR).is_in(too_long[ROW_NR].implode()))
         payloads = payloads.drop("chars")
     else:
         payloads = rows.select(ROW_NR, "list_id", "prospect_id")

@@ -436,6 +436,9 @@ class PardotSimulatorApp:
         imports.daily_batches = self.config.import_daily_batches
         imports.max_batch_bytes = self.config.import_max_batch_bytes
         imports.apply = self.config.import_apply
+        faults = self.config.faults
+        imports.failed, imports.cancelled = faults.import_failed, faults.import_cancelled
+        imports.failed_applies, imports.seed = faults.import_failed_applies, faults.seed
         return imports
 
     def _import(self, request: web.Request) -> Import:
@@ -462,7 +465,7 @@ class PardotSimulatorApp:
                 options = await request.json()
             if not isinstance(options, dict):
                 raise ImportError_(400, 150, "The body is not valid JSON")
-            item = self._imports().create(options)
+            item = self._imports().create(options, self.state.import_fields())
             for data in files:
                 self._imports().add_batch(item, data, self.state.import_fields())
             if options.get("status") == "Ready":

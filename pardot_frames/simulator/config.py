@@ -24,6 +24,9 @@ class Faults:
     proxy_html: float = 0.0  # share answered HTTP 200 with an HTML page by a proxy (not applied)
     slow_seconds: float = 0.0
     revoke_at_call: int | None = None  # every access token dies at this Pardot call number (1-based)
+    import_failed: float = 0.0  # share of imports that end Failed, having applied import_failed_applies of rows
+    import_cancelled: float = 0.0  # share of imports that end Cancelled, nothing applied
+    import_failed_applies: float = 0.5
     hold_from_call: int | None = None  # call N is applied, then it and every later call wait unanswered (later
     #   ones not applied) until this is set back to None: a deterministic point to kill a client at
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,15 @@ MAX_BATCH_BYTES = 10 * 1024 * 1024
 MAX_BATCHES = 10
 MATCH = {"matchid": "id", "matchsalesforceid": "fid", "matchemail": "email"}
 LISTS = {"addtolist": True, "removefromlist": False}
-NOT_IMPORTABLE = frozenset({"id", "optedOut"})
+# the v5 prospect fields an import takes (import-api.md 7: not id, optedOut, hard-bounce or score-date fields;
+# isArchived is no v5 prospect field); custom fields are <field_id>__c
+V5_FIELDS = frozenset(
+    "salutation firstName lastName email password company website jobTitle department country addressOne "
+    "addressTwo city state territory zip phone fax source annualRevenue employees industry yearsInBusiness "
+    "comments notes score campaignId prospectAccountId isDoNotEmail isDoNotCall isReviewed isStarred".split()
+)
+FORCED_NULL_OVERWRITE = frozenset({"notes"})  # import-api.md 8: notes always null-overwrites
+NEVER_NULL_OVERWRITE = frozenset({"campaignId", "score", "isDoNotEmail", "isDoNotCall", "isReviewed", "isStarred"})
 
 
 class ImportError_(Exception):
@@ -69,11 +78,23 @@ class Imports:
     daily_batches: int = 1000
     max_batch_bytes: int = MAX_BATCH_BYTES
     apply: bool = True  # False: a sink for load tests (rows are counted as created, not stored)
+    failed: float = 0.0  # share of imports that end Failed (after applying ``failed_applies`` of their rows)
+    cancelled: float = 0.0  # share of imports that end Cancelled (nothing applied)
+    failed_applies: float = 0.5
+    seed: int = 0
     items: dict[int, Import] = field(default_factory=dict)
     batches_today: int = 0
     next_id: int = 1
 
-    def create(self, options: dict[str, Any]) -> Import:
+    def create(self, options: dict[str, Any], known: set[str] | None = None) -> Import:
+        """A new Open import; ``fields`` may name real prospect fields only (import-api.md 3: the match and
+        list columns, or any other name, refuse the create with HTTP 400)."""
+        fields_ = options.get("fields") or {}
+        if not isinstance(fields_, dict):
+            raise ImportError_(400, 154, "Invalid property: fields must be an object of field options")
+        bad = [name for name in fields_ if not is_field(name, known)]
+        if bad:
+            raise ImportError_(400, 130, f"One or more of the specified fields are invalid: {', '.join(bad)}")
         if (
             str(options.get("operation", "")).lower() != "upsert"
             or str(options.get("object", "")).lower() != "prospect"
@@ -109,6 +130,9 @@ class Imports:
             raise ImportError_(400, 164, "Daily limit of import batches has been reached")
         header, _ = read_csv(data)
         check_header(header, known, item)
+        missing = [name for name in item.options.get("fields") or {} if name not in header]
+        if missing:
+            raise ImportError_(400, 165, f"column options is invalid: {', '.join(missing)} is not a column of the file")
         item.header = item.header or header
         item.batches.append(data)
         self.batches_today += 1
@@ -130,8 +154,18 @@ class Imports:
             return
         elapsed = time.monotonic() - item.ready_at
         if elapsed >= self.wait + self.seconds:
+            fate = self.fate(item)
+            if fate == "Cancelled":
+                item.status, item.batches = fate, []
+                return
+            budget = None
+            if fate == "Failed":
+                total = sum(len(read_csv(data)[1]) for data in item.batches)
+                budget = int(total * self.failed_applies)
             for data in item.batches:
                 rows = read_csv(data)[1]
+                if budget is not None:
+                    rows, budget = rows[:budget], max(budget - len(rows), 0)
                 if not self.apply:
                     item.created_count += len(rows)
                     continue
@@ -143,9 +177,21 @@ class Imports:
                             item.updated_count += 1
                     except Exception as exc:  # a row error: the row goes to the errors file
                         item.errors.append((row, getattr(exc, "message", str(exc))))
-            item.status, item.batches = "Complete", []
+            item.status, item.batches = fate, []
+            if fate == "Failed":
+                item.errors = []
         elif elapsed >= self.wait:
             item.status = "Processing"
+
+    def fate(self, item: Import) -> str:
+        """How a processed import ends: Complete, or (a fault setting, drawn per import) Failed or Cancelled
+        (import-api.md 4: end states without counts; a failed import may have applied some rows)."""
+        draw = random.Random(f"{self.seed}:import:{item.id}").random()
+        if draw < self.failed:
+            return "Failed"
+        if draw < self.failed + self.cancelled:
+            return "Cancelled"
+        return "Complete"
 
     def record(self, item: Import, base: str) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -196,6 +242,13 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     return header, rows
 
 
+def is_field(name: str, known: set[str] | None) -> bool:
+    """A v5 prospect field an import may set: a standard one, or a custom field of the account."""
+    if name.endswith("__c"):
+        return known is None or name[:-3] in known
+    return name in V5_FIELDS
+
+
 def check_header(header: list[str], known: set[str], item: Import) -> None:
     if item.header is not None and header != item.header:
         raise ImportError_(
@@ -205,11 +258,9 @@ def check_header(header: list[str], known: set[str], item: Import) -> None:
         low = name.lower()
         if low in MATCH or low in LISTS:
             continue
-        if name in NOT_IMPORTABLE:
-            raise ImportError_(400, 130, f"One or more of the specified fields are invalid: {name}")
         if "_" in name and not name.endswith("__c"):
             raise ImportError_(400, 159, f"The file is not in a valid CSV format: {name} is not a v5 field name")
-        if v4_name(name) not in known:
+        if not is_field(name, known):
             raise ImportError_(400, 130, f"One or more of the specified fields are invalid: {name}")
     creates = not any(h.lower() in MATCH for h in header) or item.options.get("createOnNoMatch")
     if creates and not {"email", "campaignId"} <= set(header):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .imports import LISTS, MATCH, v4_name
+from .imports import FORCED_NULL_OVERWRITE, LISTS, MATCH, NEVER_NULL_OVERWRITE, v4_name
 from .records import STANDARD, typed_value
 
 EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
@@ -128,6 +128,12 @@ class PardotState:
         """Every prospect with this email (case-insensitive), lowest id first."""
         return [self.prospects[i] for i in sorted(self._by_email.get(email.strip().lower(), []))]
 
+    def latest_by_email(self, email: str) -> dict[str, Any] | None:
+        """The prospect an email means to Pardot (matchEmail, upsertLatestByEmail): the most recently active;
+        between equals (no activity), the newest."""
+        found = self.find_by_email(email)
+        return max(found, key=lambda p: (str(p.get("last_activity_at") or ""), p["id"])) if found else None
+
     def members(self, list_id: int) -> set[int]:
         """Ids of the prospects on a list."""
         return {pid for (lid, pid) in self.memberships if lid == list_id}
@@ -162,7 +168,9 @@ class PardotState:
                 for part in re.split(r"[;,|]", cell):
                     if part.strip():
                         values[f"list_{int(part)}"] = 1 if LISTS[low] else 0
-            elif cell != "" or (columns.get(name) or {}).get("nullOverwrite"):
+            elif cell != "" or name in FORCED_NULL_OVERWRITE or (
+                (columns.get(name) or {}).get("nullOverwrite") and name not in NEVER_NULL_OVERWRITE
+            ):
                 values[v4_name(name)] = cell
         if match is not None:
             target = self._import_match(*match)
@@ -179,8 +187,8 @@ class PardotState:
             return int(value) if value.isdigit() and int(value) in self.prospects else None
         if kind == "fid":
             return self._by_fid.get(value)
-        found = self.find_by_email(value)
-        return found[0]["id"] if found else None
+        found = self.latest_by_email(value)
+        return found["id"] if found else None
 
     # ---- prospects ---------------------------------------------------------------------------
     def batch_upsert(self, rows: Any) -> tuple[int, dict[str, str]]:
@@ -219,8 +227,7 @@ class PardotState:
         elif not row.get("email"):
             raise ApiError(13, "Email address is required to create a prospect")
         elif self.one_prospect_per_email:
-            matches = self.find_by_email(str(row["email"]))
-            target = matches[0] if matches else None
+            target = self.latest_by_email(str(row["email"]))
         created = target is None
         if created:
             target = self.add_prospect()

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pardot_frames.engine.paths.base import KnownIds, Phase, SendPath, planned_calls
 from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
@@ -34,12 +34,17 @@ __all__ = [
 
 
 def for_job(
-    config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None, ids: KnownIds | None = None
+    config: ExportConfig,
+    client: Client | None = None,
+    ledger: Ledger | None = None,
+    ids: KnownIds | None = None,
+    **resume: Any,
 ) -> SendPath:
     """The send path of this job (without a client: for planning only, as the dry run does); ``ids`` is the
-    destination's email -> prospect id map (changed mode)."""
+    destination's email -> prospect id map (changed mode); ``resume`` gives the import path what a stopped
+    run left (``attached``, ``unknown``) and its ``progress``."""
     if config.data_object == "prospects" and config.method == "import":
-        return ImportPath(config, client, ledger, ids)
+        return ImportPath(config, client, ledger, ids, **resume)
     if config.data_object == "prospects":
         return UpsertPath(config, client, ledger, ids)
     if config.list_membership_method == "batch":

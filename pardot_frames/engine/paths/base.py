@@ -8,7 +8,7 @@ same calls; a phase's ``lookups`` is the most calls its ``resolve`` may spend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,6 +64,14 @@ class SendPath(Protocol):
 
     def figures(self) -> dict[str, Any]:
         """What the path learnt while sending (for ``ExportResult.extra``)."""
+        ...
+
+    async def finish(self, stopping: Callable[[], object]) -> None:
+        """After the last chunk: send what waited for more rows, and wait for what is still processing."""
+        ...
+
+    def abandon(self, code: int | None, reason: str) -> None:
+        """The job stops: report the rows the path still holds (not sent, or in doubt with a note)."""
         ...
 
 

@@ -1,18 +1,25 @@
-"""Prospects through the Import API (``method = "import"``): one call per CSV batch instead of one per 50 rows.
+"""Prospects through the Import API (``method = "import"``): one call per CSV batch of up to 10 MB.
 
-A chunk's rows that a CSV can carry become imports (``prepare.imports.units``: grouped by match kind,
-batches of at most ``import_batch_bytes``, ten a batch); the rest (a ``""`` that clears a field, a field
-of several values) go through batchUpsert in the same job (``UpsertPath``). Per import: create, upload
-each batch, submit, poll with a growing wait, then read the counts and the errors file and map each
-error back to its input row by the row's cells. Rows are written to the journal with their import's id
-before the first upload, so a resumed job re-attaches to an import that was submitted instead of
-sending its rows again.
+A chunk's rows that a CSV can carry are cut into batches per group (``prepare.imports``); the rest go
+through batchUpsert in the same job (``UpsertPath``). Each group has one Open import that takes its
+batches across chunks; when it holds ten, or the input ends, it is submitted and waited for in the
+background (a growing wait, bounded by ``import_max_wait``) while the next import fills. Rows are
+written to the journal with their import's id (``import:<id>``) before their batch goes, so a resumed
+job re-attaches to an import instead of sending its rows again.
 
-An import is never submitted when one of its uploads went wrong: an Open import expires unapplied, so
-its rows can safely go again in a new one (an upload whose answer was lost; a batch over the size limit,
-413, which also halves the job's batch size; the batches-per-import limit, 160). A refused CSV (159,
-130, 13) rejects the import's rows with Pardot's message; the daily batch limit (164) stops the job like
-error 122 (exit 3, resumable).
+What can go wrong, and what then (every way rows go again is bounded by ``maximum_retries``):
+
+- an upload whose answer was lost (in doubt): nothing more goes into that import; it is submitted, and
+  its counts say whether the batch in doubt arrived (processed rows = the sure batches, or those plus
+  it): only a batch that did not arrive goes again, so a lost answer costs one batch, not the import;
+- a batch over the size limit (413): the job's batch size halves and the batch goes again, smaller;
+  the batches-per-import limit (160): the import is submitted and the batch opens the next one;
+- an import that expired or is no longer Open (2, 161): its batches go again in a new import;
+- an import that ends ``Failed`` or ``Cancelled``, expires, or cannot be read: its rows are an unknown
+  outcome and go again the safe way (by id or fid as they were; rows that would create go by
+  ``matchEmail``, so a prospect the first import created is updated, not created twice);
+- a CSV Pardot refuses (159, 130, 13, 165): its rows are rejected with Pardot's message;
+- the daily batch limit (164) stops the job like error 122 (exit 3, resumable).
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ import io
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from pardot_frames.engine.paths.base import KnownIds, Phase
@@ -34,7 +42,20 @@ from pardot_frames.engine.paths.upsert import UpsertPath
 from pardot_frames.pardot import imports
 from pardot_frames.pardot.answers import DailyLimitReached, RetriesExhausted
 from pardot_frames.prepare.frames import ROW_NR
-from pardot_frames.prepare.imports import MAX_BATCHES, ROUTE_BATCH, Unit, match_kind, units
+from pardot_frames.prepare.imports import (
+    MAX_BATCHES,
+    ROUTE_BATCH,
+    Batch,
+    Cutter,
+    batches,
+    creates,
+    group_of,
+    header,
+    lines,
+    match_kind,
+    quote,
+    split,
+)
 from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
@@ -46,6 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pardot_frames")
 EXPECTED_POLLS = 3  # reads while an import waits and processes (the dry run's estimate)
 ATTACHED = "import:"  # the journal note of rows handed to an import: "import:<id>"
+HEADER_REFUSALS = frozenset({130, 13, 165})  # refusals of a header: every batch with that header would get them
 
 
 class DailyBatchLimit(DailyLimitReached):
@@ -53,6 +75,20 @@ class DailyBatchLimit(DailyLimitReached):
 
     code = imports.DAILY_BATCHES
     reason = "the daily limit of import batches is reached (error 164); resume after the account's day resets"
+
+
+@dataclass
+class Open:
+    """An import of one group: its id, the batches it surely holds, and one whose upload is in doubt."""
+
+    id: int
+    group: str
+    header: list[str]
+    batches: list[Batch] = field(default_factory=list)
+    doubt: Batch | None = None
+
+    def rows(self) -> list[int]:
+        return [r for b in [*self.batches, *([self.doubt] if self.doubt else [])] for r in b.rows]
 
 
 class ImportPath:
@@ -64,198 +100,409 @@ class ImportPath:
         client: Client | None = None,
         ledger: Ledger | None = None,
         ids: KnownIds | None = None,
+        *,
+        attached: dict[int, int] | None = None,
+        unknown: set[int] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.config, self.client, self.ledger = config, client, ledger
         self.batch = UpsertPath(config, client, ledger, ids)
-        self.limit, self.per_import = config.import_batch_bytes, MAX_BATCHES
+        self.cutter = Cutter(config.import_batch_bytes)
+        self.per_import = MAX_BATCHES
+        self.attached = attached or {}  # row_nr -> import id, from a stopped run's journal
+        self.unknown = unknown or set()  # rows a stopped run may have applied
+        self.progress = progress
         self.counts: Counter[str] = Counter()
-        self.planned: Counter[str] = Counter()  # what calls() planned: imports, batches, bytes, calls
-        self.attached: dict[int, int] = {}  # row_nr -> import id, from a stopped run's journal
-        self.progress: Progress | None = None
+        self.planned: Counter[str] = Counter()  # batches cut so far (figures for the dry run)
+        self.open: dict[str, Open] = {}  # group -> the import taking its batches
+        self.running: dict[asyncio.Task[None], Open] = {}  # submitted imports, waited for in the background
+        self.queue: list[tuple[Batch, bool]] = []  # batches to send again (rows in doubt: True)
+        self.tries: Counter[int] = Counter()  # row_nr -> times its rows went again
+        self.refused_headers: dict[tuple[str, ...], tuple[int | None, str]] = {}
+        self.failure: BaseException | None = None  # a stop raised in a background wait
+        self.lock = asyncio.Lock()
         self.upload_seconds = 0.0
+        self.schema: pl.Schema | None = None
 
-    # planning (pure)
+    # planning
 
     def phases(self, checked: Validated) -> list[Phase]:
         kinds = checked.rows.select(match_kind(checked.rows, self.config).alias("k"))["k"]
-        by_batch = checked.rows.filter(kinds == ROUTE_BATCH)[ROW_NR]
-        keep = ~pl.col(ROW_NR).is_in(by_batch.implode())
+        by_batch = checked.rows.filter(kinds == ROUTE_BATCH)
         out = []
-        if by_batch.len() < checked.rows.height:
-            out.append(Phase(checked.rows.filter(keep), checked.payloads.filter(keep), route="import"))
-        if by_batch.len():
-            rest = ~keep
-            out += self.batch.phases(
-                replace(checked, rows=checked.rows.filter(rest), payloads=checked.payloads.filter(rest))
-            )
+        if by_batch.height < checked.rows.height:
+            out.append(Phase(checked.rows.filter(kinds != ROUTE_BATCH), checked.payloads.clear(), route="import"))
+        if by_batch.height:
+            payloads = checked.payloads.filter(pl.col(ROW_NR).is_in(by_batch[ROW_NR].implode()))
+            out += self.batch.phases(replace(checked, rows=by_batch, payloads=payloads))
         return out
 
     def calls(self, phase: Phase) -> Sequence[Any]:
+        """The import route: the batches these rows fill (an unfilled one waits for the next chunk)."""
         if phase.route != "import":
             return self.batch.calls(phase)
-        planned = units(phase.rows, self.config, self.limit, self.per_import)
-        self.planned.update(imports=len(planned), batches=sum(len(u.batches) for u in planned),
-                            bytes=sum(u.bytes for u in planned), calls=self.api_calls(planned))  # fmt: skip
-        return planned
+        self.schema = phase.rows.schema
+        doubt = pl.col(ROW_NR).is_in(list(self.unknown)) if self.unknown else None
+        cut = batches(phase.rows, self.config, self.cutter, final=False, unknown=doubt)
+        self._plan(cut)
+        return cut
+
+    def rest(self) -> list[Batch]:
+        """The batches the input's end completes (planning: the dry run's last step)."""
+        cut = self.cutter.flush()
+        self._plan(cut)
+        return cut
+
+    def _plan(self, cut: list[Batch]) -> None:
+        for b in cut:
+            if self.planned[f"batches:{b.group}"] % self.per_import == 0:
+                self.planned["imports"] += 1
+            self.planned[f"batches:{b.group}"] += 1
+            self.planned["batches"] += 1
+            self.planned["bytes"] += len(b.data)
+
+    def planned_figures(self) -> dict[str, int]:
+        """Imports, batches, bytes and API calls of everything planned so far."""
+        imports_, batches_ = self.planned["imports"], self.planned["batches"]
+        return {"imports": imports_, "batches": batches_, "bytes": self.planned["bytes"],
+                "calls": batches_ + imports_ * (2 + EXPECTED_POLLS)}  # fmt: skip
 
     def count(self, phase: Phase) -> int:
-        return self.api_calls(self.calls(phase)) if phase.route == "import" else self.batch.count(phase)
+        """batchUpsert calls; the import route's batches are cut and counted in ``planned_figures``."""
+        if phase.route != "import":
+            return self.batch.count(phase)
+        self.calls(phase)
+        return 0
 
     def api_calls(self, calls: Sequence[Any]) -> int:
-        """The calls these items take: batchUpsert calls, or per import create + batches + submit + polls."""
-        return sum(3 + EXPECTED_POLLS + len(c.batches) if isinstance(c, Unit) else 1 for c in calls)
+        """batchUpsert calls, or one upload per batch (the imports' create, submit and polls: ``finish``)."""
+        return len(calls)
 
     def rows(self, call: Any) -> list[int]:
-        return call.row_nrs if isinstance(call, Unit) else self.batch.rows(call)
+        return [] if isinstance(call, Batch) else self.batch.rows(call)  # a batch's rows are marked with their import
 
     # sending
 
     async def resolve(self, phase: Phase) -> Phase:
-        return phase if phase.route == "import" else await self.batch.resolve(phase)
-
-    async def settle(self, calls: Sequence[Any], unknown: set[int]) -> Sequence[Any]:
-        """Rows a stopped run handed to an import: wait for that import and take its outcome, unless it was
-        never submitted (then it expires unapplied and the rows go again)."""
-        if not calls or not isinstance(calls[0], Unit):
-            return await self.batch.settle(calls, unknown)
-        by_import: dict[int, set[int]] = {}
-        for row_nr in unknown:
-            if row_nr in self.attached:
-                by_import.setdefault(self.attached[row_nr], set()).add(row_nr)
+        """Rows a stopped run handed to an import that completed take its outcome; the rest go (again)."""
+        if phase.route != "import":
+            return await self.batch.resolve(phase)
+        mine = [r for r in phase.rows[ROW_NR].to_list() if r in self.attached]
         settled: set[int] = set()
-        for import_id, row_nrs in sorted(by_import.items()):
-            if await self._reattach(import_id, row_nrs, calls):
-                settled |= row_nrs
-                self.counts["reattached"] += 1
+        for import_id in sorted({self.attached[r] for r in mine}):
+            rows = phase.rows.filter(pl.col(ROW_NR).is_in([r for r in mine if self.attached[r] == import_id]))
+            if await self._reattach(import_id, rows):
+                settled |= set(rows[ROW_NR].to_list())
         if not settled:
-            return calls
-        return [part for unit in calls if set(unit.row_nrs) - settled for part in self._without(unit, settled)]
+            return phase
+        return replace(phase, rows=phase.rows.filter(~pl.col(ROW_NR).is_in(list(settled))))
 
-    async def _reattach(self, import_id: int, row_nrs: set[int], calls: Sequence[Unit]) -> bool:
-        assert self.client is not None
+    async def _reattach(self, import_id: int, rows: pl.DataFrame) -> bool:
+        """Take the outcome of a stopped run's import for these rows: True when it completed."""
         try:
-            seen = await imports.read(self.client, import_id)
-        except imports.ImportRefused:
-            return False  # unknown to Pardot (or expired): nothing of it was applied
-        if seen.get("status") in ("Open", None) or seen.get("isExpired") and seen.get("status") != imports.DONE:
-            return False
-        lines = {r: line for unit in calls for r, line in zip(unit.row_nrs, unit.lines, strict=True) if r in row_nrs}
-        header = next((unit.header for unit in calls if set(unit.row_nrs) & row_nrs), [])
-        await self._outcomes(import_id, header, lines, await self._wait(import_id, seen))
+            seen = await self._wait(import_id, await imports.read(self._client(), import_id))
+        except (imports.ImportRefused, RetriesExhausted):
+            return False  # unknown to Pardot, or unreadable: the rows go again, the safe way
+        if seen is None or seen.get("status") != imports.DONE:
+            return False  # never submitted, failed, cancelled or expired: the rows go again, the safe way
+        self.counts["reattached"] += 1
+        groups = rows.select(group_of(rows, self.config).alias("g"))["g"]
+        for group in groups.unique().to_list():
+            part = lines(rows.filter(groups == group), group, self.config)
+            found = dict(zip(part[ROW_NR].to_list(), part["line"].to_list(), strict=True))
+            head = header(group, rows.schema, self.config)
+            await self._outcomes(import_id, head, found, seen, check_counts=False)
         return True
 
-    def _without(self, unit: Unit, rows: set[int]) -> list[Unit]:
-        kept = [(r, line) for r, line in zip(unit.row_nrs, unit.lines, strict=True) if r not in rows]
-        return Unit.from_lines(unit.match, unit.header, kept, self.limit, self.per_import)
+    async def settle(self, calls: Sequence[Any], unknown: set[int]) -> Sequence[Any]:
+        if calls and isinstance(calls[0], Batch):
+            return calls  # rows in doubt were given their safe group when cut
+        return await self.batch.settle(calls, unknown)
 
     async def send(self, call: Any) -> int:
-        if not isinstance(call, Unit):
+        if not isinstance(call, Batch):
             self.counts["batch_rows"] += len(self.batch.rows(call))
             return await self.batch.send(call)
-        await self._import(call)
-        return len(call.row_nrs)
+        self._raise_failure()
+        async with self.lock:
+            await self._drain()
+            await self._upload(call)
+        return 0  # rows count as done when their import has settled them
 
-    async def _import(self, unit: Unit) -> None:
-        assert self.client is not None and self.ledger is not None
-        rows = unit.row_nrs
+    async def finish(self, stopping: Callable[[], object] = lambda: None) -> None:
+        """The input ended: the unfilled batches go, every import is submitted and waited for (until
+        ``stopping()`` says the job stops)."""
+        async with self.lock:
+            for batch in self.cutter.flush():
+                await self._upload(batch)
+        while not stopping():
+            async with self.lock:
+                await self._drain()
+                for group in list(self.open):
+                    await self._submit(group)
+            if not self.running and not self.queue:
+                break
+            if self.running:
+                await asyncio.wait(list(self.running), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+            self._raise_failure()
+
+    def abandon(self, code: int | None, reason: str) -> None:
+        """The job stops: rows not in a submitted import are not sent (an Open import expires unapplied);
+        rows of an import still processing keep its id for a resume to read its outcome."""
+        assert self.ledger is not None
+        for task, item in self.running.items():
+            task.cancel()
+            note = f"{ATTACHED}{item.id}"
+            message = f"outcome unknown: import {item.id} was still processing when the job stopped; resume to read it"
+            self.ledger.reject(item.rows(), None, message, transient=True, note=note)
+        waiting = self.cutter.waiting() + [r for item in self.open.values() for r in item.rows()]
+        waiting += [r for batch, _ in self.queue for r in batch.rows]
+        self.ledger.not_sent([r for r in waiting if not self.ledger.done(r)], code, f"not sent: {reason}")
+        self.running, self.open, self.queue = {}, {}, []
+
+    def _client(self) -> Client:
+        assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
+        return self.client
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
+
+    async def _drain(self) -> None:
+        """Send again what came back from imports that ended without an outcome (lock held)."""
+        while self.queue:
+            batch, doubt = self.queue.pop(0)
+            await self._again(batch, doubt)
+
+    async def _again(self, batch: Batch, doubt: bool) -> None:
+        """A batch's rows go again (bounded by maximum_retries); rows in doubt that would create go by
+        matchEmail (lock held)."""
+        assert self.ledger is not None
+        rows = batch.rows
+        self.tries.update(rows)
+        over = [r for r in rows if self.tries[r] > self.config.maximum_retries]
+        if over:
+            reason = f"not applied after {self.config.maximum_retries} retries through imports; resume to try again"
+            self.ledger.reject(over, None, reason, transient=True)
+        if len(over) == len(rows):
+            return
+        keep = np.isin(batch.row_nrs, over, invert=True)
+        group, head, texts = batch.group, batch.header, pl.Series(batch.lines(), dtype=pl.String).filter(keep)
+        if doubt and group.startswith("create"):
+            group, head, texts = by_email(group, head, texts)
+        for part in split(group, head, batch.row_nrs[keep], texts, self.cutter.limit):
+            await self._upload(part)
+
+    async def _upload(self, batch: Batch) -> None:
+        """Upload one batch into its group's Open import (lock held); submit the import when it is full."""
+        ledger = self.ledger
+        assert ledger is not None
+        key = tuple(batch.header)
+        if key in self.refused_headers:
+            code, message = self.refused_headers[key]
+            ledger.reject(batch.rows, code, message)
+            return
+        item = self.open.get(batch.group) or await self._create(batch)
+        if item is None:
+            return
+        await ledger.mark(batch.rows, f"{ATTACHED}{item.id}")
+        number = len(item.batches)
+        started = time.perf_counter()
         try:
-            import_id = await imports.create(self.client, unit.header, unit.creates)
-            self.counts["imports"] += 1
-            await self.ledger.mark(rows, f"{ATTACHED}{import_id}")
-            redo = await self._upload(import_id, unit)
-            if redo is not None:
-                for again in redo:
-                    await self._import(again)
-                return
-            await imports.submit(self.client, import_id)
-            seen = await self._wait(import_id)
+            reply = await imports.add_batch(self._client(), item.id, batch.data, number)
+        except imports.UploadInDoubt:
+            return await self._in_doubt(item, batch)
+        except RetriesExhausted as exc:
+            if exc.last.unknown:
+                return await self._in_doubt(item, batch)
+            message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
+            ledger.reject(batch.rows, exc.last.code, message, transient=True)
+            return
+        self.upload_seconds += time.perf_counter() - started
+        await self._answered(item, batch, reply, number)
+
+    async def _answered(self, item: Open, batch: Batch, reply: Any, number: int) -> None:
+        """What an upload's answer means for the batch and its import (lock held)."""
+        assert self.ledger is not None
+        code = reply.code if reply.code is not None else (reply.status if reply.status >= 300 else None)
+        if code is None:
+            item.batches.append(batch)
+            self.counts["batches"] += 1
+            self.counts["bytes"] += len(batch.data)
+            self._status(f"import {item.id}: batch {number + 1} uploaded")
+            if len(item.batches) >= self.per_import:
+                await self._submit(batch.group)
+        elif code == imports.BATCH_TOO_BIG:  # batches cut before an earlier 413 lower the limit no further
+            self.cutter.shrink(max(min(self.cutter.limit, len(batch.data) // 2), 1_000))
+            log.warning("an import batch of %d bytes was refused (413); batches now hold %d bytes at most",
+                        len(batch.data), self.cutter.limit)  # fmt: skip
+            await self._again(batch, False)
+        elif code == imports.TOO_MANY_BATCHES:
+            self.per_import = max(len(item.batches), 1)
+            await self._submit(batch.group)
+            await self._upload(batch)
+        elif code == imports.DAILY_BATCHES:
+            await self._submit(batch.group)
+            self.ledger.not_sent(batch.rows, code, f"not sent: {DailyBatchLimit.reason}")
+            raise DailyBatchLimit(DailyBatchLimit.reason)
+        elif code in (imports.EXPIRED, imports.NOT_OPEN):
+            self.open.pop(batch.group, None)
+            self.counts["imports_closed"] += 1
+            if item.batches:
+                self._watch(item)  # what it holds is read when it ends (an expired import applied nothing)
+            await self._again(batch, False)
+        else:
+            message = str(imports.ImportRefused(f"batch {number + 1} of import {item.id}", reply))
+            self.ledger.reject(batch.rows, code, message)
+            if code in HEADER_REFUSALS:
+                self.refused_headers[tuple(batch.header)] = (code, message)
+
+    async def _create(self, batch: Batch) -> Open | None:
+        """A new Open import for the batch's group (lock held); None when it cannot be had (rows reported)."""
+        assert self.ledger is not None
+        try:
+            import_id = await imports.create(self._client(), batch.header, creates(batch.group))
         except imports.ImportRefused as exc:
             if exc.code == imports.DAILY_BATCHES:
-                self._daily_limit(rows)
-            self.ledger.reject(rows, exc.code, str(exc))
-            return
+                self.ledger.not_sent(batch.rows, exc.code, f"not sent: {DailyBatchLimit.reason}")
+                raise DailyBatchLimit(DailyBatchLimit.reason) from None
+            self.ledger.reject(batch.rows, exc.code, str(exc))
+            if exc.code in HEADER_REFUSALS or exc.code == 400:
+                self.refused_headers[tuple(batch.header)] = (exc.code, str(exc))
+            return None
         except RetriesExhausted as exc:
             message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
-            self.ledger.reject(rows, exc.last.code, message, transient=True)
-            return
-        await self._outcomes(import_id, unit.header, dict(zip(rows, unit.lines, strict=True)), seen)
+            self.ledger.reject(batch.rows, exc.last.code, message, transient=True)
+            return None
+        self.counts["imports"] += 1
+        self.open[batch.group] = item = Open(import_id, batch.group, batch.header)
+        return item
 
-    async def _upload(self, import_id: int, unit: Unit) -> list[Unit] | None:
-        """Upload every batch; None when all went in, else the units to send instead (this import is left
-        Open, to expire unapplied). Raises ImportRefused for a CSV Pardot refuses, DailyBatchLimit for 164."""
-        assert self.client is not None and self.ledger is not None
-        for number, batch in enumerate(unit.batches):
-            started = time.perf_counter()
-            try:
-                reply = await imports.add_batch(self.client, import_id, batch.data, number)
-                self.upload_seconds += time.perf_counter() - started
-            except imports.UploadInDoubt:
-                self.counts["abandoned"] += 1
-                return [unit]
-            if reply.status == imports.BATCH_TOO_BIG or reply.code == imports.BATCH_TOO_BIG:
-                self.limit = max(self.limit // 2, 1_000)
-                log.warning("an import batch of %d bytes was refused (413); batches now hold %d bytes at most",
-                            len(batch.data), self.limit)  # fmt: skip
-            elif reply.code == imports.TOO_MANY_BATCHES:
-                self.per_import = max(number, 1)
-            elif reply.code == imports.DAILY_BATCHES:
-                self._daily_limit(unit.row_nrs)
-            elif reply.code is not None or reply.status >= 300:
-                raise imports.ImportRefused(f"batch {number + 1} of the import", reply)
-            else:
-                self.counts["batches"] += 1
-                self.counts["bytes"] += len(batch.data)
-                self._status(f"import {import_id}: batch {number + 1}/{len(unit.batches)} uploaded")
-                continue
-            self.counts["abandoned"] += 1
-            return Unit.from_lines(unit.match, unit.header, list(zip(unit.row_nrs, unit.lines, strict=True)),
-                                   self.limit, self.per_import)  # fmt: skip
-        return None
+    async def _in_doubt(self, item: Open, batch: Batch) -> None:
+        """An upload's answer was lost: this import takes nothing more; it goes now, with its batch in doubt."""
+        self.counts["uploads_in_doubt"] += 1
+        item.doubt = batch
+        await self._submit(item.group)
 
-    def _status(self, text: str) -> None:
-        if self.progress is not None:
-            self.progress.status(text)
-
-    def _daily_limit(self, rows: list[int]) -> None:
+    async def _submit(self, group: str) -> None:
+        """Set a group's import Ready and wait for it in the background (lock held)."""
         assert self.ledger is not None
-        self.ledger.not_sent(rows, imports.DAILY_BATCHES, f"not sent: {DailyBatchLimit.reason}")
-        raise DailyBatchLimit(DailyBatchLimit.reason)
+        item = self.open.pop(group)
+        if not item.batches and item.doubt is None:
+            return  # an empty Open import expires unapplied
+        try:
+            await imports.submit(self._client(), item.id)
+        except imports.ImportRefused as exc:
+            if exc.code == 156 and not item.batches:  # only the batch in doubt, and it never arrived
+                self.queue.append((item.doubt, False))  # type: ignore[arg-type]
+                return
+            self._watch(item)
+            return
+        except RetriesExhausted:
+            self._watch(item)  # perhaps submitted: its end state (or expiry) says
+            return
+        self._watch(item)
 
-    async def _wait(self, import_id: int, seen: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Read the import until it is Complete: first after ``import_poll_seconds``, then 1.5x longer each
-        time, at most ``import_poll_max`` apart."""
-        assert self.client is not None
-        delay = self.config.import_poll_seconds
-        while seen is None or seen.get("status") != imports.DONE:
+    def _watch(self, item: Open) -> None:
+        task = asyncio.get_running_loop().create_task(self._settle_import(item))
+        self.running[task] = item
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.running.pop(task, None)
+        if not task.cancelled() and task.exception() is not None and self.failure is None:
+            self.failure = task.exception()
+
+    async def _settle_import(self, item: Open) -> None:
+        """Wait for a submitted import's end; its rows then take their outcome or go again."""
+        try:
+            seen = await self._wait(item.id)
+        except (imports.ImportRefused, RetriesExhausted) as exc:
+            self.counts["imports_unreadable"] += 1
+            return self._requeue(item, f"import {item.id} could not be read ({exc})")
+        if seen is None or seen.get("status") != imports.DONE:
+            state = "timed out" if seen is None else ("expired" if seen.get("isExpired") else seen.get("status"))
+            self.counts[f"imports_{str(state).lower().replace(' ', '_')}"] += 1
+            log.warning("import %s ended %s: its %d rows go again", item.id, state, len(item.rows()))
+            return self._requeue(item, f"import {item.id} ended {state}")
+        self.counts["imports_complete"] += 1
+        await self._complete(item, seen)
+
+    def _requeue(self, item: Open, reason: str) -> None:
+        """Every row of an import that ended without an outcome goes again, as an unknown outcome."""
+        log.info("%s: its rows go again, the safe way", reason)
+        for batch in [*item.batches, *([item.doubt] if item.doubt else [])]:
+            self.queue.append((batch, True))
+
+    async def _complete(self, item: Open, seen: dict[str, Any]) -> None:
+        """A Complete import: the sure batches' rows take their outcome; the batch in doubt arrived when the
+        counts include it, did not when they match the sure batches alone, and is unknown otherwise."""
+        sure = [b for b in item.batches]
+        processed = sum(int(seen.get(k) or 0) for k in ("createdCount", "updatedCount", "errorCount"))
+        known = sum(len(b.row_nrs) for b in sure)
+        check = True
+        if item.doubt is not None:
+            arrived = len(item.doubt.row_nrs)
+            if processed == known + arrived:
+                sure.append(item.doubt)
+                self.counts["doubts_arrived"] += 1
+            elif processed == known:
+                self.counts["doubts_missing"] += 1
+                self.queue.append((item.doubt, False))  # nothing of it was applied
+            else:
+                check = False
+                self.queue.append((item.doubt, True))
+        found = {r: line for b in sure for r, line in zip(b.rows, b.lines(), strict=True)}
+        if found:
+            await self._outcomes(item.id, item.header, found, seen, check_counts=check)
+
+    async def _wait(self, import_id: int, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Read the import until it ends (Complete, Failed, Cancelled, expired): first after
+        ``import_poll_seconds``, then 1.5x longer each time, at most ``import_poll_max`` apart; None when it
+        has not ended after ``import_max_wait`` seconds."""
+        delay, waited = self.config.import_poll_seconds, 0.0
+        while seen is None or not imports.ended(seen) and seen.get("status") != "Open":
+            if waited >= self.config.import_max_wait:
+                return None
             await asyncio.sleep(delay)
-            seen = await imports.read(self.client, import_id)
+            waited += delay
+            seen = await imports.read(self._client(), import_id)
             self.counts["polls"] += 1
             self._status(f"import {import_id}: {seen.get('status')}")
             delay = min(delay * 1.5, self.config.import_poll_max)
         return seen
 
-    async def _outcomes(self, import_id: int, header: list[str], lines: dict[int, str], seen: dict[str, Any]) -> None:
+    async def _outcomes(
+        self, import_id: int, head: list[str], found: dict[int, str], seen: dict[str, Any], check_counts: bool
+    ) -> None:
         """Each row of a Complete import: applied, or rejected with the errors file's message."""
-        assert self.client is not None and self.ledger is not None
+        assert self.ledger is not None
         failed: dict[int, str] = {}
         unmatched = 0
         if int(seen.get("errorCount") or 0):
-            failed, unmatched = match_errors(await imports.errors(self.client, import_id), header, lines)
+            failed, unmatched = match_errors(await imports.errors(self._client(), import_id), head, found)
         counted = sum(int(seen.get(k) or 0) for k in ("createdCount", "updatedCount", "errorCount"))
-        if counted != len(lines):
+        if check_counts and counted != len(found):
             self.counts["count_mismatch"] += 1
-            log.warning(
-                "import %s counts %d rows (created, updated, errors) for %d sent", import_id, counted, len(lines)
-            )
+            log.warning("import %s counts %d rows (created, updated, errors) for %d sent", import_id, counted,
+                        len(found))  # fmt: skip
         if unmatched:  # errors we cannot place: those rows' outcome is unknown, never a success
             message = f"import {import_id} reported {unmatched} error(s) that match no row: outcome unknown"
-            self.ledger.reject([r for r in lines if r not in failed], None, message, transient=True)
+            self.ledger.reject([r for r in found if r not in failed], None, message, transient=True)
         else:
-            self.ledger.ok([r for r in lines if r not in failed])
+            self.ledger.ok([r for r in found if r not in failed])
         for row_nr, message in failed.items():
             self.ledger.reject([row_nr], None, message)
+        if self.progress is not None:
+            self.progress.update(len(found))
+
+    def _status(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.status(text)
 
     def figures(self) -> dict[str, Any]:
+        ended = {k.removeprefix("imports_"): v for k, v in self.counts.items() if k.startswith("imports_")}
         return {
             **self.batch.figures(),
             "method": "import",
@@ -263,30 +510,39 @@ class ImportPath:
             "import_batches": self.counts["batches"],
             "import_bytes": self.counts["bytes"],
             "import_polls": self.counts["polls"],
-            "imports_abandoned": self.counts["abandoned"],
+            "import_uploads_in_doubt": self.counts["uploads_in_doubt"],
+            "import_ends": ended,
             "imports_reattached": self.counts["reattached"],
-            "final_import_batch_bytes": self.limit,
+            "final_import_batch_bytes": self.cutter.limit,
             "import_upload_seconds": round(self.upload_seconds, 3),
             "rows_by_batch_upsert": self.counts["batch_rows"],
             "imports_with_count_mismatch": self.counts["count_mismatch"],
         }
 
 
-def match_errors(text: str, header: list[str], lines: dict[int, str]) -> tuple[dict[int, str], int]:
+def by_email(group: str, head: list[str], texts: pl.Series) -> tuple[str, list[str], pl.Series]:
+    """Lines of a creating group as the same rows matched by email (``matchEmail`` + the same cells)."""
+    at = head.index("email")
+    cells = [next(csv.reader(io.StringIO(t)))[at] for t in texts.to_list()]
+    first = pl.DataFrame({"e": cells}).select(quote(pl.col("e")))["e"]
+    return "email" + group.removeprefix("create"), ["matchEmail", *head], first + "," + texts
+
+
+def match_errors(text: str, head: list[str], found: dict[int, str]) -> tuple[dict[int, str], int]:
     """({row_nr: message}, errors matching no row): each error record is matched to a row by its cells in
     the import's own columns; the message is the errors file's other column(s) (by name, not position)."""
     records = list(csv.DictReader(io.StringIO(text)))
     if not records:
         return {}, 0
-    extra = [c for c in records[0] if c not in header]
+    extra = [c for c in records[0] if c not in head]
     extra.sort(key=lambda c: "error" not in c.lower())
     rows: dict[tuple[str, ...], list[int]] = {}
-    for row_nr, line in lines.items():
+    for row_nr, line in found.items():
         cells = next(csv.reader(io.StringIO(line)))
         rows.setdefault(tuple(cells), []).append(row_nr)
     failed, unmatched = {}, 0
     for record in records:
-        key = tuple(record.get(h) or "" for h in header)
+        key = tuple(record.get(h) or "" for h in head)
         candidates = rows.get(key)
         if not candidates:
             unmatched += 1

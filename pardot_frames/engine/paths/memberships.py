@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pardot_frames.engine.paths.base import Phase
@@ -68,3 +68,9 @@ class MembershipPath:
 
     def figures(self) -> dict[str, Any]:
         return {}
+
+    async def finish(self, stopping: Callable[[], object]) -> None:
+        """Nothing waits: every call went when its chunk did."""
+
+    def abandon(self, code: int | None, reason: str) -> None:
+        """Nothing is held between chunks."""

@@ -89,8 +89,8 @@ def email_only(rows: pl.DataFrame) -> list[str | None]:
 
 
 def with_ids(rows: pl.DataFrame, found: dict[str, list[int]]) -> pl.DataFrame:
-    """Give rows without an id the lowest id of a prospect with their email (upsert_by_email)."""
-    lowest = {email: ids[0] for email, ids in found.items()}
+    """Give rows without an id the id of the prospect their email means (upsert_by_email; ``prospects.preferred``)."""
+    lowest = {email: ids[-1] for email, ids in found.items()}
     match = pl.col("email").str.to_lowercase().replace_strict(lowest, default=None, return_dtype=pl.Int64)
     if "id" not in rows.columns:
         return rows.with_columns(match.alias("id")).select(ROW_NR, "id", pl.exclude(ROW_NR, "id"))
@@ -209,8 +209,8 @@ class UpsertPath:
         return {**{email: [pid] for email, pid in known.items()}, **found}, set(known)
 
     def _pick(self, ids: list[int]) -> int:
-        """The id a row goes by: upsert_by_email takes the lowest, a resend the newest (the one it created)."""
-        return ids[0] if self.config.upsert_by_email else ids[-1]
+        """The id a row goes by: the prospect the email means (``prospects.preferred`` puts it last)."""
+        return ids[-1]
 
     async def settle(self, calls: Sequence[list[Row]], unknown: set[int]) -> Sequence[list[Row]]:
         """Rows of a stopped run whose outcome is unknown: email-only ones are looked up, all at once."""
@@ -397,6 +397,12 @@ class UpsertPath:
             else:
                 out.append(with_id(row, ids[-1], None, mapped=email if email in from_map else None))
         return out
+
+    async def finish(self, stopping: Callable[[], object]) -> None:
+        """Nothing waits: every call went when its chunk did."""
+
+    def abandon(self, code: int | None, reason: str) -> None:
+        """Nothing is held between chunks."""
 
     def figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {
