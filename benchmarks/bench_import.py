@@ -7,7 +7,7 @@ import time
 from pardot_frames import ExportConfig, export_to_pardot
 from pardot_frames.demo import demo_prospects
 from pardot_frames.engine.paths import for_job, planned_calls
-from pardot_frames.prepare.imports import units
+from pardot_frames.prepare.imports import MAX_BATCH_BYTES, Cutter, batches
 from pardot_frames.prepare.validation import validate
 from pardot_frames.simulator import Simulator
 
@@ -21,15 +21,13 @@ def main(sizes: list[int]) -> None:
                                   import_poll_max=2, upsert_by_email=True)  # fmt: skip
             checked = validate(frame, config)
             started = time.perf_counter()
-            planned = units(checked.rows, config)
+            planned = batches(checked.rows, config, Cutter(MAX_BATCH_BYTES))
             csv_seconds = time.perf_counter() - started
-            size = sum(u.bytes for u in planned)
-            body_calls = sum(
-                planned_calls(
-                    for_job(config.replace(method="batch", payload_location="body", upsert_by_email=False)), checked
-                )
-            )
-            query_calls = sum(planned_calls(for_job(config.replace(method="batch", upsert_by_email=False)), checked))
+            size = sum(len(b.data) for b in planned)
+            as_batch = config.replace(method="batch", upsert_by_email=False)
+            in_batch = validate(frame, as_batch)  # an import job builds no batchUpsert JSON for its CSV rows
+            body_calls = sum(planned_calls(for_job(as_batch.replace(payload_location="body")), in_batch))
+            query_calls = sum(planned_calls(for_job(as_batch), in_batch))
             started = time.perf_counter()
             result = export_to_pardot(frame, config, progress=False, journal=False)
             seconds = time.perf_counter() - started

@@ -50,14 +50,15 @@ def main() -> None:
         cmd = [str(SCRIPT), "export", "--config", str(Path(tmp) / "job.toml"), "--input", str(path), "--json",
                "--no-progress", "--state-dir", str(Path(tmp) / "state")]  # fmt: skip
         seconds, mib, summary = run(cmd)
-        print(f"{args.rows:,} rows: import job {seconds:.1f} s, peak RSS {mib:.0f} MiB (goal <= 1024); "
+        print(f"{args.rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB of Parquet: import job {seconds:.1f} s, "
+              f"peak RSS {mib:.0f} MiB (goal <= 1024); "
               f"{summary['api_calls']} calls ({summary['imports']} imports, {summary['import_batches']} batches, "
               f"{summary['import_polls']} polls), {summary['succeeded']:,} applied")  # fmt: skip
         code = (
             "import polars as pl; from pardot_frames import ExportConfig; "
-            "from pardot_frames.prepare.imports import units;"
+            "from pardot_frames.prepare.imports import Cutter, batches;"
             f"df = pl.read_parquet({str(path)!r}).with_row_index('row_nr');"
-            "print(sum(u.bytes for u in units(df, ExportConfig(import_campaign_id=1))))"
+            "print(sum(len(b.data) for b in batches(df, ExportConfig(import_campaign_id=1), Cutter(10_000_000))))"
         )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
         naive = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

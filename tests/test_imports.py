@@ -174,11 +174,12 @@ def test_a_resume_reattaches_to_a_submitted_import(sim, tmp_path):
     assert sorted(held(sim)) == sorted(f"p{i}@example.com" for i in range(300))  # each prospect once
 
 
-def test_a_resume_resends_rows_of_an_import_never_submitted(sim, tmp_path):
+def test_a_resume_submits_an_import_the_stopped_run_never_submitted(sim, tmp_path):
     summary = kill_and_resume(sim, tmp_path, kill_after_calls=2)  # create, upload: killed before submit
-    assert summary["imports_reattached"] == 0 and summary["imports"] == 1 and summary["succeeded"] == 300
-    assert sorted(held(sim)) == sorted(f"p{i}@example.com" for i in range(300))  # the first import never ran
-    assert sim.state.imports.items[1].status == "Open"
+    assert summary["imports_reattached"] == 1 and summary["imports"] == 0 and summary["succeeded"] == 300
+    assert sim.state.calls_by_endpoint["v5/imports/batches"] == 1  # its batch was still there: not sent again
+    assert sorted(held(sim)) == sorted(f"p{i}@example.com" for i in range(300))  # each prospect once
+    assert sim.state.imports.items[1].status == "Complete" and len(sim.state.imports.items) == 1
 
 
 def test_the_progress_bar_shows_upload_and_processing(sim, capsys):

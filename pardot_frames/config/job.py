@@ -91,7 +91,7 @@ class ExportConfig(BaseModel):
     # how long a submitted import may take to end (Complete, Failed, Cancelled); past it its rows are an
     # unknown outcome and go again the safe way
     import_max_wait: float = Field(6 * 3600, gt=0)
-    import_batch_bytes: int = Field(10_000_000, ge=1_000, le=10_000_000)  # the most bytes a CSV batch holds
+    import_batch_bytes: int = Field(10 * 1024 * 1024, ge=1_000, le=10 * 1024 * 1024)  # the most bytes a CSV batch holds
     check_fields: bool = True  # check columns and custom field values against the account's fields first
     maximum_retries: int = Field(5, ge=0)
     initial_retry_wait: float = Field(1, gt=0)

@@ -32,7 +32,6 @@ from pardot_frames.engine.journal import Fingerprint, Journal
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.mirror import Mirror, mirrors
-from pardot_frames.engine.paths.imports import ATTACHED
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import ExportResult
 from pardot_frames.engine.signals import on_signals
@@ -178,8 +177,8 @@ def open_journal(config: ExportConfig, prepared: Prepared, options: Options) -> 
             ledger.failed[row_nr] = ("pardot", code, message)
         elif state in ("in_flight", "rejected"):  # in flight, or given up on: it may have been applied
             unknown.add(row_nr)
-            if note and note.startswith(ATTACHED):
-                ledger.attached[row_nr] = int(note.removeprefix(ATTACHED))
+            if note:  # where it went (an import's id): the send path reads its own notes
+                ledger.attached[row_nr] = note
     return journal, ledger, unknown
 
 

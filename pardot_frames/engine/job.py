@@ -38,7 +38,7 @@ class Job:
         progress: Progress,
         unknown: set[int],
         ids: paths.KnownIds | None = None,
-        attached: dict[int, int] | None = None,
+        attached: dict[int, str] | None = None,
     ) -> None:
         self.config, self.client, self.ledger, self.progress = config, client, ledger, progress
         self.unknown = unknown  # rows a stopped run left in flight

@@ -72,7 +72,7 @@ class Ledger:
     _written: int = 0
     _lock: asyncio.Lock | None = None
     _marked: set[int] = field(default_factory=set)  # rows written in flight, outcome not yet recorded
-    attached: dict[int, int] = field(default_factory=dict)  # row_nr -> import id, from a stopped run's journal
+    attached: dict[int, str] = field(default_factory=dict)  # row_nr -> its note, from a stopped run's journal
     first_refusal: tuple[int, str] | None = None  # (row_nr, message): the first row Pardot refused in this run
 
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
@@ -123,7 +123,8 @@ class Ledger:
         where they went (e.g. ``import:<id>``) for a resume."""
         if self.journal is None or not row_nrs:
             return
-        self._marked.update(row_nrs)
+        if note is None:  # rows sent with a note (an import's) never pass through ``sending``: not remembered
+            self._marked.update(row_nrs)
         self._add([(r, "in_flight", None, None, False, note) for r in row_nrs])
         await self.commit()
 

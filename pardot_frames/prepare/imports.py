@@ -24,7 +24,7 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.schemas import PROSPECT_FIELDS
 
-MAX_BATCH_BYTES = 10_000_000  # "10 MB": the lower of 10^7 and 10 MiB, so either reading holds
+MAX_BATCH_BYTES = 10 * 1024 * 1024  # "10 MB": Pardot refuses a batch over 10 MiB (import-api.md 5, [S])
 MAX_BATCHES = 10
 MATCH_COLUMN = {"id": "matchId", "fid": "matchSalesforceId", "email": "matchEmail"}
 ROUTE_BATCH = "batch"

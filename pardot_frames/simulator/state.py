@@ -168,8 +168,10 @@ class PardotState:
                 for part in re.split(r"[;,|]", cell):
                     if part.strip():
                         values[f"list_{int(part)}"] = 1 if LISTS[low] else 0
-            elif cell != "" or name in FORCED_NULL_OVERWRITE or (
-                (columns.get(name) or {}).get("nullOverwrite") and name not in NEVER_NULL_OVERWRITE
+            elif (
+                cell != ""
+                or name in FORCED_NULL_OVERWRITE
+                or ((columns.get(name) or {}).get("nullOverwrite") and name not in NEVER_NULL_OVERWRITE)
             ):
                 values[v4_name(name)] = cell
         if match is not None:

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pardot_frames")
 EXPECTED_POLLS = 3  # reads while an import waits and processes (the dry run's estimate)
 ATTACHED = "import:"  # the journal note of rows handed to an import: "import:<id>"
+OUTCOMES_AT_ONCE = 100_000  # rows whose outcome is written to the journal in one go
 HEADER_REFUSALS = frozenset({130, 13, 165})  # refusals of a header: every batch with that header would get them
 
 
@@ -101,7 +102,7 @@ class ImportPath:
         ledger: Ledger | None = None,
         ids: KnownIds | None = None,
         *,
-        attached: dict[int, int] | None = None,
+        attached: dict[int, str] | None = None,
         unknown: set[int] | None = None,
         progress: Progress | None = None,
     ) -> None:
@@ -109,7 +110,9 @@ class ImportPath:
         self.batch = UpsertPath(config, client, ledger, ids)
         self.cutter = Cutter(config.import_batch_bytes)
         self.per_import = MAX_BATCHES
-        self.attached = attached or {}  # row_nr -> import id, from a stopped run's journal
+        # rows a stopped run handed to imports (their journal notes): row_nr -> (import id, batch number)
+        self.attached, self.attached_group, self.expected = attachments(attached or {})
+        self.gathered: dict[int, list[pl.DataFrame]] = {}  # import id -> its rows read so far (a resume)
         self.unknown = unknown or set()  # rows a stopped run may have applied
         self.progress = progress
         self.counts: Counter[str] = Counter()
@@ -184,35 +187,46 @@ class ImportPath:
     # sending
 
     async def resolve(self, phase: Phase) -> Phase:
-        """Rows a stopped run handed to an import that completed take its outcome; the rest go (again)."""
+        """Rows a stopped run handed to an import are taken out and gathered by import; once an import's rows
+        are all read, that import is picked up where the stopped run left it (``_pick_up``)."""
         if phase.route != "import":
             return await self.batch.resolve(phase)
-        mine = [r for r in phase.rows[ROW_NR].to_list() if r in self.attached]
-        settled: set[int] = set()
-        for import_id in sorted({self.attached[r] for r in mine}):
-            rows = phase.rows.filter(pl.col(ROW_NR).is_in([r for r in mine if self.attached[r] == import_id]))
-            if await self._reattach(import_id, rows):
-                settled |= set(rows[ROW_NR].to_list())
-        if not settled:
+        mine = phase.rows.filter(pl.col(ROW_NR).is_in(list(self.attached))) if self.attached else phase.rows.clear()
+        if not mine.height:
             return phase
-        return replace(phase, rows=phase.rows.filter(~pl.col(ROW_NR).is_in(list(settled))))
+        keys = [self.attached[r] for r in mine[ROW_NR].to_list()]
+        mine = mine.with_columns(pl.Series("_import", [k[0] for k in keys]), pl.Series("_batch", [k[1] for k in keys]))
+        for import_id in sorted(set(mine["_import"].to_list())):
+            part = mine.filter(pl.col("_import") == import_id)
+            group = self.attached_group.get(import_id) or part.select(group_of(part, self.config)).to_series()[0]
+            lined = lines(part.drop("_import", "_batch"), group, self.config).with_columns(part["_batch"])
+            self.gathered.setdefault(import_id, []).append(lined)
+            if sum(f.height for f in self.gathered[import_id]) >= self.expected[import_id]:
+                await self._pick_up(import_id, group, part.schema)
+        return replace(phase, rows=phase.rows.filter(~pl.col(ROW_NR).is_in(mine[ROW_NR].implode())))
 
-    async def _reattach(self, import_id: int, rows: pl.DataFrame) -> bool:
-        """Take the outcome of a stopped run's import for these rows: True when it completed."""
-        try:
-            seen = await self._wait(import_id, await imports.read(self._client(), import_id))
-        except (imports.ImportRefused, RetriesExhausted):
-            return False  # unknown to Pardot, or unreadable: the rows go again, the safe way
-        if seen is None or seen.get("status") != imports.DONE:
-            return False  # never submitted, failed, cancelled or expired: the rows go again, the safe way
+    async def _pick_up(self, import_id: int, group: str, schema: Any) -> None:
+        """A stopped run's import, rebuilt from its rows (one batch per batch number, the last one in doubt):
+        an Open one is submitted (its batches are still there); one that ended or processes is read; the
+        counts then say whether the last batch arrived, as for an upload in doubt."""
+        frame = pl.concat(self.gathered.pop(import_id)).sort("_batch", ROW_NR)
+        head = header(group, {c: t for c, t in schema.items() if not c.startswith("_")}, self.config)
+        parts = [frame.filter(pl.col("_batch") == k) for k in sorted(set(frame["_batch"].to_list()))]
+        cut = [split(group, head, p[ROW_NR].to_numpy().astype(np.int64), p["line"], 1 << 62)[0] for p in parts]
+        item = Open(import_id, group, head, cut[:-1], cut[-1])
         self.counts["reattached"] += 1
-        groups = rows.select(group_of(rows, self.config).alias("g"))["g"]
-        for group in groups.unique().to_list():
-            part = lines(rows.filter(groups == group), group, self.config)
-            found = dict(zip(part[ROW_NR].to_list(), part["line"].to_list(), strict=True))
-            head = header(group, rows.schema, self.config)
-            await self._outcomes(import_id, head, found, seen, check_counts=False)
-        return True
+        try:
+            seen = await imports.read(self._client(), import_id)
+            if seen.get("status") == "Open" and not seen.get("isExpired"):
+                await imports.submit(self._client(), import_id)
+                seen = None
+        except (imports.ImportRefused, RetriesExhausted):
+            return self._requeue(item, f"import {import_id} of the stopped run cannot be read")
+        if seen is not None and seen.get("status") == imports.DONE:
+            return await self._complete(item, seen)
+        if seen is not None and imports.ended(seen):
+            return self._requeue(item, f"import {import_id} of the stopped run ended {seen.get('status')}")
+        self._watch(item)
 
     async def settle(self, calls: Sequence[Any], unknown: set[int]) -> Sequence[Any]:
         if calls and isinstance(calls[0], Batch):
@@ -232,6 +246,9 @@ class ImportPath:
     async def finish(self, stopping: Callable[[], object] = lambda: None) -> None:
         """The input ended: the unfilled batches go, every import is submitted and waited for (until
         ``stopping()`` says the job stops)."""
+        for import_id in list(self.gathered):  # a stopped run's import whose rows were not all read again
+            frames = self.gathered[import_id]
+            await self._pick_up(import_id, self.attached_group.get(import_id) or "create", frames[0].schema)
         async with self.lock:
             for batch in self.cutter.flush():
                 await self._upload(batch)
@@ -306,8 +323,8 @@ class ImportPath:
         item = self.open.get(batch.group) or await self._create(batch)
         if item is None:
             return
-        await ledger.mark(batch.rows, f"{ATTACHED}{item.id}")
         number = len(item.batches)
+        await ledger.mark(batch.rows, note(item.id, number, batch.group))
         started = time.perf_counter()
         try:
             reply = await imports.add_batch(self._client(), item.id, batch.data, number)
@@ -346,11 +363,16 @@ class ImportPath:
             await self._submit(batch.group)
             self.ledger.not_sent(batch.rows, code, f"not sent: {DailyBatchLimit.reason}")
             raise DailyBatchLimit(DailyBatchLimit.reason)
-        elif code in (imports.EXPIRED, imports.NOT_OPEN):
+        elif code == imports.EXPIRED:  # nothing of an expired import was applied: its batches simply go again
+            self.open.pop(batch.group, None)
+            self.counts["imports_expired"] += 1
+            self.queue += [(b, False) for b in item.batches]
+            await self._again(batch, False)
+        elif code == imports.NOT_OPEN:  # it takes no batch any more: what it holds is read when it ends
             self.open.pop(batch.group, None)
             self.counts["imports_closed"] += 1
             if item.batches:
-                self._watch(item)  # what it holds is read when it ends (an expired import applied nothing)
+                self._watch(item)
             await self._again(batch, False)
         else:
             message = str(imports.ImportRefused(f"batch {number + 1} of import {item.id}", reply))
@@ -438,7 +460,7 @@ class ImportPath:
     async def _complete(self, item: Open, seen: dict[str, Any]) -> None:
         """A Complete import: the sure batches' rows take their outcome; the batch in doubt arrived when the
         counts include it, did not when they match the sure batches alone, and is unknown otherwise."""
-        sure = [b for b in item.batches]
+        sure = list(item.batches)
         processed = sum(int(seen.get(k) or 0) for k in ("createdCount", "updatedCount", "errorCount"))
         known = sum(len(b.row_nrs) for b in sure)
         check = True
@@ -453,9 +475,13 @@ class ImportPath:
             else:
                 check = False
                 self.queue.append((item.doubt, True))
-        found = {r: line for b in sure for r, line in zip(b.rows, b.lines(), strict=True)}
-        if found:
-            await self._outcomes(item.id, item.header, found, seen, check_counts=check)
+        rows = np.concatenate([b.row_nrs for b in sure]) if sure else np.zeros(0, dtype=np.int64)
+        if len(rows):  # each row's line only when the errors file must be matched to rows
+
+            def found() -> dict[int, str]:
+                return {r: line for b in sure for r, line in zip(b.rows, b.lines(), strict=True)}
+
+            await self._outcomes(item.id, item.header, rows, found, seen, check_counts=check)
 
     async def _wait(self, import_id: int, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Read the import until it ends (Complete, Failed, Cancelled, expired): first after
@@ -474,24 +500,34 @@ class ImportPath:
         return seen
 
     async def _outcomes(
-        self, import_id: int, head: list[str], found: dict[int, str], seen: dict[str, Any], check_counts: bool
+        self,
+        import_id: int,
+        head: list[str],
+        found: np.ndarray,
+        lines: Callable[[], dict[int, str]],
+        seen: dict[str, Any],
+        check_counts: bool,
     ) -> None:
         """Each row of a Complete import: applied, or rejected with the errors file's message."""
         assert self.ledger is not None
         failed: dict[int, str] = {}
         unmatched = 0
         if int(seen.get("errorCount") or 0):
-            failed, unmatched = match_errors(await imports.errors(self._client(), import_id), head, found)
+            failed, unmatched = match_errors(await imports.errors(self._client(), import_id), head, lines())
         counted = sum(int(seen.get(k) or 0) for k in ("createdCount", "updatedCount", "errorCount"))
         if check_counts and counted != len(found):
             self.counts["count_mismatch"] += 1
             log.warning("import %s counts %d rows (created, updated, errors) for %d sent", import_id, counted,
                         len(found))  # fmt: skip
-        if unmatched:  # errors we cannot place: those rows' outcome is unknown, never a success
-            message = f"import {import_id} reported {unmatched} error(s) that match no row: outcome unknown"
-            self.ledger.reject([r for r in found if r not in failed], None, message, transient=True)
-        else:
-            self.ledger.ok([r for r in found if r not in failed])
+        applied = found[np.isin(found, list(failed), invert=True)] if failed else found
+        message = f"import {import_id} reported {unmatched} error(s) that match no row: outcome unknown"
+        for start in range(0, len(applied), OUTCOMES_AT_ONCE):  # a million rows' entries are not held at once
+            part = applied[start : start + OUTCOMES_AT_ONCE].tolist()
+            if unmatched:  # errors we cannot place: those rows' outcome is unknown, never a success
+                self.ledger.reject(part, None, message, transient=True)
+            else:
+                self.ledger.ok(part)
+            await self.ledger.commit()
         for row_nr, message in failed.items():
             self.ledger.reject([row_nr], None, message)
         if self.progress is not None:
@@ -520,11 +556,30 @@ class ImportPath:
         }
 
 
+def note(import_id: int, number: int, group: str) -> str:
+    """The journal note of rows handed to an import: ``import:<id>:<batch number>:<group>``."""
+    return f"{ATTACHED}{import_id}:{number}:{group}"
+
+
+def attachments(notes: dict[int, str]) -> tuple[dict[int, tuple[int, int]], dict[int, str], Counter[int]]:
+    """From a stopped run's notes: row -> (import id, batch number), import id -> group, rows per import."""
+    attached: dict[int, tuple[int, int]] = {}
+    groups: dict[int, str] = {}
+    for row_nr, text in notes.items():
+        if not text.startswith(ATTACHED):
+            continue
+        import_id, number, *group = text.removeprefix(ATTACHED).split(":", 2)
+        attached[row_nr] = (int(import_id), int(number))
+        if group:
+            groups[int(import_id)] = group[0]
+    return attached, groups, Counter(i for i, _ in attached.values())
+
+
 def by_email(group: str, head: list[str], texts: pl.Series) -> tuple[str, list[str], pl.Series]:
     """Lines of a creating group as the same rows matched by email (``matchEmail`` + the same cells)."""
     at = head.index("email")
     cells = [next(csv.reader(io.StringIO(t)))[at] for t in texts.to_list()]
-    first = pl.DataFrame({"e": cells}).select(quote(pl.col("e")))["e"]
+    first = pl.DataFrame({"e": cells}).select(quote(pl.col("e")).alias("e"))["e"]
     return "email" + group.removeprefix("create"), ["matchEmail", *head], first + "," + texts
 
 
