@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 async def read_custom_fields(client: Client) -> list[dict[str, Any]]:
     """Every custom field record of the account."""
     out: list[dict[str, Any]] = []
+    seen: set[str] = set()
     while True:
         reply = await client.get(endpoints.custom_field_query(offset=len(out)))
         result = reply.body.get("result") if isinstance(reply.body, dict) else None
@@ -27,6 +28,11 @@ async def read_custom_fields(client: Client) -> list[dict[str, Any]]:
                 reply.status,
             )
         page = records(result.get("customField"))
+        ids = {str(r.get("id")) for r in page}
+        if page and ids <= seen:  # a server that ignores offset: the same page again, never a longer list
+            raise ApiError("reading the account's custom fields: the server answered the same page again "
+                           "(it ignores offset); set check_fields = false to send without checking them")  # fmt: skip
+        seen |= ids
         out += page
         total = int(result.get("total_results") or 0)
         if not page or len(out) >= total or len(page) < endpoints.QUERY_PAGE:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.answers import Reply, records
+from pardot_frames.pardot.paging import forward
 from pardot_frames.pardot.transport import Request
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ async def members(client: Client, list_id: int) -> set[int]:
     """The prospect ids of every member of a list, a page of 200 memberships a call (by membership id)."""
     found: set[int] = set()
     after: int | None = None
+    pages = 0
     while True:
         reply = await client.get(endpoints.membership_query(list_id, after))
         result = reply.body.get("result") if isinstance(reply.body, dict) else None
@@ -54,8 +56,7 @@ async def members(client: Client, list_id: int) -> set[int]:
         found.update(int(r["prospect_id"]) for r in page)
         if len(page) < endpoints.QUERY_PAGE:
             return found
-        top = max(int(r["id"]) for r in page)
-        if after is not None and top <= after:  # a server that ignores id_greater_than would be paged forever
-            raise ReadFailed(f"reading the members of list {list_id}: the server answered the same memberships "
-                             "again (it ignores id_greater_than)")  # fmt: skip
-        after = top
+        pages += 1
+        after = forward(
+            after, [int(r["id"]) for r in page], pages, f"reading the members of list {list_id}", ReadFailed
+        )

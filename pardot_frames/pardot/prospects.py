@@ -20,6 +20,7 @@ import orjson
 
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.answers import Reply, records
+from pardot_frames.pardot.paging import forward
 from pardot_frames.pardot.transport import Request
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def _listing(reply: Reply) -> Reply:
 
 async def _by_listing(client: Client, wanted: set[str], page: list[dict]) -> dict[str, list[int]]:
     found: dict[str, list[dict]] = {}
-    cursor = 0
+    cursor, pages = None, 0
     while page:
         for p in page:
             key = str(p.get("email") or "").lower()
@@ -144,17 +145,9 @@ async def _by_listing(client: Client, wanted: set[str], page: list[dict]) -> dic
                 found.setdefault(key, []).append(p)
         if len(page) < PAGE:
             break
-        cursor = forward(cursor, [int(p["id"]) for p in page], "listing prospects")
+        pages += 1
+        cursor = forward(cursor, [int(p["id"]) for p in page], pages, "listing prospects", LookupFailed)
         reply = _listing(await client.get(endpoints.prospect_query(id_greater_than=cursor)))
         body = reply.body.get("result", {}) if isinstance(reply.body, dict) else {}
-        page = [p for p in records(body.get("prospect")) if int(p["id"]) > cursor]
+        page = records(body.get("prospect"))
     return {k: preferred(v) for k, v in found.items()}
-
-
-def forward(cursor: int, ids: list[int], what: str) -> int:
-    """The next ``id_greater_than`` of a paging loop: the page's highest id, which must pass the cursor
-    (a server that ignores the criterion would otherwise be paged forever)."""
-    top = max(ids)
-    if top <= cursor:
-        raise LookupFailed(f"{what}: the server answered the same ids again (it ignores id_greater_than)")
-    return top

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .criteria import number, v4_select
 from .imports import FORCED_NULL_OVERWRITE, LISTS, MATCH, NEVER_NULL_OVERWRITE, v4_name
 from .records import STANDARD, typed_value
 
@@ -315,21 +316,34 @@ class PardotState:
         return matches
 
     def query_prospects(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
-        """v4 query: (total matches, one page). Filters email (case-insensitive), id_greater_than,
-        id_less_than, deleted=true (the recycle bin); sort by id; limit (at most 200) and offset."""
-        if str(params.get("deleted", "")).lower() == "true":
-            found = sorted(self.deleted.values(), key=lambda p: p["id"])
+        """v4 query: (total matches, one page). Filters email (case-insensitive), deleted (true: the recycle
+        bin; all: both), list_id, then the common criteria (``criteria.v4_select``)."""
+        deleted = str(params.get("deleted", "")).lower()
+        if deleted in ("true", "all"):
+            found = list(self.deleted.values()) + (list(self.prospects.values()) if deleted == "all" else [])
         elif "email" in params:
             found = self.find_by_email(params["email"])
         else:
-            found = sorted(self.prospects.values(), key=lambda p: p["id"])
-        if "id_greater_than" in params:
-            found = [p for p in found if p["id"] > int(params["id_greater_than"])]
-        if "id_less_than" in params:
-            found = [p for p in found if p["id"] < int(params["id_less_than"])]
-        offset = int(params.get("offset", 0))
-        limit = min(int(params.get("limit", 200)), 200)
-        return len(found), found[offset : offset + limit]
+            found = list(self.prospects.values())
+        if params.get("list_id"):
+            members = self.members(int(number(params, "list_id") or 0))
+            found = [p for p in found if p["id"] in members]
+        return v4_select(found, params)
+
+    def upsert_one(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Apply one row as batchUpsert would (v4 single-record create, update, upsert); the prospect's record."""
+        before = set(self.prospects)
+        self._upsert_one(row)
+        new = set(self.prospects) - before
+        if new:
+            return self.prospects[new.pop()]
+        if row.get("id") not in (None, ""):
+            return self.prospects[int(row["id"])]
+        if row.get("fid") and str(row["fid"]) in self._by_fid:
+            return self.prospects[self._by_fid[str(row["fid"])]]
+        found = self.latest_by_email(str(row.get("email") or ""))
+        assert found is not None
+        return found
 
     def delete_prospect(self, prospect_id: str) -> None:
         """v4 delete: the prospect goes to the recycle bin, with its memberships."""
@@ -356,18 +370,21 @@ class PardotState:
             del self.memberships[key]
 
     # ---- list memberships --------------------------------------------------------------------
-    def query_memberships(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
-        """v4 listMembership query: (total matches, one page). Filters list_id, prospect_id, id_greater_than;
-        by ascending id; limit (at most 200) and offset."""
-        found = sorted(self.memberships.values(), key=lambda r: r["id"])
+    def memberships_where(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """List memberships with the ``list_id`` and ``prospect_id`` given (the query's own filters)."""
+        found = list(self.memberships.values())
         for key in ("list_id", "prospect_id"):
-            if key in params:
-                found = [r for r in found if r[key] == int(params[key])]
-        if "id_greater_than" in params:
-            found = [r for r in found if r["id"] > int(params["id_greater_than"])]
-        offset = int(params.get("offset", 0))
-        limit = min(int(params.get("limit", 200)), 200)
-        return len(found), found[offset : offset + limit]
+            wanted = number(params, key)
+            if wanted is not None:
+                found = [r for r in found if r[key] == wanted]
+        return found
+
+    def query_memberships(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
+        """v4 listMembership query: (total matches, one page) under ``criteria.v4_select``."""
+        return v4_select(self.memberships_where(params), params)
+
+    def membership_by_id(self, text: str) -> dict[str, Any] | None:
+        return next((r for r in self.memberships.values() if str(r["id"]) == text), None)
 
     def subscriptions(self, prospect_id: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(membership, list) pairs of one prospect, by membership id."""
