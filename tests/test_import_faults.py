@@ -263,3 +263,18 @@ def test_a_killed_stream_resumes_into_the_imports_it_left(sim, tmp_path):
     assert first.status == "Complete" and first.created_count > 0  # the stopped run's import, submitted
     needed = dry_run(people(3000), job(sim, **values)).summary()["import_batches"]
     assert sim.state.calls_by_endpoint["v5/imports/batches"] == needed  # no batch went twice
+
+
+def test_a_job_stopped_by_its_budget_resumes_into_its_open_import(sim):
+    """max_api_calls stops the job while an import is Open with batches in it: those rows stay in doubt with
+    the import's note; the resume submits that import (its batches are still there) and sends the rest."""
+    config = job(sim, method="import", import_campaign_id=1, import_batch_bytes=1_000, check_fields=False,
+                 max_api_calls=4, **FAST)  # fmt: skip
+    first = export_to_pardot(people(300), config, progress=False)  # create + 3 batches, then the budget
+    assert "max_api_calls" in first.stopped and first.succeeded == 0 and not sim.state.prospects
+    assert set(first.rejected["stage"].to_list()) == {"pardot", "not_sent"}  # in doubt (Open import), not sent
+    again = export_to_pardot(people(300), config.replace(max_api_calls=None), progress=False, resume=True)
+    assert again.ok and again.succeeded == 300 and again.extra["imports_reattached"] == 1
+    assert emails(sim) == sorted(f"p{i}@example.com" for i in range(300))
+    needed = dry_run(people(300), config).summary()["import_batches"]
+    assert sim.state.calls_by_endpoint["v5/imports/batches"] == needed  # the first run's 3 batches kept

@@ -268,8 +268,7 @@ async def send_chunks(
     state learns the rows Pardot confirmed. A mirror notes every valid row."""
     totals, offset = Totals(), 0
     ledger = job.ledger
-    read = chain([prepared.first], prepared.rest)
-    for chunk in read:
+    for chunk in chain([prepared.first], prepared.rest):
         checked = (
             prepared.first_checked if offset == 0 else validate(chunk, config, first_row=offset, fields=prepared.fields)
         )

@@ -83,7 +83,7 @@ class Job:
         """After the last chunk: what the path still holds goes and is waited for; the stop, or None."""
         try:
             await self.path.finish(lambda: self.flag.set)
-        except BaseException as exc:  # noqa: BLE001 - sorted by stop_for, re-raised when not a stop
+        except (DailyLimitReached, PardotError) as exc:
             return stop_for(exc)
         return self.should_stop()
 
@@ -95,15 +95,13 @@ class Job:
         return {**self.path.figures(), **self.extra}
 
 
-def stop_for(exc: BaseException) -> Stop:
-    """The stop an exception out of a send path means; anything else is raised again."""
+def stop_for(exc: DailyLimitReached | PardotError) -> Stop:
+    """The stop an exception out of a send path means."""
     if isinstance(exc, BudgetSpent):
         return Stop.daily_limit(str(exc))
     if isinstance(exc, DailyLimitReached):
         return Stop.daily_limit(exc.reason)
-    if isinstance(exc, PardotError):
-        return Stop.fatal(exc)
-    raise exc
+    return Stop.fatal(exc)
 
 
 class Window:
@@ -178,3 +176,7 @@ class Totals:
                 self.rejected.append(rejected_frame(chunk, mine, empty, offset))
                 self.reported |= set(mine.failed)
             offset += chunk.height
+        unread = {r: v for r, v in late.items() if r not in self.reported}  # an input that cannot be read again
+        if unread:
+            self.rejected.append(rejected_frame(pl.DataFrame(), Ledger(failed=unread), empty))
+            self.reported |= set(unread)

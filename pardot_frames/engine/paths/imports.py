@@ -25,8 +25,6 @@ What can go wrong, and what then (every way rows go again is bounded by ``maximu
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import logging
 import time
 from collections import Counter
@@ -42,6 +40,7 @@ from pardot_frames.engine.paths.upsert import UpsertPath
 from pardot_frames.pardot import imports
 from pardot_frames.pardot.answers import DailyLimitReached, RetriesExhausted
 from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.import_rows import attachments, by_email, match_errors, note
 from pardot_frames.prepare.imports import (
     MAX_BATCHES,
     ROUTE_BATCH,
@@ -53,7 +52,6 @@ from pardot_frames.prepare.imports import (
     header,
     lines,
     match_kind,
-    quote,
     split,
 )
 from pardot_frames.prepare.validation import Validated
@@ -66,7 +64,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pardot_frames")
 EXPECTED_POLLS = 3  # reads while an import waits and processes (the dry run's estimate)
-ATTACHED = "import:"  # the journal note of rows handed to an import: "import:<id>"
 OUTCOMES_AT_ONCE = 100_000  # rows whose outcome is written to the journal in one go
 HEADER_REFUSALS = frozenset({130, 13, 165})  # refusals of a header: every batch with that header would get them
 
@@ -264,16 +261,18 @@ class ImportPath:
             self._raise_failure()
 
     def abandon(self, code: int | None, reason: str) -> None:
-        """The job stops: rows not in a submitted import are not sent (an Open import expires unapplied);
-        rows of an import still processing keep its id for a resume to read its outcome."""
+        """The job stops: rows of an import still processing, or still Open with batches in it, stay in doubt
+        with their import's note, for a resume to read (or submit) that import; rows not uploaded are not
+        sent."""
         assert self.ledger is not None
-        for task, item in self.running.items():
+        for task in self.running:
             task.cancel()
-            note = f"{ATTACHED}{item.id}"
-            message = f"outcome unknown: import {item.id} was still processing when the job stopped; resume to read it"
-            self.ledger.reject(item.rows(), None, message, transient=True, note=note)
-        waiting = self.cutter.waiting() + [r for item in self.open.values() for r in item.rows()]
-        waiting += [r for batch, _ in self.queue for r in batch.rows]
+        for item in [*self.running.values(), *self.open.values()]:
+            state = "still processing" if item.id not in {i.id for i in self.open.values()} else "not yet submitted"
+            message = f"outcome unknown: import {item.id} was {state} when the job stopped; resume to settle it"
+            for number, batch in enumerate([*item.batches, *([item.doubt] if item.doubt else [])]):
+                self.ledger.reject(batch.rows, None, message, transient=True, note=note(item.id, number, item.group))
+        waiting = self.cutter.waiting() + [r for batch, _ in self.queue for r in batch.rows]
         self.ledger.not_sent([r for r in waiting if not self.ledger.done(r)], code, f"not sent: {reason}")
         self.running, self.open, self.queue = {}, {}, []
 
@@ -554,54 +553,3 @@ class ImportPath:
             "rows_by_batch_upsert": self.counts["batch_rows"],
             "imports_with_count_mismatch": self.counts["count_mismatch"],
         }
-
-
-def note(import_id: int, number: int, group: str) -> str:
-    """The journal note of rows handed to an import: ``import:<id>:<batch number>:<group>``."""
-    return f"{ATTACHED}{import_id}:{number}:{group}"
-
-
-def attachments(notes: dict[int, str]) -> tuple[dict[int, tuple[int, int]], dict[int, str], Counter[int]]:
-    """From a stopped run's notes: row -> (import id, batch number), import id -> group, rows per import."""
-    attached: dict[int, tuple[int, int]] = {}
-    groups: dict[int, str] = {}
-    for row_nr, text in notes.items():
-        if not text.startswith(ATTACHED):
-            continue
-        import_id, number, *group = text.removeprefix(ATTACHED).split(":", 2)
-        attached[row_nr] = (int(import_id), int(number))
-        if group:
-            groups[int(import_id)] = group[0]
-    return attached, groups, Counter(i for i, _ in attached.values())
-
-
-def by_email(group: str, head: list[str], texts: pl.Series) -> tuple[str, list[str], pl.Series]:
-    """Lines of a creating group as the same rows matched by email (``matchEmail`` + the same cells)."""
-    at = head.index("email")
-    cells = [next(csv.reader(io.StringIO(t)))[at] for t in texts.to_list()]
-    first = pl.DataFrame({"e": cells}).select(quote(pl.col("e")).alias("e"))["e"]
-    return "email" + group.removeprefix("create"), ["matchEmail", *head], first + "," + texts
-
-
-def match_errors(text: str, head: list[str], found: dict[int, str]) -> tuple[dict[int, str], int]:
-    """({row_nr: message}, errors matching no row): each error record is matched to a row by its cells in
-    the import's own columns; the message is the errors file's other column(s) (by name, not position)."""
-    records = list(csv.DictReader(io.StringIO(text)))
-    if not records:
-        return {}, 0
-    extra = [c for c in records[0] if c not in head]
-    extra.sort(key=lambda c: "error" not in c.lower())
-    rows: dict[tuple[str, ...], list[int]] = {}
-    for row_nr, line in found.items():
-        cells = next(csv.reader(io.StringIO(line)))
-        rows.setdefault(tuple(cells), []).append(row_nr)
-    failed, unmatched = {}, 0
-    for record in records:
-        key = tuple(record.get(h) or "" for h in head)
-        candidates = rows.get(key)
-        if not candidates:
-            unmatched += 1
-            continue
-        message = "; ".join(str(record[c]) for c in extra if record.get(c)) or "refused by the import (no message)"
-        failed[candidates.pop(0)] = message
-    return failed, unmatched
