@@ -57,11 +57,14 @@ def test_saved_credentials_round_trip_any_name_and_value(tmp_path, monkeypatch):
 def test_every_call_goes_out_after_its_rows_are_in_flight_in_the_journal(tmp_path):
     import duckdb
 
+    from pardot_frames.engine.journal import JOURNAL_MEMORY
+
     seen_in_flight = []
 
     def answer(sent):
         journal = next(tmp_path.glob("*.duckdb"))
-        con = duckdb.connect(str(journal), config={"threads": 1})  # the job's own database instance
+        # the job's own database instance: the same configuration as the job's connection
+        con = duckdb.connect(str(journal), config={"threads": 1, "memory_limit": JOURNAL_MEMORY})
         states = dict(con.execute("SELECT row_nr, max_by(state, seq) FROM log GROUP BY row_nr").fetchall())
         con.close()
         emails = [r["email"] for r in sent.prospects()]

@@ -44,6 +44,7 @@ TUNING = frozenset(
     }
 )
 FINAL = ("succeeded", "rejected")
+JOURNAL_MEMORY = "64MB"  # the journal's DuckDB buffer pool: its log is written once and read on a resume
 
 
 def state_dir() -> Path:
@@ -132,7 +133,8 @@ class Journal:
 
     def __init__(self, path: Path, job_id: str) -> None:
         self.path, self.job_id = path, job_id
-        self._con = duckdb.connect(str(path), config={"threads": 1})  # small writes: no worker threads to wake
+        # small writes: no worker threads to wake; a small buffer pool, so a long job's log stays on disk, not in RAM
+        self._con = duckdb.connect(str(path), config={"threads": 1, "memory_limit": JOURNAL_MEMORY})
         seq, run = self._con.execute("SELECT coalesce(max(seq), 0), coalesce(max(run), 0) FROM log").fetchall()[0]
         self._seq, self.run = int(seq), int(run) + 1
 

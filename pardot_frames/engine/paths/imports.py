@@ -25,12 +25,14 @@ What can go wrong, and what then (every way rows go again is bounded by ``maximu
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -77,16 +79,47 @@ class DailyBatchLimit(DailyLimitReached):
 
 @dataclass
 class Open:
-    """An import of one group: its id, the batches it surely holds, and one whose upload is in doubt."""
+    """An import of one group: its id, the batches it surely holds, and one whose upload is in doubt.
+
+    An uploaded batch's bytes wait on disk (a temporary file per import, gone when the import is settled),
+    not in memory: they are read again only to match an errors file or to send the rows again."""
 
     id: int
     group: str
     header: list[str]
-    batches: list[Batch] = field(default_factory=list)
+    batches: list[Batch] = field(default_factory=list)  # uploaded; their ``data`` is on disk (``spans``)
     doubt: Batch | None = None
+    spill: IO[bytes] | None = None
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def keep(self, batch: Batch) -> None:
+        """A batch that went into this import: its rows in memory, its bytes on disk."""
+        self.spill = self.spill or tempfile.TemporaryFile(prefix="pardot-frames-import-")
+        self.spill.seek(0, io.SEEK_END)
+        self.spans.append((self.spill.tell(), len(batch.data)))
+        self.spill.write(batch.data)
+        self.batches.append(replace(batch, data=b""))
+
+    def sure(self) -> list[Batch]:
+        """The uploaded batches, their bytes read back."""
+        if self.spill is None:
+            return list(self.batches)
+        out = []
+        for batch, (start, size) in zip(self.batches, self.spans, strict=True):
+            self.spill.seek(start)
+            out.append(replace(batch, data=self.spill.read(size)))
+        return out
+
+    def every(self) -> list[Batch]:
+        return [*self.sure(), *([self.doubt] if self.doubt else [])]
 
     def rows(self) -> list[int]:
         return [r for b in [*self.batches, *([self.doubt] if self.doubt else [])] for r in b.rows]
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+            self.spill = None
 
 
 class ImportPath:
@@ -268,9 +301,10 @@ class ImportPath:
         for task in self.running:
             task.cancel()
         for item in [*self.running.values(), *self.open.values()]:
+            item.close()
             state = "still processing" if item.id not in {i.id for i in self.open.values()} else "not yet submitted"
             message = f"outcome unknown: import {item.id} was {state} when the job stopped; resume to settle it"
-            for number, batch in enumerate([*item.batches, *([item.doubt] if item.doubt else [])]):
+            for number, batch in enumerate([*item.batches, *([item.doubt] if item.doubt else [])]):  # rows only
                 self.ledger.reject(batch.rows, None, message, transient=True, note=note(item.id, number, item.group))
         waiting = self.cutter.waiting() + [r for batch, _ in self.queue for r in batch.rows]
         self.ledger.not_sent([r for r in waiting if not self.ledger.done(r)], code, f"not sent: {reason}")
@@ -343,7 +377,7 @@ class ImportPath:
         assert self.ledger is not None
         code = reply.code if reply.code is not None else (reply.status if reply.status >= 300 else None)
         if code is None:
-            item.batches.append(batch)
+            item.keep(batch)
             self.counts["batches"] += 1
             self.counts["bytes"] += len(batch.data)
             self._status(f"import {item.id}: batch {number + 1} uploaded")
@@ -365,7 +399,8 @@ class ImportPath:
         elif code == imports.EXPIRED:  # nothing of an expired import was applied: its batches simply go again
             self.open.pop(batch.group, None)
             self.counts["imports_expired"] += 1
-            self.queue += [(b, False) for b in item.batches]
+            self.queue += [(b, False) for b in item.sure()]
+            item.close()
             await self._again(batch, False)
         elif code == imports.NOT_OPEN:  # it takes no batch any more: what it holds is read when it ends
             self.open.pop(batch.group, None)
@@ -453,20 +488,19 @@ class ImportPath:
     def _requeue(self, item: Open, reason: str) -> None:
         """Every row of an import that ended without an outcome goes again, as an unknown outcome."""
         log.info("%s: its rows go again, the safe way", reason)
-        for batch in [*item.batches, *([item.doubt] if item.doubt else [])]:
+        for batch in item.every():
             self.queue.append((batch, True))
+        item.close()
 
     async def _complete(self, item: Open, seen: dict[str, Any]) -> None:
         """A Complete import: the sure batches' rows take their outcome; the batch in doubt arrived when the
         counts include it, did not when they match the sure batches alone, and is unknown otherwise."""
-        sure = list(item.batches)
         processed = sum(int(seen.get(k) or 0) for k in ("createdCount", "updatedCount", "errorCount"))
-        known = sum(len(b.row_nrs) for b in sure)
-        check = True
+        known = sum(len(b.row_nrs) for b in item.batches)
+        check, arrived = True, []
         if item.doubt is not None:
-            arrived = len(item.doubt.row_nrs)
-            if processed == known + arrived:
-                sure.append(item.doubt)
+            if processed == known + len(item.doubt.row_nrs):
+                arrived = [item.doubt]
                 self.counts["doubts_arrived"] += 1
             elif processed == known:
                 self.counts["doubts_missing"] += 1
@@ -474,13 +508,15 @@ class ImportPath:
             else:
                 check = False
                 self.queue.append((item.doubt, True))
+        sure = [*item.batches, *arrived]
         rows = np.concatenate([b.row_nrs for b in sure]) if sure else np.zeros(0, dtype=np.int64)
-        if len(rows):  # each row's line only when the errors file must be matched to rows
+        if len(rows):  # each row's line (read back from disk) only when the errors file must be matched
 
             def found() -> dict[int, str]:
-                return {r: line for b in sure for r, line in zip(b.rows, b.lines(), strict=True)}
+                return {r: line for b in [*item.sure(), *arrived] for r, line in zip(b.rows, b.lines(), strict=True)}
 
             await self._outcomes(item.id, item.header, rows, found, seen, check_counts=check)
+        item.close()
 
     async def _wait(self, import_id: int, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Read the import until it ends (Complete, Failed, Cancelled, expired): first after
