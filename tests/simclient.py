@@ -64,3 +64,17 @@ class Raw:
 def err(body: Any) -> int | None:
     """The Pardot error code of a v4 body, if any."""
     return body.get("@attributes", {}).get("err_code") if isinstance(body, dict) else None
+
+
+def run(scenario: Any, **settings: Any) -> Any:
+    """Start a simulator (``settings``), log in over real HTTP, and return ``await scenario(sim, raw)``."""
+    import asyncio
+
+    async def main() -> Any:
+        async with Simulator(**settings) as sim, aiohttp.ClientSession() as session:
+            raw = Raw(sim, session)
+            status, _ = await raw.login()
+            assert status == 200
+            return await scenario(sim, raw)
+
+    return asyncio.run(main())

@@ -8,10 +8,9 @@ import aiohttp
 import polars as pl
 import pytest
 from conftest import job
-from simclient import Raw
+from simclient import run
 
 from pardot_frames import dry_run, export_to_pardot
-from pardot_frames.simulator import Simulator
 
 FAST = dict(import_poll_seconds=0.02, import_poll_max=0.1)
 
@@ -22,16 +21,6 @@ def people(n, company="Acme", start=0):
 
 def emails(sim):
     return sorted(p["email"] for p in sim.state.prospects.values())
-
-
-def raw_imports(scenario, **settings):
-    async def main():
-        async with Simulator(**settings) as sim, aiohttp.ClientSession() as session:
-            raw = Raw(sim, session)
-            await raw.login()
-            return await scenario(sim, raw)
-
-    return asyncio.run(main())
 
 
 async def create(raw, fields, create_on_no_match=True):
@@ -55,7 +44,7 @@ def test_the_simulator_refuses_special_columns_in_fields_and_options_for_missing
         status, body = await upload(raw, made["id"], "email,campaignId\na@x.com,1\n")  # no firstName column
         assert (status, body["code"]) == (400, 165)
 
-    raw_imports(scenario)
+    run(scenario)
 
 
 def test_the_simulator_forces_null_overwrite_for_notes_and_refuses_is_archived():
@@ -72,7 +61,7 @@ def test_the_simulator_forces_null_overwrite_for_notes_and_refuses_is_archived()
         status, body = await upload(raw, other["id"], "matchId,isArchived\n5,1\n")
         assert (status, body["code"]) == (400, 130)
 
-    raw_imports(scenario)
+    run(scenario)
 
 
 def test_the_simulator_ends_imports_failed_or_cancelled_without_counts():
@@ -92,7 +81,7 @@ def test_the_simulator_ends_imports_failed_or_cancelled_without_counts():
         status, body = await raw.call("GET", f"/api/v5/imports/{ends[0]['id']}/errors")
         assert status == 400 and body["code"] == 109
 
-    raw_imports(scenario, faults={"import_failed": 1.0})
+    run(scenario, faults={"import_failed": 1.0})
 
 
 def test_updates_by_id_email_and_fid_with_a_list_are_not_refused(sim):

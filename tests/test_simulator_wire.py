@@ -2,25 +2,11 @@
 token endpoint's ways of taking credentials, 184's two texts, v4 criteria and paging, parameters in a form
 body, the single-record operations, unknown paths, v5 object reads and the seed endpoint's errors."""
 
-import asyncio
 import base64
 
-import aiohttp
-from simclient import Raw
-
-from pardot_frames.simulator import Simulator
+from simclient import run
 
 P4, L4, M4, C4 = (f"/api/{o}/version/4/do" for o in ("prospect", "list", "listMembership", "customField"))
-
-
-def run(scenario, **settings):
-    async def main():
-        async with Simulator(**settings) as sim, aiohttp.ClientSession() as session:
-            raw = Raw(sim, session)
-            await raw.login()
-            return await scenario(sim, raw)
-
-    return asyncio.run(main())
 
 
 async def headers_of(raw, method, path, **kwargs):
