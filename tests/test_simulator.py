@@ -6,22 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from simclient import V4, Raw, err
+from simclient import V4, err, run
 
 from pardot_frames.simulator import Simulator
-
-
-def run(scenario, **settings):
-    """Start a simulator, log in, run ``scenario(sim, raw)`` and return its result."""
-
-    async def main():
-        async with Simulator(**settings) as sim, aiohttp.ClientSession() as session:
-            raw = Raw(sim, session)
-            status, _ = await raw.login()
-            assert status == 200
-            return await scenario(sim, raw)
-
-    return asyncio.run(main())
 
 
 def test_oauth_grants_and_errors():

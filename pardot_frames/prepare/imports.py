@@ -211,9 +211,6 @@ class Cutter:
         """Rows that wait in an unfilled batch."""
         return [int(r) for _, nrs, _ in self.tails.values() for r in nrs]
 
-    def shrink(self, limit: int) -> None:
-        self.limit = limit
-
 
 def batches(
     rows: pl.DataFrame, config: ExportConfig, cutter: Cutter, final: bool = True, unknown: pl.Expr | None = None

@@ -91,7 +91,7 @@ class V5:
             elif name == "isDeleted":
                 out[name] = record["id"] in self.state.deleted
             else:
-                out[name] = record.get(v4_name(name) if kind != "custom-fields" or name != "fieldId" else "field_id")
+                out[name] = record.get(v4_name(name))
         return out
 
     def _fields(self, kind: str, query: dict[str, str]) -> list[str]:

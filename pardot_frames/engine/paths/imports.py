@@ -155,7 +155,6 @@ class ImportPath:
         self.failure: BaseException | None = None  # a stop raised in a background wait
         self.lock = asyncio.Lock()
         self.upload_seconds = 0.0
-        self.schema: pl.Schema | None = None
 
     # planning
 
@@ -174,7 +173,6 @@ class ImportPath:
         """The import route: the batches these rows fill (an unfilled one waits for the next chunk)."""
         if phase.route != "import":
             return self.batch.calls(phase)
-        self.schema = phase.rows.schema
         doubt = pl.col(ROW_NR).is_in(list(self.unknown)) if self.unknown else None
         cut = batches(phase.rows, self.config, self.cutter, final=False, unknown=doubt)
         self._plan(cut)
@@ -384,7 +382,7 @@ class ImportPath:
             if len(item.batches) >= self.per_import:
                 await self._submit(batch.group)
         elif code == imports.BATCH_TOO_BIG:  # batches cut before an earlier 413 lower the limit no further
-            self.cutter.shrink(max(min(self.cutter.limit, len(batch.data) // 2), 1_000))
+            self.cutter.limit = max(min(self.cutter.limit, len(batch.data) // 2), 1_000)
             log.warning("an import batch of %d bytes was refused (413); batches now hold %d bytes at most",
                         len(batch.data), self.cutter.limit)  # fmt: skip
             await self._again(batch, False)
