@@ -26,7 +26,7 @@ _EXPORTS = {
     "dry_run": "engine.dryrun",
     "DryRun": "engine.dryrun",
     "OutputMapping": "config.mapping",
-    "fields": "engine.fields",
+    "fields": "engine.field_cache",
     **dict.fromkeys(
         [
             "PardotFramesError",

@@ -1,4 +1,4 @@
-"""Every error pardot-frames raises, in one tree.
+"""Every error pardot-frames raises, in one tree, grouped by what the engine does with it.
 
 ::
 
@@ -10,11 +10,30 @@
     │   └── ValidationFailed          rows failed validation and skip_invalid_records is false
     ├── Interrupted                   Ctrl-C or SIGTERM stopped the job; ``result`` says what was done,
     │                                 and the journal lets it resume
-    └── PardotError                   Pardot, the login server or the network stopped the job
+    ├── Retriable                     (inside the client) another try may get through: retried with backoff
+    │   ├── NoAnswer                  no HTTP answer (``unknown``: the request may have been applied)
+    │   ├── Transient                 HTTP 5xx, 429, errors 66 and 183, an answer that is not Pardot's
+    │   └── LoginTransient            the login server did not answer, or answered 5xx or 429
+    ├── ResumableStop                 (inside the engine) nothing more is sent; a resume sends the rest
+    │   └── DailyLimitReached         error 122
+    │       ├── BudgetSpent           the job's own max_api_calls
+    │       └── DailyBatchLimit       error 164: the account's import batches for the day
+    ├── Refusal                       (inside the engine) Pardot refused one call: its rows take the reason
+    │   ├── UriTooLong                HTTP 414 (or real Pardot's HTML 400): the call is split
+    │   ├── LookupFailed              an email lookup refused for another reason than "no such email"
+    │   ├── ImportRefused             an Import API call refused (``code`` is Pardot's)
+    │   └── UploadInDoubt             a batch upload got no answer after it may have reached Pardot
+    └── PardotError                   fatal: Pardot, the login server or the network stopped the job
         ├── AuthError                 login refused (invalid_grant, bad client) or a token refused twice (184)
         ├── ApiError                  a Pardot error that stops the job: 181, 182, 201, 49, other non-row 4xx
+        ├── RetriesExhausted          a call failed maximum_retries + 1 times (inside a send path its rows
+        │                             are reported as transient instead; elsewhere it ends the command)
+        ├── ReadFailed                a page of a list's members that Pardot did not give
         └── JobFailed                 the job stopped part-way (rows rejected with skip_invalid_records=false,
                                       or a fatal error); ``result`` holds what was done so far
+
+Only ``ConfigError``, ``InputError``, ``Interrupted`` and ``PardotError`` (and their subclasses) reach a
+user of the public API; ``engine.stop.stop_for`` turns the others into a ``Stop``.
 
 How the client sorts what Pardot answers (``pardot.answers.sort``, retries in ``pardot.client``):
 
@@ -129,3 +148,90 @@ class JobFailed(PardotError):
     def __init__(self, message: str, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+class Retriable(PardotFramesError):
+    """A failure another try may get through; the client retries it and never lets it reach a user."""
+
+
+class NoAnswer(Retriable):
+    """No HTTP answer; ``unknown`` is True when the request may have been applied."""
+
+    def __init__(self, reason: str, unknown: bool) -> None:
+        super().__init__(reason)
+        self.reason, self.unknown = reason, unknown
+
+
+class Transient(Retriable):
+    """A retriable answer; ``unknown`` is True when the request may have been applied; ``wait`` is the
+    server's Retry-After in seconds, if it gave one."""
+
+    def __init__(self, reason: str, unknown: bool, code: int | None = None, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.unknown, self.code, self.wait = reason, unknown, code, wait
+
+
+class LoginTransient(Retriable):
+    """A login attempt that another try may get through (no answer, 5xx, 429)."""
+
+
+class ResumableStop(PardotFramesError):
+    """Nothing more is sent; the job ends resumable (exit 3). ``reason`` is the stop's one line."""
+
+    code: int | None = None
+    reason: str | None = None
+
+
+class DailyLimitReached(ResumableStop):
+    """Error 122: the business unit's daily API calls are used up."""
+
+    code: int | None = 122
+
+
+class BudgetSpent(DailyLimitReached):
+    """The job's own call budget (``max_api_calls``) is spent: it stops like error 122, resumable."""
+
+    code = None
+
+
+class DailyBatchLimit(DailyLimitReached):
+    """Error 164: the account's import batches for the day are used up."""
+
+    code = 164
+    reason = "the daily limit of import batches is reached (error 164); resume after the account's day resets"
+
+
+class Refusal(PardotFramesError):
+    """Pardot refused one call; the send path gives its rows the reason (or splits the call)."""
+
+
+class UriTooLong(Refusal):
+    """HTTP 414: the request URI is longer than the server takes."""
+
+
+class LookupFailed(Refusal):
+    """An email lookup that Pardot refused for another reason than "no such email": never a reason to create."""
+
+
+class ImportRefused(Refusal):
+    """The Import API refused a call; ``code`` is Pardot's (413 for a batch over 10 MB)."""
+
+    def __init__(self, what: str, code: int | None, message: str | None, status: int) -> None:
+        super().__init__(f"{what} refused: Pardot error {code} ({message or f'HTTP {status}'})")
+        self.code, self.message = code, message
+
+
+class UploadInDoubt(Refusal):
+    """A batch upload got no answer after it may have reached Pardot: never upload it again to that import."""
+
+
+class RetriesExhausted(PardotError):
+    """A call failed ``retries + 1`` times; ``last`` is the final Transient. The one message for giving up."""
+
+    def __init__(self, last: Transient, retries: int) -> None:
+        super().__init__(f"gave up after {retries} retries: {last.reason}")
+        self.last, self.retries = last, retries
+
+
+class ReadFailed(PardotError):
+    """A page of a list's members that Pardot did not give: never read as "no more members"."""

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pardot_frames import ExportConfig, plan, validate
-from pardot_frames.engine.paths.upsert import UpsertPath, query_value
+from pardot_frames.engine.paths.sender import query_value
+from pardot_frames.engine.paths.upsert import UpsertPath
 from pardot_frames.prepare.batching import batch_size, partition
 from pardot_frames.prepare.payload import encode
 
@@ -74,7 +75,7 @@ def test_unicode_round_trips_through_the_query_string(rows, max_payload):
     assert [[r.row_nr for r in call] for call in calls] == p.batches["row_nrs"].to_list()
     seen = []
     for call, b in zip(calls, p.batches.iter_rows(named=True), strict=True):
-        encoded = query_value(call)
+        encoded = query_value([r.wire for r in call])
         query = f"format=json&prospects={encoded}"
         assert len(f"prospects={encoded}") == b["size"]
         assert b["rows"] == 1 or b["size"] <= max_payload

@@ -12,7 +12,8 @@ from scripted import CONFIG, ScriptedTransport, v4
 from pardot_frames import AuthError, ExportConfig, export_to_pardot
 from pardot_frames.config import profiles
 from pardot_frames.engine.export import export_to_pardot_async
-from pardot_frames.pardot.transport import Answer, NoAnswer
+from pardot_frames.errors import NoAnswer
+from pardot_frames.pardot.transport import Answer
 
 HTML = Answer(200, "<html><body>Down for maintenance</body></html>", {"Content-Type": "text/html"})
 NO_PROSPECTS = v4(200, result={"total_results": 0})

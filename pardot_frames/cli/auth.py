@@ -20,6 +20,7 @@ from typing import Any
 
 from pardot_frames.cli.common import add_job_arguments, load_config, plain
 from pardot_frames.config import profiles
+from pardot_frames.config.files import write_private
 from pardot_frames.errors import ConfigError, PardotError
 from pardot_frames.pardot.endpoints import DEFAULT_LOGIN, DEFAULT_REDIRECT
 
@@ -49,7 +50,7 @@ def _keep(args: argparse.Namespace, body: dict, client_id: str, client_secret: s
         )
         print(f'saved as {args.name!r} in {path} (mode 0600); a job file can now say: auth = "{args.name}"')
     if args.save:
-        profiles.write_private(Path(args.save), token + "\n")
+        write_private(Path(args.save), token + "\n")
         print(f"refresh token written to {args.save} (mode 0600)")
     if args.show:
         print(f"refresh_token = {token}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import tomli_w
 
+from pardot_frames.config.files import write_private
 from pardot_frames.errors import ConfigError
 
 FIELDS = ("client_id", "client_secret", "refresh_token", "login_url", "pardot_domain", "business_unit")
@@ -29,15 +30,6 @@ def home() -> Path:
 
 def credentials_file() -> Path:
     return home() / "credentials.toml"
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (0600), creating its folder (0700)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
 
 
 def load_all() -> dict[str, dict[str, Any]]:

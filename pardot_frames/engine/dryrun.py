@@ -1,34 +1,46 @@
-"""Dry runs: validation and the plan of calls over the whole input; nothing is sent. Without credentials
-no network either; with them, the account's fields and list names are read (reads only, cached).
+"""Dry runs: validation and the plan of calls over the whole input; nothing is sent. The run's own rules
+make the plan: the setup (``setup``: list names, fields, method, sync state, mirror), the chunk pipeline
+(``pipeline``) and the send paths' pure planning (``paths``), so a dry run's figures are the run's.
 
-The calls are planned by the job's own send path (``paths.planned_calls``), so a dry run counts what
-a real run would send, upsert_by_email phases and (at most) its lookups included.
+Without credentials there is no network: list names, fields and the mirror's removals are said not
+checked. With them, the account is read (reads only, cached); what cannot be read (no network, a refused
+login) is said in ``note`` and the plan is still made.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.export import campaign_missing, run_sync
-from pardot_frames.engine.fields import field_calls, read_now
-from pardot_frames.engine.journal import state_dir as default_state_dir
-from pardot_frames.engine.mirror import Mirror, mirrors
-from pardot_frames.engine.paths import ImportPath, for_job, planned_calls
-from pardot_frames.engine.sync import SyncState
-from pardot_frames.errors import ValidationFailed
+from pardot_frames.engine.bridge import run_sync
+from pardot_frames.engine.paths import ImportPath, SendPath, for_job
+from pardot_frames.engine.pipeline import Step, steps
+from pardot_frames.engine.setup import (
+    CHUNK_ROWS,
+    Options,
+    Setup,
+    campaign_missing,
+    checked_reads,
+    decide_method,
+    destination,
+    field_calls,
+    resolve_lists,
+)
+from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
-from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
-from pardot_frames.prepare.fields import Fields
-from pardot_frames.prepare.frames import chunks
-from pardot_frames.prepare.imports import can_import, needs_campaign, pick_method
-from pardot_frames.prepare.validation import validate
+from pardot_frames.prepare.frames import chunks, is_streaming
+from pardot_frames.prepare.imports import ImportTally, can_import, needs_campaign
+from pardot_frames.prepare.validation import Validated
 
+NOT_CHECKED = "columns and custom field values not checked against the account's fields (no credentials)"
+DRY_RETRIES = 1  # a dry run's reads try once more at most: it plans anyway, and says what it could not read
 DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)
 
 
@@ -102,158 +114,203 @@ def grouped_reasons(problems: pl.DataFrame) -> dict[str, int]:
     return out
 
 
+@dataclass
+class Planned:
+    """One send path's plan over the input: its calls, lookups at most, and an import's tally."""
+
+    path: SendPath
+    calls: int = 0
+    lookups: int = 0
+    tally: ImportTally | None = None
+    creating: int = 0  # rows an import would create (the campaign rule)
+
+    def add(self, checked: Validated, config: ExportConfig) -> None:
+        for phase in self.path.phases(checked):
+            if phase.route == "import" and self.tally is not None:
+                self.tally.add(list(self.path.calls(phase)))
+            else:
+                self.calls += self.path.count(phase)
+            self.lookups += phase.lookups
+        if self.tally is not None:
+            self.creating += needs_campaign(checked.rows, config)
+
+    def end(self) -> None:
+        """The input's end cuts an import's last batches."""
+        if isinstance(self.path, ImportPath) and self.tally is not None:
+            self.tally.add(self.path.rest())
+
+    @property
+    def total(self) -> int:
+        return self.calls + self.lookups + (self.tally.figures()["calls"] if self.tally is not None else 0)
+
+
+@dataclass
+class Counted:
+    """The input as the pipeline yields it, planned by every path the job might take."""
+
+    plans: dict[str, Planned]
+    rows_in: int = 0
+    valid: int = 0
+    rejected: list[pl.DataFrame] = field(default_factory=list)
+    sync: dict[str, int] | None = None
+
+    def add(self, step: Step, config: ExportConfig) -> None:
+        for plan in self.plans.values():
+            plan.add(step.send, config)
+        self.rows_in += step.report.rows_in
+        self.valid += step.report.rows.height + step.unchanged
+        self.rejected.append(step.send.rejected)
+        if self.sync is not None:
+            self.sync["new"] += step.new
+            self.sync["changed"] += step.changed
+            self.sync["unchanged"] += step.unchanged
+
+
+def candidate_paths(config: ExportConfig) -> dict[str, Planned]:
+    """The paths a run of this job may take: its method's (both for ``auto``), and body mode to compare."""
+    plans: dict[str, Planned] = {}
+    if config.data_object == "prospects" and config.method in ("import", "auto") and can_import(config):
+        plans["import"] = Planned(for_job(config.replace(method="import")), tally=ImportTally())
+    if config.data_object != "prospects" or config.method in ("batch", "auto") or not can_import(config):
+        plans["batch"] = Planned(for_job(config.replace(method="batch")))
+    if config.payload_location == "query" and "batch" in plans:
+        plans["body"] = Planned(for_job(config.replace(method="batch", payload_location="body")))
+    return plans
+
+
 def dry_run(
     data: Any,
     config: ExportConfig,
     *,
     daily_limit: int = DAILY_LIMIT,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = CHUNK_ROWS,
     state_dir: str | Path | None = None,
 ) -> DryRun:
     """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent."""
-    lenient = config.replace(skip_invalid_records=True)
-    rows_in = valid = lookups = body_calls = 0
-    rejected: list[pl.DataFrame] = []
-    path = for_job(config.replace(method="import") if config.method == "auto" and can_import(config) else config)
-    batch_path = for_job(config.replace(method="batch")) if config.method == "auto" else None
-    batch_calls = path_calls = creating = 0
-    in_query = config.payload_location == "query"
-    body = for_job(config.replace(payload_location="body")) if in_query else None
-    folder = Path(state_dir) if state_dir else default_state_dir()
-    fields, fields_note = dry_fields(config, folder)
-    # a dry run with credentials reads the fields itself, so the run that follows finds them cached
-    calls = 0 if fields is not None else field_calls(config, folder)
-    state = SyncState(config, folder, dry=True) if config.sync_mode == "changed" else None
-    sync = {"new": 0, "changed": 0, "unchanged": 0} if state is not None else None
-    resolved = list_resolution(config) if config.list_names else None
-    mirror = Mirror(with_resolved(config, resolved)) if mirrors(config) else None
-    for chunk in chunks(data, chunk_rows):
-        checked = validate(chunk, lenient, first_row=rows_in, fields=fields)
-        if mirror is not None:
-            mirror.note(checked)
-        if state is not None and sync is not None:
-            diff = state.diff(checked)
-            sync["new"] += diff.new
-            sync["changed"] += diff.changed
-            sync["unchanged"] += len(diff.unchanged)
-            valid += len(diff.unchanged)  # valid, and not to be sent
-            checked = diff.to_send
-        chunk_calls, chunk_lookups = planned_calls(path, checked)
-        path_calls += chunk_calls + chunk_lookups
-        if batch_path is not None:
-            batch_calls += sum(planned_calls(batch_path, checked))
-        if isinstance(path, ImportPath):
-            creating += needs_campaign(checked.rows, config)
-        calls += chunk_calls + chunk_lookups
-        lookups += chunk_lookups
-        if body is not None:
-            body_calls += sum(planned_calls(body, checked))
-        rows_in += checked.rows_in
-        valid += checked.rows.height
-        rejected.append(checked.rejected)
-    if isinstance(path, ImportPath):  # the input's end cuts the last batches; imports add create, submit, polls
-        path.rest()
-        path_calls += path.planned_figures()["calls"]
-        calls += path.planned_figures()["calls"]
-    problems = pl.concat(rejected)
+    options = Options(chunk_rows=chunk_rows, folder=Path(state_dir) if state_dir else None)
+    return run_sync(_dry_run(data, config, options, daily_limit))
+
+
+@asynccontextmanager
+async def reader(config: ExportConfig) -> AsyncIterator[Client | None]:
+    """A client for the dry run's reads (trying once more at most), or None without credentials."""
+    if config.missing_credentials():
+        yield None
+        return
+    async with Client(config.replace(maximum_retries=min(config.maximum_retries, DRY_RETRIES))) as client:
+        yield client
+
+
+async def _dry_run(data: Any, config: ExportConfig, options: Options, daily_limit: int) -> DryRun:
+    async with reader(config) as client:
+        setup = await dry_setup(client, config, options)
+        try:
+            counted = count(data, setup, options)
+            method, reason = decide_method(config, counted.rows_in if is_streaming(data) else counted.valid)
+            to_remove, mirror_calls = await mirror_preview(setup, client)
+        finally:
+            setup.close()
+    problems = pl.concat(counted.rejected)
     if problems.height and not config.skip_invalid_records:
-        raise ValidationFailed(problems, rows_in)
-    imports = import_figures(path, config, valid)
-    if imports is not None and imports["method"] == "import" and creating:
-        raise campaign_missing(creating)  # what the real run would answer
-    if imports is not None and imports["method"] == "batch" and batch_path is not None:
-        calls += batch_calls - path_calls
-    to_remove: int | str | None = None
-    if mirror is not None:
-        to_remove, mirror_calls = mirror_preview(mirror, config, state)
-        calls += mirror_calls
-    if state is not None:
-        state.close()
-    reasons = grouped_reasons(problems)
-    notes = [fields_note] if fields_note else []
+        raise ValidationFailed(problems, counted.rows_in)
+    plan = counted.plans["import" if method == "import" else "batch"]
+    if method == "import" and plan.creating:
+        raise campaign_missing(plan.creating)  # what the real run would answer
+    return summarise(setup, counted, (method, reason), plan, (to_remove, mirror_calls), daily_limit)
+
+
+async def dry_setup(client: Client | None, config: ExportConfig, options: Options) -> Setup:
+    """The run's setup, read-only: list names (one query each; nothing is created), the account's fields
+    (the run then finds them cached), the destination's state and mirror for the lists as they resolve."""
+    if client is None:
+        setup = await resolve_lists(None, config, dry=True)
+        setup.calls += field_calls(config, options.state_folder)
+        if config.check_fields and config.data_object == "prospects":
+            setup.notes.append(
+                "columns and custom field values not checked against the account's fields (no credentials)"
+            )
+    else:
+        setup = Setup(config)
+        await checked_reads(setup, client, config, options)
+    destination(setup, options.state_folder, dry=True)
+    return setup
+
+
+def count(data: Any, setup: Setup, options: Options) -> Counted:
+    """Every chunk through the pipeline, planned by each candidate path."""
+    config = setup.config.replace(skip_invalid_records=True)
+    counted = Counted(
+        candidate_paths(setup.config), sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None
+    )
+    for step in steps(chunks(data, options.chunk_rows), config, setup.fields, setup.sync, setup.mirror):
+        counted.add(step, setup.config)
+    for plan in counted.plans.values():
+        plan.end()
+    return counted
+
+
+async def mirror_preview(setup: Setup, client: Client | None) -> tuple[int | str | None, int]:
+    """(memberships the mirror would remove, calls it would take), read from Pardot; without credentials
+    or network, a word that they were not counted."""
+    if setup.mirror is None:
+        return None, 0
+    if client is None:
+        return "not counted (no credentials)", len(setup.mirror.lists())
+    try:
+        return await setup.mirror.preview(client, setup.sync)
+    except PardotError as exc:
+        return f"not counted ({exc})", len(setup.mirror.lists())
+
+
+def summarise(
+    setup: Setup,
+    counted: Counted,
+    method: tuple[str, str],
+    plan: Planned,
+    mirror: tuple[int | str | None, int],
+    daily_limit: int,
+) -> DryRun:
+    """The DryRun a user reads: the chosen path's calls plus the setup's and the mirror's."""
+    config = setup.config
+    problems = pl.concat(counted.rejected)
+    notes = list(setup.notes)
     if config.upsert_by_email and config.data_object == "prospects":
         notes.append(
             "upsert_by_email looks emails up before sending: the calls include at most one lookup per distinct "
             "email and phase (fewer when listing the account, 200 prospects a call, is cheaper)"
         )
-    note = "; ".join(notes) or None
+    body = counted.plans.get("body")
     return DryRun(
-        rows_in,
-        valid,
+        counted.rows_in,
+        counted.valid,
         problems["row_nr"].n_unique(),
-        calls,
+        plan.total + setup.calls + mirror[1],
         daily_limit,
-        reasons,
+        grouped_reasons(problems),
         problems,
-        note,
-        lookups,
+        "; ".join(notes) or None,
+        plan.lookups,
         config.payload_location,
-        body_calls if in_query else None,
+        body.total + setup.calls + mirror[1] if body is not None and plan.tally is None else None,
         config.max_api_calls,
-        resolved,
-        sync,
-        to_remove,
-        imports,
+        setup.lists,
+        counted.sync,
+        mirror[0],
+        import_figures(config, method, counted.plans.get("import")),
     )
 
 
-def import_figures(path: Any, config: ExportConfig, valid: int) -> dict[str, Any] | None:
+def import_figures(config: ExportConfig, method: tuple[str, str], plan: Planned | None) -> dict[str, Any] | None:
     """What an import job would take (imports, batches, bytes, the daily batch share), and for ``auto``
     which method it picks and why."""
-    method, reason = pick_method(config, valid)
-    if not isinstance(path, ImportPath):
-        return {"method": method, "method_reason": reason} if config.method == "auto" else None
-    planned = path.planned_figures()
+    if plan is None or plan.tally is None:
+        return {"method": method[0], "method_reason": method[1]} if config.method == "auto" else None
+    planned = plan.tally.figures()
     return {
-        "method": method,
-        "method_reason": reason,
+        "method": method[0],
+        "method_reason": method[1],
         "imports": planned["imports"],
         "import_batches": planned["batches"],
         "import_bytes": planned["bytes"],
         "daily_batch_share": round(planned["batches"] / DAILY_IMPORT_BATCHES, 6),
     }
-
-
-def with_resolved(config: ExportConfig, resolved: dict[str, int | str] | None) -> ExportConfig:
-    """The config with list names the dry run resolved replaced by ids (unresolved ones dropped)."""
-    if not resolved:
-        return config
-    ids = [x if isinstance(x, int) else resolved.get(x) for x in config.prospect_lists]
-    return config.replace(prospect_lists=[x for x in ids if isinstance(x, int)] or config.prospect_lists)
-
-
-def mirror_preview(mirror: Mirror, config: ExportConfig, state: SyncState | None) -> tuple[int | str, int]:
-    """(memberships the mirror would remove, calls it would take), read from Pardot; without credentials,
-    a word that they were not counted."""
-    if config.missing_credentials():
-        return "not counted (no credentials)", len(mirror.lists())
-
-    async def look() -> tuple[int, int]:
-        async with Client(config) as client:
-            return await mirror.preview(client, state)
-
-    return run_sync(look())
-
-
-def dry_fields(config: ExportConfig, folder: Path) -> tuple[Fields | None, str | None]:
-    """The account's fields for the dry run's checks (one call, or the cache), or why they were not checked."""
-    if not config.check_fields or config.data_object != "prospects":
-        return None, None
-    if config.missing_credentials():
-        return None, "columns and custom field values not checked against the account's fields (no credentials)"
-
-    return read_now(config, folder), None
-
-
-def list_resolution(config: ExportConfig) -> dict[str, int | str]:
-    """List names as the job would resolve them (one query each; nothing is created), or, without
-    credentials, a word that they were not checked."""
-    if config.missing_credentials():
-        return dict.fromkeys(config.list_names, "not checked (no credentials)")
-
-    async def look() -> dict[str, int | None]:
-        async with Client(config) as client:
-            await client.login()
-            return await lists.resolve(client, config.list_names, create=config.create_missing_lists, dry=True)
-
-    return {name: "would be created" if found is None else found for name, found in run_sync(look()).items()}

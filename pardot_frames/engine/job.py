@@ -17,9 +17,8 @@ from pardot_frames.engine.pool import run_calls
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.results import rejected_frame
 from pardot_frames.engine.signals import StopFlag
-from pardot_frames.engine.stop import Stop
-from pardot_frames.errors import PardotError
-from pardot_frames.pardot.answers import BudgetSpent, DailyLimitReached
+from pardot_frames.engine.stop import Stop, stop_for
+from pardot_frames.errors import PardotError, ResumableStop
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.validation import Validated
@@ -66,9 +65,9 @@ class Job:
             try:  # lookups go out here, outside the pool: their stops are the job's too
                 phase = await self.path.resolve(phase)
                 calls = self.path.calls(phase)
-                self.planned_calls += self.path.api_calls(calls)
+                self.planned_calls += len(calls)
                 calls = await self.path.settle(calls, self.unknown)
-            except (DailyLimitReached, PardotError) as exc:
+            except (ResumableStop, PardotError) as exc:
                 return stop_for(exc)
             ahead = WINDOW_PER_WORKER * self.config.parallel_tasks
             window = Window(self.path, self.ledger, calls, ahead, self.progress)
@@ -83,7 +82,7 @@ class Job:
         """After the last chunk: what the path still holds goes and is waited for; the stop, or None."""
         try:
             await self.path.finish(lambda: self.flag.set)
-        except (DailyLimitReached, PardotError) as exc:
+        except (ResumableStop, PardotError) as exc:
             return stop_for(exc)
         return self.should_stop()
 
@@ -93,15 +92,6 @@ class Job:
 
     def figures(self) -> dict[str, Any]:
         return {**self.path.figures(), **self.extra}
-
-
-def stop_for(exc: DailyLimitReached | PardotError) -> Stop:
-    """The stop an exception out of a send path means."""
-    if isinstance(exc, BudgetSpent):
-        return Stop.daily_limit(str(exc))
-    if isinstance(exc, DailyLimitReached):
-        return Stop.daily_limit(exc.reason)
-    return Stop.fatal(exc)
 
 
 class Window:

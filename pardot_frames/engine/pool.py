@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from pardot_frames.engine.stop import Stop
-from pardot_frames.errors import PardotError
-from pardot_frames.pardot.answers import BudgetSpent, DailyLimitReached
+from pardot_frames.engine.stop import Stop, stop_for
+from pardot_frames.errors import PardotError, ResumableStop
 
 T = TypeVar("T")
 MAX_STAGGER = 1.0  # seconds: a slow first answer never holds the other workers longer
@@ -48,12 +47,8 @@ async def run_calls(
                     return
                 try:
                     await send(item)
-                except BudgetSpent as exc:
-                    stop = stop or Stop.daily_limit(str(exc))
-                except DailyLimitReached as exc:
-                    stop = stop or Stop.daily_limit(exc.reason)
-                except PardotError as exc:
-                    stop = stop or Stop.fatal(exc)
+                except (ResumableStop, PardotError) as exc:
+                    stop = stop or stop_for(exc)
                 if stop is None:
                     stop = should_stop()
                 if not progressed.done():

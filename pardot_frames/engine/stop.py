@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pardot_frames.errors import PardotError
+from pardot_frames.errors import BudgetSpent, PardotError, ResumableStop
 
 
 class StopKind(Enum):
@@ -50,3 +50,13 @@ class Stop:
     def reads_on(self) -> bool:
         """True when the rest of the input is still read, to list its rows as not sent (resumable stops)."""
         return self.kind in (StopKind.DAILY_LIMIT, StopKind.INTERRUPTED)
+
+
+def stop_for(exc: ResumableStop | PardotError) -> Stop:
+    """The one mapping of an error to the stop it means: the job's budget, Pardot's daily limits (122, 164),
+    or a fatal error (raised again at the end, with the result)."""
+    if isinstance(exc, BudgetSpent):
+        return Stop.daily_limit(str(exc))
+    if isinstance(exc, ResumableStop):
+        return Stop.daily_limit(exc.reason)
+    return Stop.fatal(exc)

@@ -30,7 +30,7 @@ import orjson
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.frames import ROW_NR, present
 from pardot_frames.prepare.validation import REJECTED_SCHEMA, Validated
 
 SEED = 0x5EED
@@ -62,7 +62,7 @@ def row_keys(checked: Validated, data_object: str) -> pl.DataFrame:
     rows = checked.rows
     if data_object == "prospects":
         parts = [
-            pl.when(pl.col(c).is_not_null() & (pl.col(c).cast(pl.String) != "")).then(
+            pl.when(present(c)).then(
                 pl.lit(f"{c}:")
                 + (pl.col(c).cast(pl.String).str.to_lowercase() if c == "email" else pl.col(c).cast(pl.String))
             )

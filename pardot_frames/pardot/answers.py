@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from pardot_frames.errors import ApiError
+from pardot_frames.errors import ApiError, DailyLimitReached, Transient, UriTooLong
 
 RETRIABLE_CODES = frozenset({66, 183})
 ANSWERED_429 = frozenset({160})  # the Import API's "batches per import" limit comes with HTTP 429: not a retry
@@ -50,40 +50,6 @@ class Reply:
     message: str | None = None
     pardot: bool = True  # the body is Pardot's (see the module docstring)
     retry_after: float | None = None
-
-
-class DailyLimitReached(Exception):
-    """Error 122: the business unit's daily API calls are used up."""
-
-    code: int | None = DAILY_LIMIT_CODE
-    reason: str | None = None  # a stop's reason when it is not error 122 (the job's budget, import batches)
-
-
-class BudgetSpent(DailyLimitReached):
-    """The job's own call budget (``max_api_calls``) is spent: it stops like error 122, resumable."""
-
-    code = None
-
-
-class UriTooLong(Exception):
-    """HTTP 414: the request URI is longer than the server takes."""
-
-
-class Transient(Exception):
-    """A retriable failure; ``unknown`` is True when the request may have been applied; ``wait`` is the
-    server's Retry-After in seconds, if it gave one."""
-
-    def __init__(self, reason: str, unknown: bool, code: int | None = None, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.unknown, self.code, self.wait = reason, unknown, code, wait
-
-
-class RetriesExhausted(Exception):
-    """A call failed ``maximum_retries + 1`` times; ``last`` is the final Transient."""
-
-    def __init__(self, last: Transient) -> None:
-        super().__init__(last.reason)
-        self.last = last
 
 
 def parse_reply(status: int, text: str, retry_after: str | None = None, accept: str = "pardot") -> Reply:

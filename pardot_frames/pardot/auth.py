@@ -7,21 +7,22 @@ generation however many calls see error 184 at the same time.
 from __future__ import annotations
 
 import asyncio
-import random
+import logging
 from typing import TYPE_CHECKING
 
 import orjson
 
 from pardot_frames.config import profiles
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError
+from pardot_frames.errors import AuthError, LoginTransient, NoAnswer, Retriable
 from pardot_frames.pardot.endpoints import TOKEN
-from pardot_frames.pardot.retry import backoff_delay
-from pardot_frames.pardot.transport import NoAnswer, Request
+from pardot_frames.pardot.retry import Policy, with_retries
+from pardot_frames.pardot.transport import Request
 
 if TYPE_CHECKING:
     from pardot_frames.pardot.transport import Transport
 
+log = logging.getLogger("pardot_frames")
 HINT = (
     "get a new refresh token (authorise the connected app again), check that the connected app has the "
     "pardot_api and refresh_token scopes, that business_unit is right, and that pardot_domain matches the org "
@@ -37,14 +38,14 @@ class TokenProvider:
     for later refreshes and written back to the saved authentication the job named (``auth``).
     """
 
-    def __init__(self, config: ExportConfig, transport: Transport, *, seed: int | None = None) -> None:
+    def __init__(self, config: ExportConfig, transport: Transport, policy: Policy) -> None:
         self._config = config
         self._transport = transport
         self._refresh_token = config.refresh_token.get_secret_value() if config.refresh_token else ""
         self._token: str | None = None
         self._generation = 0
         self._lock = asyncio.Lock()
-        self._rng = random.Random(seed)
+        self._policy = policy
         self.logins = 0
         self.rotations = 0
 
@@ -71,18 +72,17 @@ class TokenProvider:
         missing = [k for k in ("client_id", "client_secret", "refresh_token") if getattr(c, k) is None]
         if missing:
             raise AuthError(f"missing credentials: {', '.join(missing)} (set them in the job or PARDOT_* variables)")
-        attempt = 0
-        while True:
-            try:
-                return await self._grant()
-            except _LoginTransient as failure:
-                if attempt >= c.maximum_retries:
-                    raise AuthError(
-                        f"cannot log in at {c.login_url} after {attempt + 1} tries: {failure}; "
-                        "the login server may be down: run again later"
-                    ) from None
-                await asyncio.sleep(backoff_delay(c.initial_retry_wait, c.maximum_retry_wait, attempt, self._rng))
-                attempt += 1
+
+        def give_up(failure: Retriable) -> AuthError:
+            return AuthError(
+                f"cannot log in at {c.login_url} after {self._policy.retries + 1} tries: {failure}; "
+                "the login server may be down: run again later"
+            )
+
+        def announce(failure: Retriable, delay: float, attempt: int) -> None:
+            log.warning("login at %s failed (%s): trying again in %.1fs", c.login_url, failure, delay)
+
+        return await with_retries(self._policy, lambda _unknown: self._grant(), give_up, announce)
 
     async def _grant(self) -> str:
         c = self._config
@@ -96,17 +96,17 @@ class TokenProvider:
         try:
             answer = await self._transport.exchange(c.login_url, Request("POST", TOKEN, form), {})
         except NoAnswer as exc:
-            raise _LoginTransient(exc.reason) from None
+            raise LoginTransient(exc.reason) from None
         status = answer.status
         if status >= 500 or status == 429:
-            raise _LoginTransient(f"HTTP {status}")
+            raise LoginTransient(f"HTTP {status}")
         try:
             body = orjson.loads(answer.text)
         except orjson.JSONDecodeError:
             body = None
         if not isinstance(body, dict):
             if status == 200:
-                raise _LoginTransient("the login server's answer was not JSON")
+                raise LoginTransient("the login server's answer was not JSON")
             body = {}
         if status == 200 and body.get("access_token"):
             if body.get("refresh_token") and body["refresh_token"] != self._refresh_token:
@@ -127,7 +127,3 @@ class TokenProvider:
         self.rotations += 1
         if self._config.auth:
             profiles.update(self._config.auth, refresh_token=new_token)
-
-
-class _LoginTransient(Exception):
-    """A login attempt that another try may get through (no answer, 5xx, 429)."""

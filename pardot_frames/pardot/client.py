@@ -17,22 +17,13 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError
+from pardot_frames.errors import AuthError, BudgetSpent, NoAnswer, Retriable, RetriesExhausted, Transient
 from pardot_frames.limits import CONCURRENT_LIMIT
-from pardot_frames.pardot.answers import (
-    CONCURRENCY_CODE,
-    TOKEN_EXPIRED_CODE,
-    BudgetSpent,
-    Reply,
-    RetriesExhausted,
-    Transient,
-    parse_reply,
-    sort,
-)
+from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, parse_reply, sort
 from pardot_frames.pardot.auth import HINT, TokenProvider
-from pardot_frames.pardot.retry import Limiter, Stats, backoff_delay
+from pardot_frames.pardot.retry import Limiter, Policy, Stats, with_retries
 from pardot_frames.pardot.slots import Slots
-from pardot_frames.pardot.transport import AiohttpTransport, NoAnswer, Request, Transport
+from pardot_frames.pardot.transport import AiohttpTransport, Request, Transport
 
 log = logging.getLogger("pardot_frames")
 
@@ -45,18 +36,19 @@ class Client:
         config: ExportConfig,
         *,
         transport: Transport | None = None,
-        seed: int | None = None,
         slots_folder: Path | None = None,
     ) -> None:
         self.config = config
         self.stats = Stats()
-        self.rng = random.Random(seed)
+        self.policy = Policy(
+            config.maximum_retries, config.initial_retry_wait, config.maximum_retry_wait, random.Random()
+        )
         cooldown = min(max(10 * config.initial_retry_wait, 0.05), config.maximum_retry_wait)
         self.limiter = Limiter(min(config.parallel_tasks, CONCURRENT_LIMIT), cooldown)
         self.transport: Transport = transport or AiohttpTransport(
             config.maximum_connection_timeout, max(config.parallel_tasks, 1) + 2
         )
-        self.tokens = TokenProvider(config, self.transport)
+        self.tokens = TokenProvider(config, self.transport, self.policy)
         # calls in flight shared with the other jobs of this business unit on this machine
         self.slots = Slots(slots_folder, config.business_unit or "none", CONCURRENT_LIMIT) if slots_folder else None
         self._headers: dict[str, str] = {}
@@ -78,23 +70,19 @@ class Client:
 
     async def call(self, make_request: Callable[[bool], Awaitable[Request]]) -> Reply:
         """Send with retries; ``make_request(unknown)`` builds each attempt (unknown: an earlier may have applied)."""
-        unknown = False
-        attempt = 0
-        while True:
-            request = await make_request(unknown)
-            try:
-                return await self.send(request)
-            except Transient as failure:
-                if attempt >= self.config.maximum_retries:
-                    raise RetriesExhausted(failure) from None
-                unknown = unknown or failure.unknown
-                delay = backoff_delay(self.config.initial_retry_wait, self.config.maximum_retry_wait, attempt, self.rng)
-                if failure.wait is not None:  # the server said how long: wait that, within maximum_retry_wait
-                    delay = min(max(failure.wait, delay), self.config.maximum_retry_wait)
-                log.info("retrying after %s in %.2fs (attempt %d)", failure.reason, delay, attempt + 1)
-                attempt += 1
-                self.stats.retries += 1
-                await asyncio.sleep(delay)
+
+        async def once(unknown: bool) -> Reply:
+            return await self.send(await make_request(unknown))
+
+        def give_up(failure: Retriable) -> RetriesExhausted:
+            assert isinstance(failure, Transient)
+            return RetriesExhausted(failure, self.config.maximum_retries)
+
+        return await with_retries(self.policy, once, give_up, self._retrying)
+
+    def _retrying(self, failure: Retriable, delay: float, attempt: int) -> None:
+        log.info("retrying after %s in %.2fs (attempt %d)", failure, delay, attempt + 1)
+        self.stats.retries += 1
 
     async def repeat(self, request: Request) -> Reply:
         """The same request on every attempt, with retries: for calls that are safe to repeat."""

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from pardot_frames.errors import ImportRefused, UploadInDoubt
 from pardot_frames.pardot.answers import Reply
 from pardot_frames.pardot.transport import Request
 from pardot_frames.prepare.imports import real_fields
@@ -45,17 +46,9 @@ DONE = "Complete"
 ENDED = frozenset({"Failed", "Cancelled"})  # end states without counts: the rows' outcome is unknown
 
 
-class ImportRefused(Exception):
-    """The Import API refused a call; ``code`` is Pardot's (413 for a batch over 10 MB)."""
-
-    def __init__(self, what: str, reply: Reply) -> None:
-        code = reply.code if reply.code is not None else reply.status
-        super().__init__(f"{what} refused: Pardot error {code} ({reply.message or f'HTTP {reply.status}'})")
-        self.code, self.message = code, reply.message
-
-
-class UploadInDoubt(Exception):
-    """A batch upload got no answer after it may have reached Pardot: never upload it again to that import."""
+def refusal(what: str, reply: Reply) -> ImportRefused:
+    """The error of a refused Import API call; its ``code`` is Pardot's, else the HTTP status."""
+    return ImportRefused(what, reply.code if reply.code is not None else reply.status, reply.message, reply.status)
 
 
 def options(header: list[str], create: bool) -> dict[str, Any]:
@@ -80,7 +73,7 @@ async def create(client: Client, header: list[str], create_on_no_match: bool) ->
     request = Request("POST", IMPORTS, json_body=orjson.dumps(options(header, create_on_no_match)), accept="import")
     reply = await client.repeat(request)
     if refused(reply):
-        raise ImportRefused("creating the import", reply)
+        raise refusal("creating the import", reply)
     return import_id(reply)
 
 
@@ -106,14 +99,14 @@ async def submit(client: Client, import_id: int) -> None:
     if refused(reply):
         if reply.code == 155 and await status(client, import_id) != "Open":
             return  # an earlier attempt did it (its answer was lost)
-        raise ImportRefused("submitting the import", reply)
+        raise refusal("submitting the import", reply)
 
 
 async def read(client: Client, import_id: int) -> dict[str, Any]:
     """The import as Pardot shows it now (``status``, counts, ``errorsRef``)."""
     reply = await client.get_as(f"{IMPORTS}/{import_id}?fields={READ_FIELDS}", "import")
     if refused(reply) or not isinstance(reply.body, dict):
-        raise ImportRefused(f"reading import {import_id}", reply)
+        raise refusal(f"reading import {import_id}", reply)
     body = dict(reply.body)
     body.setdefault("status", body.get("state"))
     body.setdefault("errorsRef", body.get("errorRef"))
@@ -133,7 +126,7 @@ async def errors(client: Client, import_id: int) -> str:
     """The errors file of a Complete import (CSV text: the batch's columns and Pardot's message)."""
     reply = await client.get_as(f"{IMPORTS}/{import_id}/errors", "csv")
     if reply.code is not None or not isinstance(reply.body, str):
-        raise ImportRefused(f"reading the errors of import {import_id}", reply)
+        raise refusal(f"reading the errors of import {import_id}", reply)
     return reply.body
 
 
@@ -144,4 +137,4 @@ def import_id(reply: Reply) -> int:
     found = re.search(r"/imports/(\d+)", str(body.get("batchesRef", "")))
     if found:
         return int(found.group(1))
-    raise ImportRefused("creating the import (no id in the answer)", reply)
+    raise refusal("creating the import (no id in the answer)", reply)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pardot_frames.errors import ConfigError
+from pardot_frames.errors import ConfigError, Retriable
 from pardot_frames.pardot import endpoints
-from pardot_frames.pardot.answers import Transient, records
+from pardot_frames.pardot.answers import records
+from pardot_frames.pardot.retry import with_retries
 from pardot_frames.pardot.transport import Request
 
 if TYPE_CHECKING:
@@ -26,17 +27,19 @@ async def find(client: Client, name: str) -> list[int]:
 
 async def _create(client: Client, name: str) -> int | None:
     """Create a list; after an answer that leaves it unknown, look the name up before trying again, so a
-    list is never created twice."""
-    for _ in range(max(client.config.maximum_retries, 1) + 1):
-        try:
-            reply = await client.send(Request("POST", endpoints.list_create(name)))
-        except Transient as failure:
-            if failure.unknown and (ids := await find(client, name)):
-                return ids[0]
-            continue
+    list is never created twice. None when Pardot refuses, or after the job's retries."""
+
+    async def once(unknown: bool) -> int | None:
+        if unknown and (ids := await find(client, name)):
+            return ids[0]
+        reply = await client.send(Request("POST", endpoints.list_create(name)))
         created = reply.body.get("list") if isinstance(reply.body, dict) else None
         return int(created["id"]) if reply.code is None and isinstance(created, dict) else None
-    return None
+
+    try:
+        return await with_retries(client.policy, once, lambda failure: failure)
+    except Retriable:
+        return None
 
 
 async def resolve(client: Client, names: tuple[str, ...], *, create: bool, dry: bool = False) -> dict[str, int | None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pardot_frames.errors import ReadFailed
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.answers import Reply, records
 from pardot_frames.pardot.paging import forward
@@ -15,10 +16,6 @@ from pardot_frames.pardot.transport import Request
 
 if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client
-
-
-class ReadFailed(Exception):
-    """A page of a list's members that Pardot did not give: never read as "no more members"."""
 
 
 ALREADY_MEMBER = "already a member (error 58), counted as done"

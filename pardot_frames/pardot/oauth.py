@@ -11,10 +11,10 @@ import orjson
 from aiohttp import web
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError, ConfigError
+from pardot_frames.errors import AuthError, ConfigError, NoAnswer
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.client import Client
-from pardot_frames.pardot.transport import AiohttpTransport, NoAnswer, Request
+from pardot_frames.pardot.transport import AiohttpTransport, Request
 
 DEFAULT_LOGIN, DEFAULT_REDIRECT = endpoints.DEFAULT_LOGIN, endpoints.DEFAULT_REDIRECT
 

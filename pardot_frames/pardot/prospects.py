@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from pardot_frames.errors import LookupFailed
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.answers import Reply, records
 from pardot_frames.pardot.paging import forward
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 
 PAGE = endpoints.QUERY_PAGE
 NO_SUCH_EMAIL = 4  # "Invalid prospect email address": the only answer that means no prospect has it
-
-
-class LookupFailed(Exception):
-    """An email lookup that Pardot refused for another reason than "no such email": never a reason to create."""
 
 
 def batch_upsert(encoded_prospects: str) -> Request:

@@ -16,6 +16,8 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
+from pardot_frames.errors import NoAnswer
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -38,14 +40,6 @@ class Answer:
     status: int
     text: str
     headers: Mapping[str, str]
-
-
-class NoAnswer(Exception):
-    """No HTTP answer; ``unknown`` is True when the request may have been applied."""
-
-    def __init__(self, reason: str, unknown: bool) -> None:
-        super().__init__(reason)
-        self.reason, self.unknown = reason, unknown
 
 
 class Transport(Protocol):

@@ -12,6 +12,28 @@ import pyarrow as pa
 from pardot_frames.errors import ColumnError, InputError, PardotFramesError
 
 ROW_NR = "row_nr"  # 0-based position of a row in the input, carried through every step
+KEYS = ("id", "fid")  # the columns that name an existing prospect
+
+
+def present(column: str) -> pl.Expr:
+    """A cell that holds a value: not null and not the empty string (a blank key matches nothing)."""
+    return pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != "")
+
+
+def keyed(columns: list[str]) -> pl.Expr:
+    """Rows that name their prospect by id or fid; the others create one (or go by email)."""
+    out = pl.lit(False)
+    for key in KEYS:
+        if key in columns:
+            out = out | present(key)
+    return out
+
+
+def email_only(rows: pl.DataFrame) -> list[str | None]:
+    """Per row, its email when the row has no id or fid (a send would create a prospect), else None."""
+    if "email" not in rows.columns:
+        return [None] * rows.height
+    return rows.select(pl.when(~keyed(rows.columns)).then(pl.col("email")).alias("e"))["e"].to_list()
 
 
 def _duplicates(names: list[str]) -> list[str]:

@@ -15,17 +15,19 @@ chunk until the input ends.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.frames import KEYS, ROW_NR, keyed, present
 from pardot_frames.prepare.schemas import PROSPECT_FIELDS
 
 MAX_BATCH_BYTES = 10 * 1024 * 1024  # "10 MB": Pardot refuses a batch over 10 MiB (import-api.md 5, [S])
 MAX_BATCHES = 10
+EXPECTED_POLLS = 3  # reads while an import waits and processes (a plan's estimate)
 MATCH_COLUMN = {"id": "matchId", "fid": "matchSalesforceId", "email": "matchEmail"}
 ROUTE_BATCH = "batch"
 NO_NOTES = "-nonotes"  # suffix of a group whose rows carry no notes (its header has no notes column)
@@ -58,17 +60,13 @@ def match_kind(rows: pl.DataFrame, config: ExportConfig, unknown: pl.Expr | None
     """Per row: id, fid, email (upsert_by_email) or create; ``batch`` for rows a CSV cannot carry.
     ``unknown`` (a boolean expression): rows an earlier send may have created, which go by email
     (``matchEmail``, created only if no prospect has the email) instead of creating again."""
-    present = [c for c in ("id", "fid") if c in rows.columns]
+    named = [c for c in KEYS if c in rows.columns]
     by_email = pl.lit(config.upsert_by_email)
     if unknown is not None:
         by_email = by_email | unknown
     kind = pl.when(by_email).then(pl.lit("email")).otherwise(pl.lit("create"))
-    for column in reversed(present):
-        kind = (
-            pl.when(pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != ""))
-            .then(pl.lit(column))
-            .otherwise(kind)
-        )
+    for column in reversed(named):
+        kind = pl.when(present(column)).then(pl.lit(column)).otherwise(kind)
     unsayable = [
         (pl.col(c) == "") if t == pl.String else pl.col(c).list.len().is_not_null()
         for c, t in rows.schema.items()
@@ -238,11 +236,7 @@ def creating_rows(chunk: pl.DataFrame, config: ExportConfig) -> int:
         return 0
     if "campaign_id" in chunk.columns:
         return 0
-    keyed = pl.lit(False)
-    for key in ("id", "fid"):
-        if key in chunk.columns:
-            keyed = keyed | (pl.col(key).is_not_null() & (pl.col(key).cast(pl.String) != ""))
-    return int(chunk.select((~keyed).sum()).item())
+    return int(chunk.select((~keyed(chunk.columns)).sum()).item())
 
 
 def can_import(config: ExportConfig) -> bool:
@@ -264,3 +258,25 @@ def pick_method(config: ExportConfig, rows: int | None) -> tuple[str, str]:
     if rows >= config.import_threshold:
         return "import", f"auto: {rows:,} rows >= import_threshold ({config.import_threshold:,})"
     return "batch", f"auto: {rows:,} rows < import_threshold ({config.import_threshold:,})"
+
+
+@dataclass
+class ImportTally:
+    """Figures of planned import batches, added up as a plan is cut: a group's batches fill imports of
+    ``per_import``; each import adds its create, its submit and (an estimate of) its polls."""
+
+    per_group: Counter[str] = field(default_factory=Counter)
+    bytes: int = 0
+    per_import: int = MAX_BATCHES
+
+    def add(self, cut: list[Batch]) -> int:
+        """Count these batches; their upload calls."""
+        self.per_group.update(b.group for b in cut)
+        self.bytes += sum(len(b.data) for b in cut)
+        return len(cut)
+
+    def figures(self) -> dict[str, int]:
+        imports = sum(-(-n // self.per_import) for n in self.per_group.values())
+        batches = sum(self.per_group.values())
+        return {"imports": imports, "batches": batches, "bytes": self.bytes,
+                "calls": batches + imports * (2 + EXPECTED_POLLS)}  # fmt: skip

@@ -2,8 +2,12 @@
 
 A job, for each chunk: ``phases(checked)`` -> for each phase ``await resolve(phase)`` (lookups some
 paths need, e.g. upsert_by_email) -> ``calls(phase)`` -> ``await send(call)`` for each call, in a
-worker pool. The dry run uses the same ``phases`` and the same plan (``count``) without sending, so both count the
-same calls; a phase's ``lookups`` is the most calls its ``resolve`` may spend.
+worker pool. The dry run uses the same ``phases`` and the same plan (``count``) without sending, so both
+count the same calls; a phase's ``lookups`` is the most calls its ``resolve`` may spend.
+
+Planning is pure: figures are computed from what ``calls`` returns, never stored by it. The one state a
+plan carries is the import path's cutter, which holds a group's unfilled batch until the next chunk
+fills it (a stream's plan cannot be cut chunk by chunk otherwise).
 """
 
 from __future__ import annotations
@@ -40,10 +44,6 @@ class SendPath(Protocol):
 
     def count(self, phase: Phase) -> int:
         """``len(calls(phase))`` from the same plan, without building the calls (the dry run's count)."""
-        ...
-
-    def api_calls(self, calls: Sequence[Any]) -> int:
-        """The API calls these planned items take (one each, but several for an import)."""
         ...
 
     async def resolve(self, phase: Phase) -> Phase:

@@ -10,23 +10,42 @@ member twice, or removing a non-member, is done (Pardot ignores redundant change
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pardot_frames.engine.paths.base import Phase
-from pardot_frames.engine.paths.upsert import Row, UpsertPath
-from pardot_frames.pardot import memberships
-from pardot_frames.pardot.answers import RetriesExhausted
+from pardot_frames.engine.paths.memberships import change_one
+from pardot_frames.engine.paths.sender import BatchSender, Wire
 from pardot_frames.prepare.batching import pack
 from pardot_frames.prepare.payload import encode_each, membership_rows
 from pardot_frames.prepare.validation import Validated
 
+if TYPE_CHECKING:
+    from pardot_frames.config.job import ExportConfig
+    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.pardot.client import Client
+
 INVALID_PROSPECT = "Invalid prospect ID"
 
 
-class MembershipBatchPath(UpsertPath):
-    """The batchUpsert machinery (body or query mode, 414 splits, retries), with membership outcomes."""
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One batchUpsert row of memberships: the prospect, how it travels, the (row_nr, list_id) pairs it carries."""
 
-    single_calls = 0
+    prospect_id: int
+    wire: Wire
+    members: tuple[tuple[int, int], ...]
+
+
+class MembershipBatchPath:
+    """List memberships through the batchUpsert sender (body or query mode, 414 splits, retries)."""
+
+    def __init__(self, config: ExportConfig, client: Client | None = None, ledger: Ledger | None = None) -> None:
+        self.config, self.client, self.ledger = config, client, ledger
+        self.sender: BatchSender[Member] = BatchSender(config, client, ledger, self)
+        self.operation = "delete" if config.list_membership_operation == "delete" else "create"
+        self.single_calls = 0
 
     def phases(self, checked: Validated) -> list[Phase]:
         return [Phase(checked.rows, checked.payloads)]
@@ -34,12 +53,12 @@ class MembershipBatchPath(UpsertPath):
     def count(self, phase: Phase) -> int:
         return pack(membership_rows(phase.payloads, self.config), self.config, "prospect_id").height
 
-    def calls(self, phase: Phase) -> list[list[Row]]:
+    def calls(self, phase: Phase) -> list[list[Member]]:
         grouped = membership_rows(phase.payloads, self.config)
-        sizes = grouped["size"].to_list()
-        texts = grouped["json"].to_list() if self.in_body else encode_each(grouped["json"].to_list(), sizes)
+        sizes, in_body = grouped["size"].to_list(), self.sender.in_body
+        texts = grouped["json"].to_list() if in_body else encode_each(grouped["json"].to_list(), sizes)
         rows = {
-            pid: Row(pid, text, size, None, in_body=self.in_body, members=tuple(zip(nrs, lists, strict=True)))
+            pid: Member(pid, Wire(text, size, in_body), tuple(zip(nrs, lists, strict=True)))
             for pid, text, size, nrs, lists in zip(
                 grouped["prospect_id"].to_list(), texts, sizes, grouped["row_nrs"].to_list(),
                 grouped["list_ids"].to_list(), strict=True,
@@ -48,46 +67,43 @@ class MembershipBatchPath(UpsertPath):
         batches = pack(grouped, self.config, "prospect_id")["row_nrs"].to_list()
         return [[rows[pid] for pid in batch] for batch in batches]
 
+    def rows(self, call: Sequence[Member]) -> list[int]:
+        return [nr for row in call for nr, _ in row.members]
+
     async def resolve(self, phase: Phase) -> Phase:
         return phase
 
     async def settle(self, calls: Any, unknown: set[int]) -> Any:
         return calls  # resending a membership change is safe
 
-    def rows(self, call: list[Row]) -> list[int]:
-        return [nr for row in call for nr, _ in row.members]
+    async def send(self, call: list[Member]) -> int:
+        await self.sender.send(call)
+        return len(self.rows(call))
 
-    async def _outcomes(self, current: list[Row], errors: dict[int, str]) -> None:
+    async def before_attempt(self, call: list[Member], unknown: bool) -> list[Member]:
+        return call  # repeating a membership change is safe
+
+    def held_back(self, row_nrs: list[int], exc: Exception) -> None:
+        raise AssertionError("memberships look nothing up")  # pragma: no cover
+
+    async def outcomes(self, call: list[Member], errors: dict[int, str]) -> None:
         assert self.ledger is not None
-        for index, row in enumerate(current):
+        for index, row in enumerate(call):
             members = [nr for nr, _ in row.members]
             if index not in errors:
                 self.ledger.ok(members)
             elif errors[index] == INVALID_PROSPECT or len({lid for _, lid in row.members}) == 1:
                 self.ledger.reject(members, None, errors[index])
             else:  # which of its lists failed? one v4 call per membership says
-                await self._one_by_one(row)
+                for row_nr, list_id in row.members:
+                    self.single_calls += 1
+                    await change_one(self.client, self.ledger, self.operation, (row_nr, list_id, row.prospect_id))
 
-    async def _one_by_one(self, row: Row) -> None:
-        assert self.client is not None and self.ledger is not None
-        operation = "delete" if self.config.list_membership_operation == "delete" else "create"
-        for row_nr, list_id in row.members:
-            self.single_calls += 1
-            try:
-                reply = await self.client.repeat(memberships.change(operation, list_id, row.row_nr))
-            except RetriesExhausted as exc:
-                message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
-                self.ledger.reject([row_nr], exc.last.code, message, transient=True)
-                continue
-            done, note = memberships.outcome(operation, reply)
-            if done:
-                self.ledger.ok([row_nr], note)
-            else:
-                self.ledger.reject([row_nr], reply.code, reply.message or f"HTTP {reply.status}")
+    async def finish(self, stopping: Callable[[], object]) -> None:
+        """Nothing waits: every call went when its chunk did."""
+
+    def abandon(self, code: int | None, reason: str) -> None:
+        """Nothing is held between chunks."""
 
     def figures(self) -> dict[str, Any]:
-        return {
-            "payload_location": "body" if self.in_body else "query",
-            "uri_splits": self.splits,
-            "single_membership_calls": self.single_calls,
-        }
+        return {**self.sender.figures(), "single_membership_calls": self.single_calls}

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pardot_frames.engine.paths.base import Phase
+from pardot_frames.errors import DailyLimitReached, RetriesExhausted
 from pardot_frames.pardot import memberships
-from pardot_frames.pardot.answers import DailyLimitReached, RetriesExhausted
 from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
@@ -47,23 +47,9 @@ class MembershipPath:
         return [call[0]]
 
     async def send(self, call: Membership) -> int:
-        assert self.client is not None and self.ledger is not None, "a planning-only path cannot send"
-        row_nr, list_id, prospect_id = call
-        await self.ledger.sending([row_nr])
-        try:  # repeating a create or a delete is safe (58 and 109 count as done)
-            reply = await self.client.repeat(memberships.change(self.operation, list_id, prospect_id))
-        except RetriesExhausted as exc:
-            message = f"gave up after {self.config.maximum_retries} retries: {exc.last.reason}"
-            self.ledger.reject([row_nr], exc.last.code, message, transient=True)
-            return 1
-        except DailyLimitReached as exc:
-            self.ledger.not_sent([row_nr], exc.code, f"{exc}: not sent (resume later)")
-            raise
-        done, note = memberships.outcome(self.operation, reply)
-        if done:
-            self.ledger.ok([row_nr], note)
-        else:
-            self.ledger.reject([row_nr], reply.code, reply.message or f"HTTP {reply.status}")
+        assert self.ledger is not None, "a planning-only path cannot send"
+        await self.ledger.sending([call[0]])
+        await change_one(self.client, self.ledger, self.operation, call)
         return 1
 
     def figures(self) -> dict[str, Any]:
@@ -74,3 +60,21 @@ class MembershipPath:
 
     def abandon(self, code: int | None, reason: str) -> None:
         """Nothing is held between chunks."""
+
+
+async def change_one(client: Client | None, ledger: Ledger, operation: str, call: Membership) -> None:
+    """One membership created or deleted (repeating either is safe: 58 and 109 count as done); its outcome."""
+    assert client is not None, "a planning-only path cannot send"
+    row_nr, list_id, prospect_id = call
+    try:
+        reply = await client.repeat(memberships.change(operation, list_id, prospect_id))
+    except RetriesExhausted as exc:
+        return ledger.reject([row_nr], exc.last.code, str(exc), transient=True)
+    except DailyLimitReached as exc:
+        ledger.not_sent([row_nr], exc.code, f"{exc}: not sent (resume later)")
+        raise
+    done, note = memberships.outcome(operation, reply)
+    if done:
+        ledger.ok([row_nr], note)
+    else:
+        ledger.reject([row_nr], reply.code, reply.message or f"HTTP {reply.status}")

@@ -5,14 +5,17 @@ call on them."""
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 
 import orjson
 import polars as pl
 
+from pardot_frames.config.files import write_private
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.bridge import run_sync
+from pardot_frames.engine.journal import state_dir as default_state_dir
+from pardot_frames.errors import ConfigError
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.fields import read_custom_fields
 from pardot_frames.prepare.fields import CustomField, Fields
@@ -31,13 +34,6 @@ def cached(config: ExportConfig, folder: Path) -> bool:
     return path.exists() and time.time() - path.stat().st_mtime < FIELDS_TTL
 
 
-def field_calls(config: ExportConfig, folder: Path) -> int:
-    """The calls a job spends on the account's fields: one, unless a fresh cache spares it (or it checks none)."""
-    if not config.check_fields or config.data_object != "prospects":
-        return 0
-    return 0 if cached(config, folder) else 1
-
-
 async def account_fields(client: Client, config: ExportConfig, folder: Path, *, refresh: bool = False) -> Fields:
     """The account's fields, from the cache when it is fresh (``refresh`` reads them again)."""
     path = cache_path(config, folder)
@@ -49,17 +45,12 @@ async def account_fields(client: Client, config: ExportConfig, folder: Path, *, 
             pass  # a damaged cache is read again
     found = await read_custom_fields(client)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps({"fetched_at": stamp, "fields": found}))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    write_private(path, orjson.dumps({"fetched_at": stamp, "fields": found}))
     return Fields({str(r["field_id"]): CustomField.from_answer(r) for r in found}, stamp)
 
 
 def read_now(config: ExportConfig, folder: Path, *, refresh: bool = False) -> Fields:
     """The account's fields from sync code (a dry run, the fields command): log in, read or use the cache."""
-    from pardot_frames.engine.export import run_sync  # the export imports this module
 
     async def read() -> Fields:
         async with Client(config) as client:
@@ -71,9 +62,6 @@ def read_now(config: ExportConfig, folder: Path, *, refresh: bool = False) -> Fi
 
 def fields(config: ExportConfig, *, state_dir: str | Path | None = None, refresh: bool = False) -> pl.DataFrame:
     """The account's standard and custom fields with their types (one call, or the cache), as a frame."""
-    from pardot_frames.engine.journal import state_dir as default_state_dir
-    from pardot_frames.errors import ConfigError
-
     if missing := config.missing_credentials():
         raise ConfigError([f"{key} is required to read the account's fields" for key in missing])
     return read_now(config, Path(state_dir) if state_dir else default_state_dir(), refresh=refresh).frame()

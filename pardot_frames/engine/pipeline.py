@@ -1,0 +1,63 @@
+"""The chunk pipeline the run and the dry run share: each chunk validated once, noted by the mirror and
+diffed by the destination's sync state. The run sends what it yields; the dry run plans it with the
+same send paths, so the two agree on every figure by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.mirror import Mirror
+from pardot_frames.engine.sync import SyncState
+from pardot_frames.prepare.fields import Fields
+from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.validation import Validated, validate
+
+
+@dataclass(frozen=True)
+class Step:
+    """One chunk on its way: the rows as read, the rows to send, and what the result counts."""
+
+    chunk: pl.DataFrame  # the input rows as read (their row numbers start at ``offset``)
+    offset: int
+    send: Validated  # the valid rows to send (changed mode: new and changed only)
+    report: Validated  # the valid rows the result counts (changed mode: unchanged ones too)
+    unchanged: int = 0
+    new: int = 0
+    changed: int = 0
+
+
+def steps(
+    chunks: Iterable[pl.DataFrame],
+    config: ExportConfig,
+    fields: Fields | None = None,
+    sync: SyncState | None = None,
+    mirror: Mirror | None = None,
+    first: Validated | None = None,
+) -> Iterator[Step]:
+    """Each chunk validated against ``config`` and ``fields`` (the first one may come validated already),
+    noted by the ``mirror``, and diffed by the ``sync`` state."""
+    offset = 0
+    for index, chunk in enumerate(chunks):
+        if index == 0 and first is not None:
+            checked = first
+        else:
+            checked = validate(chunk, config, first_row=offset, fields=fields)
+        if mirror is not None:
+            mirror.note(checked)
+        yield diffed(chunk, offset, checked, sync)
+        offset += chunk.height
+
+
+def diffed(chunk: pl.DataFrame, offset: int, checked: Validated, sync: SyncState | None) -> Step:
+    """A chunk's step: with a sync state only new and changed rows are sent; repeated keys are reported."""
+    if sync is None:
+        return Step(chunk, offset, checked, checked)
+    diff = sync.diff(checked)
+    valid = checked.rows.filter(~pl.col(ROW_NR).is_in(diff.duplicates[ROW_NR].implode()))
+    report = replace(diff.to_send, rows=valid)
+    return Step(chunk, offset, diff.to_send, report, len(diff.unchanged), diff.new, diff.changed)

@@ -1,0 +1,172 @@
+"""The run after its input is checked: set up against Pardot (log in, list ids, fields), open the journal,
+send every step of the pipeline through the job, and mirror the lists. Each row ends applied, rejected
+(with Pardot's reason) or not sent (the job stopped first).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.job import Job, Totals
+from pardot_frames.engine.journal import Journal
+from pardot_frames.engine.ledger import Ledger
+from pardot_frames.engine.mirror import Mirror
+from pardot_frames.engine.pipeline import steps
+from pardot_frames.engine.progress import Progress
+from pardot_frames.engine.setup import Options, Setup, destination, read_fields, resolve_lists
+from pardot_frames.engine.signals import on_signals
+from pardot_frames.engine.source import Source
+from pardot_frames.engine.stop import Stop, stop_for
+from pardot_frames.engine.sync import SyncState
+from pardot_frames.errors import (
+    ApiError,
+    LookupFailed,
+    PardotError,
+    ReadFailed,
+    ResumableStop,
+    RetriesExhausted,
+)
+from pardot_frames.pardot.client import Client
+from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.validation import validate
+
+
+@dataclass
+class Run:
+    """What sending did: the totals over chunks, the ledger, the stop, and the job's figures."""
+
+    totals: Totals
+    ledger: Ledger
+    job: Job
+    client: Client
+    stop: Stop | None
+    journal: Journal | None
+    rows_in_doubt: int
+    rows_done_before: int
+    send_seconds: float
+
+
+async def set_up(client: Client, config: ExportConfig, options: Options, source: Source, setup_calls: int) -> Setup:
+    """The job's decisions against Pardot: log in (full mode: bad credentials fail before any row), list
+    names to ids (an unknown name is a ConfigError), the account's fields unless read already (a refusal
+    stops the job before a row goes), the first chunk checked again where they change it."""
+    if config.sync_mode == "full":  # changed mode logs in with its first call: none if nothing changed
+        await client.login()
+    setup = await resolve_lists(client, config, dry=False)
+    setup.calls += setup_calls
+    setup.method, setup.method_reason = source.method, source.method_reason
+    setup.fields, again = source.fields, bool(config.list_names)
+    try:
+        if source.fields is None:
+            setup.fields, calls = await read_fields(client, config, options)
+            setup.calls += calls
+            again = again or (setup.fields is not None and setup.fields.matters(source.first.columns))
+    except PardotError as exc:  # Pardot refused the job before a row went: every row is reported not sent
+        setup.early = Stop.fatal(exc)
+    if again:
+        source.first_checked = validate(source.first, setup.config, fields=setup.fields)
+    if setup.method != setup.config.method:
+        setup.config = setup.config.replace(method=setup.method)
+    destination(setup, options.state_folder, dry=False)
+    return setup
+
+
+def open_journal(config: ExportConfig, source: Source, options: Options) -> tuple[Journal, Ledger, set[int]]:
+    """A new journal, or the stopped job's with its confirmed rows in the ledger and the rows in doubt."""
+    digest = source.fingerprint.hexdigest()
+    if not options.resume:
+        journal = Journal.open_new(config, digest, source.fingerprint.rows, options.folder)
+        return journal, Ledger(journal=journal), set()
+    journal = Journal.resume(config, digest, options.resume, options.folder)
+    ledger = Ledger(journal=journal)
+    unknown: set[int] = set()
+    for row_nr, state, code, message, transient, note in journal.states().iter_rows():
+        if state == "succeeded":
+            ledger.succeeded[row_nr] = note
+        elif state == "rejected" and not transient:
+            ledger.failed[row_nr] = ("pardot", code, message)
+        elif state in ("in_flight", "rejected"):  # in flight, or given up on: it may have been applied
+            unknown.add(row_nr)
+            if note:  # where it went (an import's id): the send path reads its own notes
+                ledger.attached[row_nr] = note
+    return journal, ledger, unknown
+
+
+async def send(config: ExportConfig, source: Source, setup: Setup, options: Options, client: Client) -> Run:
+    """Open the journal (the job as the user wrote it, list names and all, is what a resume matches), then
+    send every chunk and mirror the lists."""
+    bar = Progress(None if source.streaming else source.first_checked.rows.height, options.progress)
+    journal, ledger, unknown = None, Ledger(), set[int]()
+    try:
+        if options.journal:
+            journal, ledger, unknown = open_journal(config, source, options)
+        done_before = len(ledger.succeeded) + len(ledger.failed)
+        job = Job(setup.config, client, ledger, bar, unknown, ids=setup.sync, attached=ledger.attached)
+        if setup.config.data_object == "prospects":
+            job.extra |= {"method": setup.method, "method_reason": setup.method_reason}
+        restore = on_signals(job.flag)
+        sending = time.perf_counter()
+        try:
+            totals, stop = await send_steps(source, setup, job)
+            if setup.mirror is not None and stop is None:
+                stop = await mirror_lists(setup.mirror, job, setup.sync)
+        finally:
+            restore()
+        elapsed = time.perf_counter() - sending
+        return Run(totals, ledger, job, client, stop, journal, len(unknown), done_before, elapsed)
+    finally:
+        bar.close()
+        ledger.flush()
+
+
+async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, Stop | None]:
+    """Every step of the pipeline through the job (none when the setup already stopped it); after a
+    resumable stop the rest is read to list its rows as not sent. With a sync state, it learns the rows
+    Pardot confirmed."""
+    totals, ledger, stop, sync = Totals(), job.ledger, setup.early, setup.sync
+    pipeline = steps(source.chunks(), setup.config, setup.fields, sync, setup.mirror, first=source.first_checked)
+    for step in pipeline:
+        totals.unchanged += step.unchanged
+        if stop is None:
+            stop = await job.send(step.send)
+            if sync is not None:
+                ledger.flush()  # the journal has the outcomes before the state learns them
+                sync.learn([r for r in step.send.rows[ROW_NR].to_list() if r in ledger.succeeded])
+        if stop is not None and not totals.stopped:
+            job.abandon(stop)  # rows of earlier chunks the path still held
+            totals.stopped = True
+        unsent = [r for r in step.send.rows[ROW_NR].to_list() if not ledger.done(r)]
+        if unsent and stop is not None:
+            ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
+        totals.add(step.chunk, step.report, ledger, step.offset)
+        if stop is not None and not stop.reads_on:
+            break  # a fatal stop: report what was read
+    if stop is None:
+        stop = await finish(job, sync)
+    totals.add_late(source.again(), ledger, source.first_checked.rejected.clear())
+    return totals, stop
+
+
+async def finish(job: Job, sync: SyncState | None) -> Stop | None:
+    """After the last chunk: what the send path still holds goes and is waited for; the state learns it."""
+    stop = await job.finish()
+    if stop is not None:
+        job.abandon(stop)
+    if sync is not None:
+        job.ledger.flush()
+        sync.learn([r for r in list(sync.sent) if r in job.ledger.succeeded])
+    return stop
+
+
+async def mirror_lists(mirror: Mirror, job: Job, known: SyncState | None) -> Stop | None:
+    """After the rows: make each mirrored list hold exactly the job's prospects. A failure stops the job
+    (resumable: a resume sends no row again and mirrors once more)."""
+    try:
+        job.extra["mirror"] = await mirror.apply(job.client, known)
+    except (ReadFailed, LookupFailed, RetriesExhausted) as exc:
+        return Stop.fatal(ApiError(f"the rows were sent, but mirroring the lists failed: {exc}; resume to retry"))
+    except (ResumableStop, PardotError) as exc:
+        return stop_for(exc)
+    return None

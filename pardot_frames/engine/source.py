@@ -1,0 +1,75 @@
+"""The run's input, read far enough to find every input error before the first call: the first chunk
+validated, a stream read once first (its fingerprint for the journal, its size for ``auto``, its rows
+checked when invalid rows must stop the job), the method chosen and the campaign rule applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.journal import Fingerprint, Journal
+from pardot_frames.engine.setup import Options, campaign_missing, decide_method
+from pardot_frames.engine.stream import prepass
+from pardot_frames.errors import ConfigError
+from pardot_frames.prepare.fields import Fields
+from pardot_frames.prepare.frames import chunks, is_streaming
+from pardot_frames.prepare.imports import needs_campaign
+from pardot_frames.prepare.validation import Validated, validate
+
+
+@dataclass
+class Source:
+    """The input, checked: its first chunk validated (frame errors raise there), the rest to read, its
+    fingerprint, and the method its rows go by."""
+
+    data: Any
+    streaming: bool
+    first: pl.DataFrame
+    first_checked: Validated
+    rest: Iterator[pl.DataFrame]
+    fingerprint: Fingerprint
+    method: str = "batch"
+    method_reason: str = "as configured"
+    fields: Fields | None = None  # the account's fields the input was checked against (a strict stream)
+
+    def chunks(self) -> Iterable[pl.DataFrame]:
+        """Every chunk, the first one included (read once)."""
+        yield self.first
+        yield from self.rest
+
+    def again(self) -> Iterable[pl.DataFrame]:
+        """The input read again from its start (for rows refused after their chunk was counted)."""
+        return chunks(self.data, self.first.height) if self.streaming else [self.first]
+
+
+def read_source(data: Any, config: ExportConfig, options: Options, spill: Path, fields: Fields | None) -> Source:
+    """Every input error before the first row is sent (against the account's ``fields`` when given); the
+    fingerprint; the method; a resume that cannot be is refused."""
+    if options.resume and not options.journal:
+        raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
+    fingerprint = Fingerprint()
+    streaming = is_streaming(data)
+    creating = None  # rows of the whole stream an import would create (when it was read before sending)
+    if streaming and (options.journal or not config.skip_invalid_records):
+        data, fingerprint, creating = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields)
+    rest = chunks(data, options.chunk_rows)
+    first = next(rest)
+    first_checked = validate(first, config, fields=fields)  # frame-level errors raise here, before any row
+    if not streaming:
+        fingerprint.add(first)
+    if options.resume:
+        Journal.check_resumable(config, fingerprint.hexdigest(), options.resume, options.folder)
+    source = Source(data, streaming, first, first_checked, rest, fingerprint, fields=fields)
+    rows = fingerprint.rows or None if streaming else first_checked.rows.height
+    source.method, source.method_reason = decide_method(config, rows)
+    if creating is None or not streaming:
+        creating = needs_campaign(first_checked.rows, config)
+    if source.method == "import" and creating:
+        raise campaign_missing(creating)
+    return source
