@@ -59,7 +59,7 @@ def main() -> None:
               f"{summary['import_polls']} polls), {summary['succeeded']:,} applied")  # fmt: skip
         code = (
             "import polars as pl; from pardot_frames import ExportConfig; "
-            "from pardot_frames.prepare.imports import Cutter, batches;"
+            "from pardot_frames.prepare.csv_batches import Cutter, batches;"
             f"df = pl.read_parquet({str(path)!r}).with_row_index('row_nr');"
             "print(sum(len(b.data) for b in batches(df, ExportConfig(import_campaign_id=1), Cutter(10_000_000))))"
         )

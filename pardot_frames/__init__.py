@@ -24,7 +24,7 @@ _EXPORTS = {
     "export_to_pardot_async": "engine.export",
     "ExportResult": "engine.results",
     "dry_run": "engine.dryrun",
-    "DryRun": "engine.dryrun",
+    "DryRun": "engine.results",
     "OutputMapping": "config.mapping",
     "fields": "engine.field_cache",
     **dict.fromkeys(

@@ -35,7 +35,7 @@
 Only ``ConfigError``, ``InputError``, ``Interrupted`` and ``PardotError`` (and their subclasses) reach a
 user of the public API; ``engine.stop.stop_for`` turns the others into a ``Stop``.
 
-How the client sorts what Pardot answers (``pardot.answers.sort``, retries in ``pardot.client``):
+How the client sorts what Pardot answers (``pardot.answers.classify``, retries in ``pardot.client``):
 
 - retriable: connection errors, timeouts, HTTP 5xx, error 66 (also lowers concurrency), error 183;
   retried with exponential backoff, at most ``maximum_retries`` times, then the call's rows are rejected;

@@ -138,6 +138,7 @@ def _cli_kill_and_resume(sim: Simulator, config: ExportConfig, case: Case, folde
     sim.configure(faults={"hold_from_call": case.kill_after_calls})  # applied, then held: killed at a known point
     while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.005)
+    assert sim.held >= 1, "the kill point was not reached"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
     sim.configure(faults={"hold_from_call": None})

@@ -1,4 +1,6 @@
-"""The real console script in a subprocess, against the simulator: exit codes, JSON, files, figures."""
+"""The command line against the simulator: exit codes, JSON, files, figures. Commands run in-process through
+``main(argv)`` (``cli``); the console script itself runs in a subprocess where a real process matters
+(``script``: the installed entry point, signals, a fresh interpreter)."""
 
 import json
 import os
@@ -14,8 +16,37 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("pardot-frames") or str(Path(sys.executable).with_name("pardot-frames"))
 
 
-def cli(*args, env=None, timeout=120):
-    """Run pardot-frames; returns (exit code, stdout, stderr)."""
+def cli(*args, env=None):
+    """Run a pardot-frames command in this process; returns (exit code, stdout, stderr). An exception that
+    escapes ``main`` is printed as the interpreter would, so "no traceback" assertions hold as for a process."""
+    import contextlib
+    import io
+    import traceback
+
+    from pardot_frames.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved, argv = dict(os.environ), sys.argv
+    os.environ.update(env or {})
+    sys.argv = ["pardot-frames", *map(str, args)]  # the resume command is rebuilt from the command line
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse: --help, --version, usage errors
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        sys.argv = argv
+    return code, out.getvalue(), err.getvalue()
+
+
+def script(*args, env=None, timeout=120):
+    """Run the installed console script in a subprocess; returns (exit code, stdout, stderr)."""
     full_env = {**os.environ, **(env or {})}
     done = subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
     return done.returncode, done.stdout, done.stderr
@@ -34,7 +65,7 @@ QUERY = (
 
 
 def test_version_and_help_document_exit_codes():
-    code, out, _ = cli("--version")
+    code, out, _ = script("--version")  # the installed console script, in a fresh interpreter
     assert code == 0 and out.startswith("pardot-frames ")
     code, out, _ = cli("export", "--help")
     assert code == 0 and "3  stopped by the daily API limit" in out and "--dry-run" in out

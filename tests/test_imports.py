@@ -159,6 +159,7 @@ def kill_and_resume(sim, tmp_path, kill_after_calls):
     deadline = time.monotonic() + 60
     while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.005)
+    assert sim.held >= 1, "the kill point was not reached"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
     sim.configure(faults={"hold_from_call": None})
@@ -222,7 +223,7 @@ def test_the_dry_run_refuses_an_import_without_a_campaign_as_the_run_would(sim):
 def test_batches_cut_across_chunks_hold_every_row_once_in_order_within_the_byte_limit(texts, limit, sizes):
     """Rows arriving in chunks of any sizes: full batches as they fill, the rest at the end; every row once,
     in order, each batch under the limit unless one row alone does not fit, its lines read back whole."""
-    from pardot_frames.prepare.imports import Cutter
+    from pardot_frames.prepare.csv_batches import Cutter
 
     cutter, batches, start = Cutter(limit), [], 0
     lined = pl.DataFrame({"row_nr": range(len(texts)), "line": [t + "\n" for t in texts]})

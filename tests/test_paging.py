@@ -10,7 +10,7 @@ from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import ApiError, ExportConfig
 from pardot_frames.engine.export import export_to_pardot_async
-from pardot_frames.pardot import fields, memberships, prospects
+from pardot_frames.pardot import custom_fields, memberships, prospects
 from pardot_frames.pardot.client import Client
 
 
@@ -43,7 +43,7 @@ def test_listing_prospects_for_emails_stops_when_the_cursor_does_not_move():
 def test_reading_custom_fields_stops_when_offset_is_ignored():
     transport = same_page("customField", lambda i: {"id": i + 1, "field_id": f"f{i}", "type": "Text"})
     with pytest.raises(ApiError, match="ignores offset"):
-        asyncio.run(with_client(transport, fields.read_custom_fields))
+        asyncio.run(with_client(transport, custom_fields.read_custom_fields))
     assert len(transport.sent) == 2
 
 

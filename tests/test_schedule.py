@@ -119,7 +119,6 @@ def test_sigterm_while_the_schedule_waits_exits_130(sim, tmp_path):
     import os
     import signal
     import subprocess
-    import time
 
     from test_cli import QUERY, SCRIPT, job_file
 
@@ -128,7 +127,10 @@ def test_sigterm_while_the_schedule_waits_exits_130(sim, tmp_path):
          "--history", str(tmp_path / "h.duckdb"), "--state-dir", str(tmp_path / "s")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
     )  # fmt: skip
-    time.sleep(3)  # the schedule is waiting for next January
+    from netutil import read_line
+
+    waiting = read_line(proc.stdout)  # the schedule says when it starts waiting (for next January)
+    assert waiting.startswith("waiting for the run due"), waiting
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

@@ -15,13 +15,16 @@ Exit codes of export and demo:
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from pardot_frames import __version__
 from pardot_frames.cli.auth import add_auth_parser
-from pardot_frames.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, plain
+from pardot_frames.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, plain
 from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
@@ -82,16 +85,44 @@ def _cancelled() -> type[BaseException]:
     return asyncio.CancelledError
 
 
+class _Stderr(logging.Handler):
+    """The product's warnings on stderr as "warning: ...", each once (whatever sys.stderr is at the time)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.say(record.getMessage())
+
+    def say(self, text: str) -> None:
+        if text not in self.seen:
+            self.seen.add(text)
+            print(f"warning: {text}", file=sys.stderr)
+
+    def show(self, message: Warning | str, *_: object, **__: object) -> None:
+        self.say(str(message))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors print one line and a hint (a traceback only with --debug)."""
     args = build_parser().parse_args(argv)
+    handler, logger = _Stderr(), logging.getLogger("pardot_frames")
+    logger.addHandler(handler)
+    shown, warnings.showwarning = warnings.showwarning, handler.show
     try:
         return int(args.func(args))
     except (KeyboardInterrupt, _cancelled()):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python's documented way to avoid a second error
+        return EXIT_OK
     except (PardotFramesError, OSError) as exc:
         return report_error(exc, args.debug)
+    finally:
+        logger.removeHandler(handler)
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":

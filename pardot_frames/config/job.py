@@ -22,6 +22,7 @@ from pardot_frames.config.mapping import OutputMapping
 from pardot_frames.errors import ConfigError
 
 SECRET_KEYS = frozenset({"client_secret", "refresh_token"})
+MASK = "**********"  # what a secret shows as, wherever a value would be shown
 ENV_KEYS = {
     "client_id": "PARDOT_CLIENT_ID",
     "client_secret": "PARDOT_CLIENT_SECRET",
@@ -207,7 +208,7 @@ class ExportConfig(BaseModel):
         out = self.model_dump(mode="json")
         for key in SECRET_KEYS:
             if out.get(key) is not None:
-                out[key] = "**********"
+                out[key] = MASK
         return out
 
 

@@ -21,6 +21,7 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.paths import ImportPath, SendPath, for_job
 from pardot_frames.engine.pipeline import Step, steps
+from pardot_frames.engine.results import DAILY_IMPORT_BATCHES, DryRun, grouped_reasons
 from pardot_frames.engine.setup import (
     CHUNK_ROWS,
     Options,
@@ -35,83 +36,12 @@ from pardot_frames.engine.setup import (
 from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot.client import Client
+from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign
 from pardot_frames.prepare.frames import chunks, is_streaming
-from pardot_frames.prepare.imports import ImportTally, can_import, needs_campaign
 from pardot_frames.prepare.validation import Validated
 
 NOT_CHECKED = "columns and custom field values not checked against the account's fields (no credentials)"
 DRY_RETRIES = 1  # a dry run's reads try once more at most: it plans anyway, and says what it could not read
-DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)
-
-
-@dataclass(frozen=True)
-class DryRun:
-    """What a run would do: counts, calls, and the rejected rows."""
-
-    rows_in: int
-    valid: int
-    invalid: int
-    calls: int
-    daily_limit: int
-    reasons: dict[str, int]
-    rejected: pl.DataFrame
-    note: str | None = None
-    lookups: int = 0  # of the calls, lookups at most (upsert_by_email: the account size is not known)
-    payload_location: str = "query"
-    calls_in_body_mode: int | None = None  # query mode: what body mode would take for the same rows
-    max_api_calls: int | None = None
-    lists: dict[str, int | str] | None = None  # list names: their ids, "would be created", or "not checked"
-    sync: dict[str, int] | None = None  # changed mode: new, changed, unchanged rows
-    to_remove: int | str | None = None  # mirror: memberships the job would remove (or why not counted)
-    imports: dict[str, Any] | None = None  # import method: imports, batches, bytes, daily batch share, choice
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "dry_run": True,
-            "rows_in": self.rows_in,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "calls_planned": self.calls,
-            "lookup_calls_at_most": self.lookups,
-            "rows_per_call": round(self.valid / self.calls, 2) if self.calls else 0.0,
-            "calls_per_row": round(self.calls / self.rows_in, 4) if self.rows_in else 0.0,
-            "daily_limit": self.daily_limit,
-            "daily_limit_share": round(self.calls / self.daily_limit, 6),
-            "payload_location": self.payload_location,
-            "calls_in_body_mode": self.calls_in_body_mode,
-            "max_api_calls": self.max_api_calls,
-            "within_max_api_calls": None if self.max_api_calls is None else self.calls <= self.max_api_calls,
-            "lists": self.lists,
-            **(self.sync or {}),
-            **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
-            **(self.imports or {}),
-            "invalid_reasons": self.reasons,
-            "note": self.note,
-        }
-
-
-def grouped_reasons(problems: pl.DataFrame) -> dict[str, int]:
-    """Problems counted by column and check, most frequent first; reasons that differ only in a number
-    ("the row is 8280 characters ..." and "... 8278 ...") become one line with the range of that number."""
-    if not problems.height:
-        return {}
-    first_number = pl.col("reason").str.extract(r"(\d+)").cast(pl.Int64)
-    groups = (
-        problems.with_columns(pl.col("reason").str.replace(r"\d+", "{n}").alias("shape"), first_number.alias("n"))
-        .group_by("column", "check", "shape", maintain_order=True)
-        .agg(
-            pl.len().alias("count"),
-            pl.col("reason").first(),
-            pl.col("n").min().alias("lo"),
-            pl.col("n").max().alias("hi"),
-        )
-        .sort("count", descending=True, maintain_order=True)
-    )
-    out: dict[str, int] = {}
-    for column, _check, shape, count, reason, lo, hi in groups.iter_rows():
-        text = reason if lo == hi else shape.replace("{n}", f"{lo}-{hi}", 1)
-        out[f"{column}: {text}"] = count
-    return out
 
 
 @dataclass
@@ -158,7 +88,7 @@ class Counted:
         for plan in self.plans.values():
             plan.add(step.send, config)
         self.rows_in += step.report.rows_in
-        self.valid += step.report.rows.height + step.unchanged
+        self.valid += step.report.rows.height  # unchanged rows are valid, and not sent
         self.rejected.append(step.send.rejected)
         if self.sync is not None:
             self.sync["new"] += step.new

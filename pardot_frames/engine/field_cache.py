@@ -17,8 +17,8 @@ from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError
 from pardot_frames.pardot.client import Client
-from pardot_frames.pardot.fields import read_custom_fields
-from pardot_frames.prepare.fields import CustomField, Fields
+from pardot_frames.pardot.custom_fields import read_custom_fields
+from pardot_frames.prepare.account_fields import CustomField, Fields
 
 FIELDS_TTL = 600.0  # seconds a cached field list is used
 

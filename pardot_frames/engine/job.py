@@ -126,7 +126,7 @@ class Window:
 
 def outstanding(checked: Validated, ledger: Ledger) -> Validated:
     """The rows of a chunk that a resumed job still has to send."""
-    if not (ledger.succeeded or ledger.failed):
+    if not (ledger.succeeded or ledger.unapplied):
         return checked
     done = [r for r in checked.rows[ROW_NR].to_list() if ledger.done(r)]
     if not done:
@@ -151,22 +151,23 @@ class Totals:
         self.rows_in += checked.rows_in
         self.valid += checked.rows.height
         self.rejected_validation += checked.rejected_rows
-        mine = Ledger(failed={r: v for r, v in ledger.failed.items() if first_row <= r < first_row + chunk.height})
-        self.reported |= set(mine.failed)
+        end = first_row + chunk.height
+        mine = Ledger(unapplied={r: v for r, v in ledger.unapplied.items() if first_row <= r < end})
+        self.reported |= set(mine.unapplied)
         self.rejected.append(rejected_frame(chunk, mine, checked.rejected, first_row))
 
     def add_late(self, chunks: Iterable[pl.DataFrame], ledger: Ledger, empty: pl.DataFrame) -> None:
         """Rows refused after their chunk was counted (an import settles after later chunks are read): their
         input columns are read again from ``chunks`` (the input, re-read), only when there are such rows."""
-        late = {r: v for r, v in ledger.failed.items() if r not in self.reported}
+        late = {r: v for r, v in ledger.unapplied.items() if r not in self.reported}
         offset = 0
         for chunk in chunks if late else ():
-            mine = Ledger(failed={r: v for r, v in late.items() if offset <= r < offset + chunk.height})
-            if mine.failed:
+            mine = Ledger(unapplied={r: v for r, v in late.items() if offset <= r < offset + chunk.height})
+            if mine.unapplied:
                 self.rejected.append(rejected_frame(chunk, mine, empty, offset))
-                self.reported |= set(mine.failed)
+                self.reported |= set(mine.unapplied)
             offset += chunk.height
         unread = {r: v for r, v in late.items() if r not in self.reported}  # an input that cannot be read again
         if unread:
-            self.rejected.append(rejected_frame(pl.DataFrame(), Ledger(failed=unread), empty))
+            self.rejected.append(rejected_frame(pl.DataFrame(), Ledger(unapplied=unread), empty))
             self.reported |= set(unread)

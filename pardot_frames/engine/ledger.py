@@ -64,7 +64,8 @@ class Ledger:
     """Per-row outcomes (row_nr keyed); ``journal`` (a Journal, or None) receives every entry."""
 
     succeeded: Applied = field(default_factory=Applied)  # row_nr -> note ("already a member"...)
-    failed: dict[int, tuple[str, int | None, str]] = field(default_factory=dict)  # row_nr -> (stage, code, message)
+    # row_nr -> (stage, code, message): rows refused (stage "pardot") or not sent (stage "not_sent")
+    unapplied: dict[int, tuple[str, int | None, str]] = field(default_factory=dict)
     transient: set[int] = field(default_factory=set)  # rejected for a passing reason: worth resending
     journal: Any = None
     _pending: list[Entry] = field(default_factory=list)
@@ -78,7 +79,7 @@ class Ledger:
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
         for r in row_nrs:
             self.succeeded[r] = note
-            self.failed.pop(r, None)
+            self.unapplied.pop(r, None)
             self.transient.discard(r)
             self._marked.discard(r)
         self._add([(r, "succeeded", None, None, False, note) for r in row_nrs])
@@ -100,7 +101,7 @@ class Ledger:
         for r in row_nrs:
             self._marked.discard(r)
             if r not in self.succeeded:
-                self.failed[r] = (stage, code, message)
+                self.unapplied[r] = (stage, code, message)
                 if stage == "pardot" and self.first_refusal is None:
                     self.first_refusal = (r, message)
                 if transient:
@@ -150,7 +151,7 @@ class Ledger:
         self._pending.clear()
 
     def done(self, row_nr: int) -> bool:
-        return row_nr in self.succeeded or row_nr in self.failed
+        return row_nr in self.succeeded or row_nr in self.unapplied
 
     def _add(self, entries: list[Entry]) -> None:
         if self.journal is not None and entries:

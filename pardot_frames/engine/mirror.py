@@ -143,7 +143,7 @@ class Mirror:
         calls = path.calls(Phase(frame, frame))
         for call in calls:
             await path.send(call)
-        gone = {r for r, (_, _, message) in ledger.failed.items() if message == INVALID_PROSPECT}
+        gone = {r for r, (_, _, message) in ledger.unapplied.items() if message == INVALID_PROSPECT}
         ledger.ok(sorted(gone), "the prospect is gone from Pardot")
         self.figures |= {"removed": len(ledger.succeeded), "removal_calls": len(calls), "pairs": pairs}
         return ledger
@@ -156,7 +156,7 @@ class Mirror:
         pairs = self.figures.pop("pairs", [])
         failed = [
             {"list_id": pairs[r][0], "prospect_id": pairs[r][1], "reason": message}
-            for r, (_, _, message) in sorted(ledger.failed.items())
+            for r, (_, _, message) in sorted(ledger.unapplied.items())
         ]
         if failed:
             log.warning("mirror: %d members could not be removed from their lists (see extra['mirror'])", len(failed))

@@ -18,7 +18,7 @@ from pardot_frames.errors import Interrupted, JobFailed
 def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool, setup_calls: int) -> ExportResult:
     """The ExportResult users read."""
     ledger, stats, totals = outcome.ledger, outcome.client.stats, outcome.totals
-    stages = Counter(stage for stage, _, _ in ledger.failed.values())
+    stages = Counter(stage for stage, _, _ in ledger.unapplied.values())
     extra = {
         **outcome.job.figures(),
         "token_refreshes": stats.refreshes,

@@ -13,7 +13,7 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.mirror import Mirror
 from pardot_frames.engine.sync import SyncState
-from pardot_frames.prepare.fields import Fields
+from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.validation import Validated, validate
 

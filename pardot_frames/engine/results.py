@@ -1,4 +1,5 @@
-"""What users read of a job: ``ExportResult`` (counts, figures) and the rejected rows as a frame.
+"""What users read of a job: ``ExportResult`` (counts, figures) and the rejected rows as a frame, and of a
+dry run: ``DryRun`` (the plan).
 
 Every input row ends in exactly one of: succeeded, rejected by validation, rejected by Pardot, or
 not sent (the job stopped first). ``ExportResult.rejected`` lists all but the first as a frame.
@@ -11,12 +12,11 @@ from typing import Any
 
 import polars as pl
 
+from pardot_frames.config.job import MASK
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.errors import JobFailed
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.schemas import SECRET_FIELDS
-
-MASK = "**********"
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,8 @@ def rejected_frame(frame: pl.DataFrame, ledger: Ledger, validation: pl.DataFrame
             ROW_NR, pl.lit("validation").alias("stage"), pl.lit(None, pl.Int64).alias("error_code"), "message"
         )
     ]
-    if ledger.failed:
-        items = sorted(ledger.failed.items())
+    if ledger.unapplied:
+        items = sorted(ledger.unapplied.items())
         parts.append(
             pl.DataFrame(
                 {
@@ -141,3 +141,76 @@ def rejected_frame(frame: pl.DataFrame, ledger: Ledger, validation: pl.DataFrame
     masked = [pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)).alias(c) for c in frame.columns if c in SECRET_FIELDS]
     inputs = frame.with_row_index(ROW_NR, offset=first_row).with_columns(pl.col(ROW_NR).cast(pl.Int64), *masked)
     return outcome.join(inputs, on=ROW_NR, how="left", maintain_order="left")
+
+
+DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a run would do: counts, calls, and the rejected rows."""
+
+    rows_in: int
+    valid: int
+    invalid: int
+    calls: int
+    daily_limit: int
+    reasons: dict[str, int]
+    rejected: pl.DataFrame
+    note: str | None = None
+    lookups: int = 0  # of the calls, lookups at most (upsert_by_email: the account size is not known)
+    payload_location: str = "query"
+    calls_in_body_mode: int | None = None  # query mode: what body mode would take for the same rows
+    max_api_calls: int | None = None
+    lists: dict[str, int | str] | None = None  # list names: their ids, "would be created", or "not checked"
+    sync: dict[str, int] | None = None  # changed mode: new, changed, unchanged rows
+    to_remove: int | str | None = None  # mirror: memberships the job would remove (or why not counted)
+    imports: dict[str, Any] | None = None  # import method: imports, batches, bytes, daily batch share, choice
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "rows_in": self.rows_in,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "calls_planned": self.calls,
+            "lookup_calls_at_most": self.lookups,
+            "rows_per_call": round(self.valid / self.calls, 2) if self.calls else 0.0,
+            "calls_per_row": round(self.calls / self.rows_in, 4) if self.rows_in else 0.0,
+            "daily_limit": self.daily_limit,
+            "daily_limit_share": round(self.calls / self.daily_limit, 6),
+            "payload_location": self.payload_location,
+            "calls_in_body_mode": self.calls_in_body_mode,
+            "max_api_calls": self.max_api_calls,
+            "within_max_api_calls": None if self.max_api_calls is None else self.calls <= self.max_api_calls,
+            "lists": self.lists,
+            **(self.sync or {}),
+            **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
+            **(self.imports or {}),
+            "invalid_reasons": self.reasons,
+            "note": self.note,
+        }
+
+
+def grouped_reasons(problems: pl.DataFrame) -> dict[str, int]:
+    """Problems counted by column and check, most frequent first; reasons that differ only in a number
+    ("the row is 8280 characters ..." and "... 8278 ...") become one line with the range of that number."""
+    if not problems.height:
+        return {}
+    first_number = pl.col("reason").str.extract(r"(\d+)").cast(pl.Int64)
+    groups = (
+        problems.with_columns(pl.col("reason").str.replace(r"\d+", "{n}").alias("shape"), first_number.alias("n"))
+        .group_by("column", "check", "shape", maintain_order=True)
+        .agg(
+            pl.len().alias("count"),
+            pl.col("reason").first(),
+            pl.col("n").min().alias("lo"),
+            pl.col("n").max().alias("hi"),
+        )
+        .sort("count", descending=True, maintain_order=True)
+    )
+    out: dict[str, int] = {}
+    for column, _check, shape, count, reason, lo, hi in groups.iter_rows():
+        text = reason if lo == hi else shape.replace("{n}", f"{lo}-{hi}", 1)
+        out[f"{column}: {text}"] = count
+    return out

@@ -86,7 +86,7 @@ def open_journal(config: ExportConfig, source: Source, options: Options) -> tupl
         if state == "succeeded":
             ledger.succeeded[row_nr] = note
         elif state == "rejected" and not transient:
-            ledger.failed[row_nr] = ("pardot", code, message)
+            ledger.unapplied[row_nr] = ("pardot", code, message)
         elif state in ("in_flight", "rejected"):  # in flight, or given up on: it may have been applied
             unknown.add(row_nr)
             if note:  # where it went (an import's id): the send path reads its own notes
@@ -102,7 +102,7 @@ async def send(config: ExportConfig, source: Source, setup: Setup, options: Opti
     try:
         if options.journal:
             journal, ledger, unknown = open_journal(config, source, options)
-        done_before = len(ledger.succeeded) + len(ledger.failed)
+        done_before = len(ledger.succeeded) + len(ledger.unapplied)
         job = Job(setup.config, client, ledger, bar, unknown, ids=setup.sync, attached=ledger.attached)
         if setup.config.data_object == "prospects":
             job.extra |= {"method": setup.method, "method_reason": setup.method_reason}

@@ -24,8 +24,8 @@ from pardot_frames.errors import ApiError, ConfigError, PardotError, RetriesExha
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
-from pardot_frames.prepare.fields import Fields
-from pardot_frames.prepare.imports import pick_method
+from pardot_frames.prepare.account_fields import Fields
+from pardot_frames.prepare.csv_batches import pick_method
 
 log = logging.getLogger("pardot_frames")
 CHUNK_ROWS = 100_000  # rows validated, planned and sent at a time from streaming inputs

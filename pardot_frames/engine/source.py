@@ -13,13 +13,14 @@ from typing import Any
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.journal import Fingerprint, Journal
+from pardot_frames.engine.fingerprint import Fingerprint
+from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.setup import Options, campaign_missing, decide_method
 from pardot_frames.engine.stream import prepass
 from pardot_frames.errors import ConfigError
-from pardot_frames.prepare.fields import Fields
+from pardot_frames.prepare.account_fields import Fields
+from pardot_frames.prepare.csv_batches import needs_campaign
 from pardot_frames.prepare.frames import chunks, is_streaming
-from pardot_frames.prepare.imports import needs_campaign
 from pardot_frames.prepare.validation import Validated, validate
 
 

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.journal import Fingerprint
+from pardot_frames.engine.fingerprint import Fingerprint
 from pardot_frames.errors import ValidationFailed
-from pardot_frames.prepare.fields import Fields
+from pardot_frames.prepare.account_fields import Fields
+from pardot_frames.prepare.csv_batches import creating_rows
 from pardot_frames.prepare.frames import chunks
-from pardot_frames.prepare.imports import creating_rows
 from pardot_frames.prepare.validation import validate
 
 

@@ -31,7 +31,8 @@ import polars as pl
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.prepare.frames import ROW_NR, present
-from pardot_frames.prepare.validation import REJECTED_SCHEMA, Validated
+from pardot_frames.prepare.normalise import REJECTED_SCHEMA
+from pardot_frames.prepare.validation import Validated
 
 SEED = 0x5EED
 DUPLICATE = "the same key as an earlier row of this input: in changed mode each prospect (or membership) is one row"

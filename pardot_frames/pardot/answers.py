@@ -1,8 +1,7 @@
-"""Reading Pardot's answers: parse the body, find its error code, and sort it.
+"""Reading Pardot's answers: parse the body, find its error code, and classify it.
 
-Sorting (``sort``) turns an answer into a ``Reply`` or raises one of the outcomes below; the client
-retries ``Transient`` and refreshes the token on 184 before sorting. The error tree users see is in
-``pardot_frames.errors``; these exceptions stay inside the client and the engine.
+``classify`` turns an answer into a ``Reply`` or raises one of the outcomes below (all in
+``pardot_frames.errors``); the client retries ``Transient`` and refreshes the token on 184 first.
 
 An answer is Pardot's only when it is Pardot JSON: v4 ``@attributes.stat`` "ok" or "fail", a v5
 error (``code`` and ``message``), or an empty 204 (v4 deletes). Anything else (an HTML page with
@@ -87,7 +86,7 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
-def sort(reply: Reply, in_uri: bool = False) -> Reply:
+def classify(reply: Reply, in_uri: bool = False) -> Reply:
     """Raise for answers that are not the caller's to read (see the module docstring); else the reply."""
     code, status = reply.code, reply.status
     if code == DAILY_LIMIT_CODE:

@@ -19,7 +19,7 @@ from pathlib import Path
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.errors import AuthError, BudgetSpent, NoAnswer, Retriable, RetriesExhausted, Transient
 from pardot_frames.limits import CONCURRENT_LIMIT
-from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, parse_reply, sort
+from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, classify, parse_reply
 from pardot_frames.pardot.auth import HINT, TokenProvider
 from pardot_frames.pardot.retry import Limiter, Policy, Stats, with_retries
 from pardot_frames.pardot.slots import Slots
@@ -117,7 +117,7 @@ class Client:
                 continue
             if reply.code == CONCURRENCY_CODE:
                 self.limiter.back_off()
-            return sort(reply, request.in_uri)
+            return classify(reply, request.in_uri)
 
     async def _auth_headers(self) -> tuple[dict[str, str], int]:
         token, generation = await self.tokens.get()

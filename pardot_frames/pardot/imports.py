@@ -9,7 +9,7 @@ The choices where ``pardot-import-api.md`` says "not confirmed", in one place:
   columns travel in the CSV header alone (Pardot refuses them in ``fields``). ``createOnNoMatch`` and
   each field's ``nullOverwrite`` are always sent (their defaults conflict): ``nullOverwrite`` false, so
   a blank cell leaves a field as it is, as a null does in batch mode (Pardot forces it for ``notes``:
-  see ``prepare.imports``).
+  see ``prepare.csv_batches``).
 - Every answer of create, upload and submit with a 2xx status and a JSON object or no body is Pardot's
   (200, 201 or 204, with or without the import's representation). The id is taken from the create
   answer, else from its ``batchesRef``.
@@ -33,7 +33,7 @@ import orjson
 from pardot_frames.errors import ImportRefused, UploadInDoubt
 from pardot_frames.pardot.answers import Reply
 from pardot_frames.pardot.transport import Request
-from pardot_frames.prepare.imports import real_fields
+from pardot_frames.prepare.csv_batches import real_fields
 
 if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client

@@ -9,7 +9,7 @@ from collections import Counter
 
 import polars as pl
 
-from pardot_frames.prepare.imports import quote
+from pardot_frames.prepare.csv_batches import quote
 
 ATTACHED = "import:"  # the journal note of rows handed to an import: "import:<id>:<batch number>:<group>"
 

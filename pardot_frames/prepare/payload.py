@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.prepare.fields import expand_several
+from pardot_frames.prepare.account_fields import expand_several
 from pardot_frames.prepare.frames import ROW_NR
 
 UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pardot_frames.errors import CronError as ConfigError
+from pardot_frames.errors import CronError
 
 FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
 NAMES = {
@@ -42,11 +42,11 @@ def _value(text: str, index: int, expression: str) -> int:
         return NAMES[index][text]
     if not text.isdigit():
         allowed = f"{low}-{high}" + (f" or {', '.join(NAMES[index])}" if index in NAMES else "")
-        raise ConfigError([f"cron {expression!r}: {name} value {text!r} is not a number or name ({allowed})"])
+        raise CronError([f"cron {expression!r}: {name} value {text!r} is not a number or name ({allowed})"])
     value = int(text)
     if not low <= value <= high:
         hint = " (Sunday is 0)" if index == 4 and value == 7 else ""
-        raise ConfigError([f"cron {expression!r}: {name} value {value} is outside {low}-{high}{hint}"])
+        raise CronError([f"cron {expression!r}: {name} value {value} is outside {low}-{high}{hint}"])
     return value
 
 
@@ -58,24 +58,24 @@ def _field(text: str, index: int, expression: str) -> tuple[set[int], bool]:
     values: set[int] = set()
     for part in text.split(","):
         if part == "*":
-            raise ConfigError([f"cron {expression!r}: {name}: '*' cannot stand in a list; use it alone"])
+            raise CronError([f"cron {expression!r}: {name}: '*' cannot stand in a list; use it alone"])
         if part.startswith("*/"):
             step = part[2:]
             if not step.isdigit() or int(step) < 1:
-                raise ConfigError([f"cron {expression!r}: {name}: {part!r} needs a whole number step, e.g. */5"])
+                raise CronError([f"cron {expression!r}: {name}: {part!r} needs a whole number step, e.g. */5"])
             values |= {v for v in range(low, high + 1) if v % int(step) == 0}  # multiples of N (the spec's rule)
         elif "-" in part:
             first, _, last = part.partition("-")
             a, b = _value(first, index, expression), _value(last, index, expression)
             if a > b:
-                raise ConfigError([f"cron {expression!r}: {name}: range {part!r} runs backwards"])
+                raise CronError([f"cron {expression!r}: {name}: range {part!r} runs backwards"])
             values |= set(range(a, b + 1))
         elif part:
             values.add(_value(part, index, expression))
         else:
-            raise ConfigError([f"cron {expression!r}: {name}: empty item in {text!r}"])
+            raise CronError([f"cron {expression!r}: {name}: empty item in {text!r}"])
     if not values:
-        raise ConfigError([f"cron {expression!r}: {name}: {text!r} selects no value"])
+        raise CronError([f"cron {expression!r}: {name}: {text!r} selects no value"])
     return values, True
 
 
@@ -113,17 +113,17 @@ class Schedule:
 
 
 def parse(expression: str, zone: str = "UTC") -> Schedule:
-    """Parse and check a cron expression; a ConfigError names the field at fault."""
+    """Parse and check a cron expression; a CronError names the field at fault."""
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError([f"time zone {zone!r} is not known; use an IANA name such as Europe/Berlin"]) from None
+        raise CronError([f"time zone {zone!r} is not known; use an IANA name such as Europe/Berlin"]) from None
     text = MACROS.get(expression.strip().lower(), expression.strip())
     if text == "":
         return Schedule(expression, None, zone)
     parts = text.split(" ")
     if len(parts) != 5 or any(p == "" for p in parts):
-        raise ConfigError(
+        raise CronError(
             [
                 f"cron {expression!r}: give five fields separated by single spaces "
                 '(minute hour day-of-month month day-of-week), or @daily, @hourly, or ""'
@@ -138,7 +138,7 @@ def parse(expression: str, zone: str = "UTC") -> Schedule:
             fields[4] = (set(range(0, 7)), False)
     months = fields[3][0]
     if fields[2][1] and min(fields[2][0]) > max(_days_in(m) for m in months):
-        raise ConfigError(
+        raise CronError(
             [f"cron {expression!r}: day of month {sorted(fields[2][0])} never occurs in the months {sorted(months)}"]
         )
     translated = " ".join(

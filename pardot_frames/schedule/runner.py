@@ -109,6 +109,7 @@ def run_schedule(
         start_at = due + timedelta(seconds=delay)
         wait = (start_at - clock.now()).total_seconds()
         if wait > 0:
+            say(f"waiting for the run due {due.isoformat()}")
             clock.sleep(wait)
         started = clock.now()
         outcome, result, message = "ok", None, None

@@ -21,13 +21,14 @@ from typing import Any
 
 from aiohttp import web
 
+from .admin import Admin
 from .config import SimConfig
-from .imports import Imports
 from .oauth import OAuth, Tokens
 from .state import PardotState
 from .v4 import V4, invalid_action
 from .v5 import V5
-from .wire import json_answer, v4_error, v5_error
+from .v5_imports import Imports
+from .wire import v4_error, v5_error
 
 BU_HEADER = "Pardot-Business-Unit-Id"
 BAD_REQUEST_HTML = (
@@ -81,9 +82,7 @@ class PardotSimulatorApp:
         OAuth(config, self.runtime.tokens, self._count_login).add_routes(r)
         V4(state, lambda: self.config.body_params).add_routes(r)
         V5(state, self._imports).add_routes(r)
-        r.add_get("/__sim__/state", self.sim_state)
-        r.add_patch("/__sim__/config", self.sim_config)
-        r.add_post("/__sim__/seed", self.sim_seed)
+        Admin(self).add_routes(r)
         r.add_route("*", "/api/{rest:.*}", self.unknown_path)
 
     def _count_login(self, endpoint: str, status: int) -> None:
@@ -130,75 +129,104 @@ class PardotSimulatorApp:
         if not request.path.startswith("/api/"):
             return await handler(request)
         arrived = time.monotonic()
-        cfg, rt, state = self.config, self.runtime, self.state
-        endpoint = _endpoint(request.path)
-        state.calls_by_endpoint[endpoint] += 1
-        if cfg.max_uri_length is not None and len(request.raw_path) > cfg.max_uri_length:
-            if cfg.uri_too_long_status == 400:  # what real Pardot's front end answers for very long URIs
-                return self._count(web.Response(status=400, text=BAD_REQUEST_HTML, content_type="text/html"))
-            return self._count(web.Response(status=414, text="414 Request-URI Too Long"))
+        self.state.calls_by_endpoint[_endpoint(request.path)] += 1
+        if (too_long := self._uri_refused(request)) is not None:
+            return self._count(too_long)
+        call, draw = self._next_call()
+        f = self.config.faults
+        if draw[0] < f.drop:
+            self.state.fault_counts["drop"] += 1
+            return self._drop(request)
+        if f.hold_from_call is not None and call > f.hold_from_call:
+            await self._hold(call)  # not applied while held
+        error = self._auth_error(request)  # (a Response is a mapping, falsy when empty: compare with None)
+        error = error if error is not None else self._limit_error(request)
+        if error is not None:
+            return self._count(error, request)
+        unit = request.headers[BU_HEADER]
+        self.runtime.in_flight[unit] += 1
+        self.runtime.max_in_flight = max(self.runtime.max_in_flight, self.runtime.in_flight[unit])
+        try:
+            return await self._serve(request, handler, call, draw, arrived)
+        finally:
+            self.runtime.in_flight[unit] -= 1
+
+    def _uri_refused(self, request: web.Request) -> web.Response | None:
+        """A front server's answer to a request line longer than it takes (414, or real Pardot's HTML 400)."""
+        cfg = self.config
+        if cfg.max_uri_length is None or len(request.raw_path) <= cfg.max_uri_length:
+            return None
+        if cfg.uri_too_long_status == 400:
+            return web.Response(status=400, text=BAD_REQUEST_HTML, content_type="text/html")
+        return web.Response(status=414, text="414 Request-URI Too Long")
+
+    def _next_call(self) -> tuple[int, tuple[float, float, float]]:
+        """The call's number and its fault draws (roll, slow roll, jitter), the same for a seed and number."""
+        rt, f = self.runtime, self.config.faults
         rt.pardot_calls += 1
         call = rt.pardot_calls
         if rt.first_call_at is None:
             rt.first_call_at = time.time()
-        draw = random.Random(f"{cfg.faults.seed}:{call}")
-        roll, slow_roll, jitter = draw.random(), draw.random(), draw.random()
-        f = cfg.faults
+        draw = random.Random(f"{f.seed}:{call}")
         if f.revoke_at_call is not None and call == f.revoke_at_call:
             rt.tokens.kill_all()
-            state.fault_counts["revoke"] += 1
-        if roll < f.drop:
-            state.fault_counts["drop"] += 1
-            return self._drop(request)
-        if f.hold_from_call is not None and call > f.hold_from_call:
-            await self._hold(call)  # not applied while held
-        held_after = f.hold_from_call is not None and call == f.hold_from_call
-        if (error := self._auth_error(request)) is not None:
-            return self._count(error, request)
+            self.state.fault_counts["revoke"] += 1
+        return call, (draw.random(), draw.random(), draw.random())
+
+    def _limit_error(self, request: web.Request) -> web.Response | None:
+        """The business unit's daily limit (122) and concurrent limit (66)."""
+        cfg, rt = self.config, self.runtime
         unit = request.headers[BU_HEADER]
         if cfg.daily_limit is not None and rt.daily_calls[unit] >= cfg.daily_limit:
-            return self._count(v4_error(122, "Daily API rate limit met", cfg.limit_error_status), request)
+            return v4_error(122, "Daily API rate limit met", cfg.limit_error_status)
         rt.daily_calls[unit] += 1
         rt.max_attempted = max(rt.max_attempted, rt.in_flight[unit] + 1)  # what the client tried, refused or not
         if rt.in_flight[unit] >= cfg.concurrency_limit:
             message = "You have exceeded your concurrent request limit. Please wait, before trying again"
-            return self._count(v4_error(66, message, cfg.limit_error_status), request)
-        rt.in_flight[unit] += 1
-        rt.max_in_flight = max(rt.max_in_flight, rt.in_flight[unit])
-        try:
-            roll -= f.drop
-            applied = False
-            if roll < f.http_5xx:
-                state.fault_counts["http_5xx"] += 1
-                response: web.StreamResponse = web.Response(status=(500, 502, 503)[call % 3], text="Server Error")
-            elif roll - f.http_5xx < f.err_183:
-                state.fault_counts["err_183"] += 1
-                response = v4_error(183, "An internal error has occurred, please try again", 400)
-            elif roll - f.http_5xx - f.err_183 < f.proxy_html:
-                state.fault_counts["proxy_html"] += 1
-                response = web.Response(status=200, text=MAINTENANCE_HTML, content_type="text/html")
-            elif roll - f.http_5xx - f.err_183 - f.proxy_html < f.gateway_5xx:
-                await handler(request)  # applied, but the gateway in front gave up waiting
-                state.fault_counts["gateway_5xx"] += 1
-                response = web.Response(status=(502, 504)[call % 2], text="<html><body>Gateway Timeout</body></html>")
-            else:
-                response = await handler(request)
-                applied = True
-            if held_after:
-                await self._hold(call)  # applied, not answered
-            # latency is the time to answer: what the work took is part of it
-            wait = cfg.latency + cfg.jitter * jitter - (time.monotonic() - arrived)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if applied and roll - f.http_5xx - f.err_183 - f.proxy_html - f.gateway_5xx < f.lost:
-                state.fault_counts["lost"] += 1
-                return self._drop(request)
-            if slow_roll < f.slow:
-                state.fault_counts["slow"] += 1
-                await asyncio.sleep(f.slow_seconds)
-            return self._count(response, request)
-        finally:
-            rt.in_flight[unit] -= 1
+            return v4_error(66, message, cfg.limit_error_status)
+        return None
+
+    async def _serve(
+        self, request: web.Request, handler: Any, call: int, draw: tuple[float, float, float], arrived: float
+    ) -> web.StreamResponse:
+        """The call applied (or a fault instead), answered after the configured latency, perhaps lost or slow."""
+        cfg, f, state = self.config, self.config.faults, self.state
+        roll, slow_roll, jitter = draw
+        response, applied = await self._apply(request, handler, call, roll - f.drop)
+        if f.hold_from_call is not None and call == f.hold_from_call:
+            await self._hold(call)  # applied, not answered
+        wait = cfg.latency + cfg.jitter * jitter - (time.monotonic() - arrived)  # the work is part of the latency
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if applied and roll - f.drop - f.http_5xx - f.err_183 - f.proxy_html - f.gateway_5xx < f.lost:
+            state.fault_counts["lost"] += 1
+            return self._drop(request)
+        if slow_roll < f.slow:
+            state.fault_counts["slow"] += 1
+            await asyncio.sleep(f.slow_seconds)
+        return self._count(response, request)
+
+    async def _apply(
+        self, request: web.Request, handler: Any, call: int, roll: float
+    ) -> tuple[web.StreamResponse, bool]:
+        """The handler's answer and True, or a fault's answer (5xx, 183, a proxy page, a gateway timeout)."""
+        f, counts = self.config.faults, self.state.fault_counts
+        if roll < f.http_5xx:
+            counts["http_5xx"] += 1
+            return web.Response(status=(500, 502, 503)[call % 3], text="Server Error"), False
+        roll -= f.http_5xx
+        if roll < f.err_183:
+            counts["err_183"] += 1
+            return v4_error(183, "An internal error has occurred, please try again", 400), False
+        roll -= f.err_183
+        if roll < f.proxy_html:
+            counts["proxy_html"] += 1
+            return web.Response(status=200, text=MAINTENANCE_HTML, content_type="text/html"), False
+        if roll - f.proxy_html < f.gateway_5xx:
+            await handler(request)  # applied, but the gateway in front gave up waiting
+            counts["gateway_5xx"] += 1
+            return web.Response(status=(502, 504)[call % 2], text="<html><body>Gateway Timeout</body></html>"), False
+        return await handler(request), True
 
     def _count(self, response: web.StreamResponse, request: web.Request | None = None) -> web.StreamResponse:
         self.state.status_counts[response.status] += 1
@@ -252,41 +280,7 @@ class PardotSimulatorApp:
             daily_calls=dict(self.runtime.daily_calls),
             max_concurrency=self.runtime.max_in_flight,
             max_attempted_concurrency=self.runtime.max_attempted,
+            held_calls=self.runtime.held,
             config=self.config.public(),
         )
         return data
-
-    async def sim_state(self, request: web.Request) -> web.Response:
-        return json_answer(self.snapshot())
-
-    async def sim_config(self, request: web.Request) -> web.Response:
-        try:
-            self.config.update(await request.json())
-        except (ValueError, TypeError, AttributeError) as exc:
-            return json_answer({"error": str(exc)}, 400)
-        self.state.one_prospect_per_email = self.config.one_prospect_per_email
-        return json_answer(self.config.public())
-
-    async def sim_seed(self, request: web.Request) -> web.Response:
-        try:
-            data = await request.json()
-            if not isinstance(data, dict):
-                raise TypeError("the seed is a JSON object of lists, prospects, memberships and custom_fields")
-            seed(self.state, data)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            return json_answer({"error": f"bad seed: {what}"}, 400)
-        return json_answer({"prospects": len(self.state.prospects), "lists": len(self.state.lists)})
-
-
-def seed(state: PardotState, data: dict[str, Any]) -> None:
-    """Load ``{"lists": [...], "prospects": [...], "memberships": [...]}`` (ids or records) into state."""
-    for item in data.get("custom_fields", []):
-        state.add_custom_field(item)
-    for item in data.get("lists", []):
-        item = {"id": item} if isinstance(item, int) else item
-        state.add_list(int(item["id"]) if item.get("id") is not None else None, item.get("name"))
-    for item in data.get("prospects", []):
-        state.add_prospect(**item)
-    for item in data.get("memberships", []):
-        state._add_member(int(item["list_id"]), int(item["prospect_id"]), tolerate_existing=True)

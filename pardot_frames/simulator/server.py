@@ -8,7 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import PardotSimulatorApp, seed
+from .admin import seed
+from .app import PardotSimulatorApp
 from .config import SimConfig
 from .state import PardotState
 

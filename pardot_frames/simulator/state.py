@@ -6,15 +6,15 @@ Errors are raised as ``ApiError(code, message)``; the HTTP layer turns them into
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from .basics import ApiError, now
 from .criteria import number, v4_select
-from .imports import FORCED_NULL_OVERWRITE, LISTS, MATCH, NEVER_NULL_OVERWRITE, v4_name
-from .records import STANDARD, typed_value
+from .import_rows import ImportRows
+from .memberships import ListsAndMemberships
+from .records import typed_value
 
 EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
 INTEGER_FIELDS = frozenset({"campaign_id", "prospect_account_id", "score"})
@@ -22,40 +22,6 @@ BOOLEAN_FIELDS = frozenset({"is_do_not_email", "is_do_not_call", "is_reviewed", 
 LIST_FIELD = re.compile(r"list_(\d+)")
 SEVERAL = re.compile(r"(.+)_(\d+)")
 READ_ONLY = frozenset({"created_at", "updated_at", "last_activity_at"})
-
-MESSAGES = {
-    3: "Invalid prospect ID",
-    4: "Invalid prospect email address",
-    13: "Required parameters are missing",
-    50: "Invalid boolean",
-    55: "Invalid list ID",
-    56: "Invalid number",
-    58: "That prospect is already a memeber of that list. Update the membership instead.",
-    70: "Batch processing is limited to 50 prospects at once.",
-    71: "Input needs to be valid JSON or XML",
-    90: "Prospect array must be flat",
-    109: "The requested record was not found.",
-}
-
-
-class ApiError(Exception):
-    """A Pardot error: its numeric code and message."""
-
-    def __init__(self, code: int, message: str | None = None) -> None:
-        self.code = code
-        self.message = message or MESSAGES.get(code, "Error")
-        super().__init__(f"{code}: {self.message}")
-
-
-_clock: list = [0, ""]
-
-
-def now() -> str:
-    """The current time as Pardot writes it (cached per second: the simulator calls it per field)."""
-    second = int(time.time())
-    if second != _clock[0]:
-        _clock[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")]
-    return _clock[1]
 
 
 def _truthy(value: Any) -> bool | None:
@@ -67,7 +33,7 @@ def _truthy(value: Any) -> bool | None:
 
 
 @dataclass
-class PardotState:
+class PardotState(ListsAndMemberships, ImportRows):
     """Prospects, lists and memberships of one simulated account, plus what was asked of it."""
 
     one_prospect_per_email: bool = False
@@ -150,48 +116,6 @@ class PardotState:
             "error_counts": {str(k): v for k, v in self.error_counts.items()},
             "fault_counts": dict(self.fault_counts),
         }
-
-    # ---- imports ----------------------------------------------------------------------------
-    def import_fields(self) -> set[str]:
-        """v4 names an import may set: the standard prospect fields and the account's custom fields."""
-        return (set(STANDARD) - {"id", "opted_out", "created_at", "updated_at"}) | set(self.custom_fields)
-
-    def import_row(self, row: dict[str, str], options: dict[str, Any]) -> bool:
-        """Apply one CSV row of an import (v5 names); True when it created a prospect. Raises ApiError."""
-        columns = options.get("fields") or {}
-        values: dict[str, Any] = {}
-        match: tuple[str, str] | None = None
-        for name, cell in row.items():
-            low = name.lower()
-            if low in MATCH:
-                match = (MATCH[low], cell.strip()) if cell.strip() else None
-            elif low in LISTS:
-                for part in re.split(r"[;,|]", cell):
-                    if part.strip():
-                        values[f"list_{int(part)}"] = 1 if LISTS[low] else 0
-            elif (
-                cell != ""
-                or name in FORCED_NULL_OVERWRITE
-                or ((columns.get(name) or {}).get("nullOverwrite") and name not in NEVER_NULL_OVERWRITE)
-            ):
-                values[v4_name(name)] = cell
-        if match is not None:
-            target = self._import_match(*match)
-            if target is not None:
-                return self._upsert_one({**values, "id": target})
-            if not options.get("createOnNoMatch"):
-                raise ApiError(3, f"No prospect matches {match[0]} {match[1]!r}")
-            if match[0] == "fid":
-                values["fid"] = match[1]
-        return self._upsert_one(values)
-
-    def _import_match(self, kind: str, value: str) -> int | None:
-        if kind == "id":
-            return int(value) if value.isdigit() and int(value) in self.prospects else None
-        if kind == "fid":
-            return self._by_fid.get(value)
-        found = self.latest_by_email(value)
-        return found["id"] if found else None
 
     # ---- prospects ---------------------------------------------------------------------------
     def batch_upsert(self, rows: Any) -> tuple[int, dict[str, str]]:
@@ -356,90 +280,3 @@ class PardotState:
         for key in [k for k in self.memberships if k[1] == record["id"]]:
             del self.memberships[key]
         self.deleted[record["id"]] = record
-
-    # ---- lists -------------------------------------------------------------------------------
-    def lists_named(self, name: str | None) -> list[dict[str, Any]]:
-        return [r for r in sorted(self.lists.values(), key=lambda r: r["id"]) if name is None or r["name"] == name]
-
-    def delete_list(self, list_id: str) -> None:
-        try:
-            found = self.lists.pop(int(list_id))
-        except (KeyError, ValueError):
-            raise ApiError(55) from None
-        for key in [k for k in self.memberships if k[0] == found["id"]]:
-            del self.memberships[key]
-
-    # ---- list memberships --------------------------------------------------------------------
-    def memberships_where(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """List memberships with the ``list_id`` and ``prospect_id`` given (the query's own filters)."""
-        found = list(self.memberships.values())
-        for key in ("list_id", "prospect_id"):
-            wanted = number(params, key)
-            if wanted is not None:
-                found = [r for r in found if r[key] == wanted]
-        return found
-
-    def query_memberships(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
-        """v4 listMembership query: (total matches, one page) under ``criteria.v4_select``."""
-        return v4_select(self.memberships_where(params), params)
-
-    def membership_by_id(self, text: str) -> dict[str, Any] | None:
-        return next((r for r in self.memberships.values() if str(r["id"]) == text), None)
-
-    def subscriptions(self, prospect_id: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """(membership, list) pairs of one prospect, by membership id."""
-        pairs = [(r, self.lists[lid]) for (lid, pid), r in self.memberships.items() if pid == prospect_id]
-        return sorted(pairs, key=lambda pair: pair[0]["id"])
-
-    def _check_ids(self, list_id: int, prospect_id: int) -> None:
-        if list_id not in self.lists:
-            raise ApiError(55)
-        if prospect_id not in self.prospects:
-            raise ApiError(3)
-
-    def _add_member(self, list_id: int, prospect_id: int, *, tolerate_existing: bool, opted_out: bool = False) -> dict:
-        key = (list_id, prospect_id)
-        if key in self.memberships:
-            if tolerate_existing:
-                return self.memberships[key]
-            raise ApiError(58)
-        record = {
-            "id": self.next_membership_id,
-            "list_id": list_id,
-            "prospect_id": prospect_id,
-            "opted_out": opted_out,
-            "created_at": now(),
-            "updated_at": now(),
-        }
-        self.next_membership_id += 1
-        self.memberships[key] = record
-        return record
-
-    def create_membership(self, list_id: int, prospect_id: int, opted_out: bool = False) -> dict[str, Any]:
-        self._check_ids(list_id, prospect_id)
-        return self._add_member(list_id, prospect_id, tolerate_existing=False, opted_out=opted_out)
-
-    def get_membership(self, list_id: int, prospect_id: int) -> dict[str, Any]:
-        self._check_ids(list_id, prospect_id)
-        found = self.memberships.get((list_id, prospect_id))
-        if found is None:
-            raise ApiError(109)
-        return found
-
-    def update_membership(self, list_id: int, prospect_id: int, opted_out: bool | None) -> dict[str, Any]:
-        record = self.get_membership(list_id, prospect_id)
-        if opted_out is not None:
-            record["opted_out"] = opted_out
-        record["updated_at"] = now()
-        return record
-
-    def delete_membership(self, list_id: int, prospect_id: int) -> None:
-        self.get_membership(list_id, prospect_id)
-        del self.memberships[(list_id, prospect_id)]
-
-    def delete_membership_by_id(self, membership_id: int) -> None:
-        for key, record in self.memberships.items():
-            if record["id"] == membership_id:
-                del self.memberships[key]
-                return
-        raise ApiError(109)

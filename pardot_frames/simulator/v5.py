@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from .criteria import V5_LIMIT, BadCriterion, number, v5_filter
-from .imports import Import, ImportError_, Imports, v4_name
 from .records import STANDARD
 from .state import ApiError, PardotState
+from .v5_imports import Import, ImportError_, Imports, v4_name
 from .wire import json_answer, v5_error
 
 OBJECTS = ("prospects", "lists", "list-memberships", "custom-fields")

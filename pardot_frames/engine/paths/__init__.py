@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pardot_frames.engine.paths.base import KnownIds, Phase, SendPath, planned_calls
 from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
-from pardot_frames.engine.paths.imports import ImportPath
+from pardot_frames.engine.paths.import_path import ImportPath
 from pardot_frames.engine.paths.memberships import MembershipPath
 from pardot_frames.engine.paths.upsert import UpsertPath
 

@@ -24,8 +24,8 @@ import polars as pl
 from pardot_frames.engine.paths.import_waits import Open, Waits
 from pardot_frames.errors import DailyBatchLimit, ImportRefused, RetriesExhausted, UploadInDoubt
 from pardot_frames.pardot import imports
+from pardot_frames.prepare.csv_batches import MAX_BATCHES, Batch, Cutter, creates, split
 from pardot_frames.prepare.import_rows import by_email, note
-from pardot_frames.prepare.imports import MAX_BATCHES, Batch, Cutter, creates, split
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig

@@ -21,8 +21,8 @@ import numpy as np
 
 from pardot_frames.errors import ImportRefused, RetriesExhausted
 from pardot_frames.pardot import imports
+from pardot_frames.prepare.csv_batches import Batch
 from pardot_frames.prepare.import_rows import match_errors
-from pardot_frames.prepare.imports import Batch
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig

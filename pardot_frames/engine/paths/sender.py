@@ -181,7 +181,6 @@ class BatchSender(Generic[R]):
                 f"Pardot refused prospects in the POST body (error {code}: {message}); this job now sends them "
                 "in the query string (payload_location = query)"
             )
-            log.warning(text)
             warnings.warn(text, stacklevel=2)
         await self.send(current)
 

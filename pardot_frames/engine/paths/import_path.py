@@ -2,7 +2,7 @@
 Uploads are ``import_uploads``'s, waiting for an import's end ``import_waits``'s; this path plans,
 picks up a stopped run's imports, and orders the steps.
 
-A chunk's rows that a CSV can carry are cut into batches per group (``prepare.imports``); the rest go
+A chunk's rows that a CSV can carry are cut into batches per group (``prepare.csv_batches``); the rest go
 through batchUpsert in the same job (``UpsertPath``). Each group has one Open import that takes its
 batches across chunks; when it holds ten, or the input ends, it is submitted and waited for in the
 background (a growing wait, bounded by ``import_max_wait``) while the next import fills. Rows are
@@ -41,9 +41,9 @@ from pardot_frames.engine.paths.import_waits import Open, Waits
 from pardot_frames.engine.paths.upsert import UpsertPath
 from pardot_frames.errors import ImportRefused, RetriesExhausted
 from pardot_frames.pardot import imports
+from pardot_frames.prepare.csv_batches import ROUTE_BATCH, Batch, batches, group_of, header, lines, match_kind, split
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.import_rows import attachments
-from pardot_frames.prepare.imports import ROUTE_BATCH, Batch, batches, group_of, header, lines, match_kind, split
 from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class ImportPath:
 
     def count(self, phase: Phase) -> int:
         """batchUpsert calls, or the import route's uploads (the imports' create, submit and polls are
-        counted from the plan by ``prepare.imports.import_calls``)."""
+        counted from the plan by ``prepare.csv_batches.import_calls``)."""
         return self.batch.count(phase) if phase.route != "import" else len(self.calls(phase))
 
     def rows(self, call: Any) -> list[int]:
