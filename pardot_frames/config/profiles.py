@@ -1,6 +1,7 @@
 """Named credentials ("Authentications" in the connector's words), kept in a user file of mode 0600.
 
-``$PARDOT_FRAMES_HOME`` (default ``$XDG_CONFIG_HOME/pardot-frames`` or ``~/.config/pardot-frames``)
+``$PARDOT_FRAMES_HOME`` (default: the user's config folder on this OS, ``$XDG_CONFIG_HOME/pardot-frames`` or
+``~/.config/pardot-frames`` on Linux, via platformdirs)
 holds ``credentials.toml``: one table per name with client_id, client_secret, refresh_token,
 login_url, pardot_domain and business_unit. A job file says ``auth = "prod"`` instead of secrets.
 """
@@ -24,8 +25,9 @@ def home() -> Path:
     """The folder of the user's pardot-frames files."""
     if os.environ.get("PARDOT_FRAMES_HOME"):
         return Path(os.environ["PARDOT_FRAMES_HOME"])
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "pardot-frames"
+    from platformdirs import user_config_path
+
+    return user_config_path("pardot-frames", appauthor=False)
 
 
 def credentials_file() -> Path:

@@ -46,11 +46,13 @@ JOURNAL_MEMORY = "64MB"  # the journal's DuckDB buffer pool: its log is written 
 
 
 def state_dir() -> Path:
-    """Where job journals live: $PARDOT_FRAMES_STATE, else the user's data directory."""
+    """Where job journals live: $PARDOT_FRAMES_STATE, else the user's data folder on this OS (platformdirs:
+    ``$XDG_DATA_HOME/pardot-frames`` or ``~/.local/share/pardot-frames`` on Linux)."""
     if os.environ.get("PARDOT_FRAMES_STATE"):
         return Path(os.environ["PARDOT_FRAMES_STATE"])
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "pardot-frames" / "jobs"
+    from platformdirs import user_data_path
+
+    return user_data_path("pardot-frames", appauthor=False) / "jobs"
 
 
 def job_key(config: ExportConfig) -> str:
