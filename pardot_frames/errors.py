@@ -15,6 +15,7 @@
     │   ├── Transient                 HTTP 5xx, 429, errors 66 and 183, an answer that is not Pardot's
     │   └── LoginTransient            the login server did not answer, or answered 5xx or 429
     ├── ResumableStop                 (inside the engine) nothing more is sent; a resume sends the rest
+    │   ├── StopRequested             Ctrl-C or SIGTERM: the client starts no new call
     │   └── DailyLimitReached         error 122
     │       ├── BudgetSpent           the job's own max_api_calls
     │       └── DailyBatchLimit       error 164: the account's import batches for the day
@@ -31,6 +32,10 @@
         ├── ReadFailed                a page of a list's members that Pardot did not give
         └── JobFailed                 the job stopped part-way (rows rejected with skip_invalid_records=false,
                                       or a fatal error); ``result`` holds what was done so far
+
+Warnings (``PardotFramesWarning``, a UserWarning) say what a job did that a user may not expect: rows that may
+create duplicate prospects, a switch out of body mode, a resume that started the job, parallel_tasks above
+Pardot's limit. The command line prints each once as "warning: ...".
 
 Only ``ConfigError``, ``InputError``, ``Interrupted`` and ``PardotError`` (and their subclasses) reach a
 user of the public API; ``engine.stop.stop_for`` turns the others into a ``Stop``.
@@ -114,11 +119,13 @@ class ValidationFailed(InputError):
 
 
 class Interrupted(PardotFramesError):
-    """The job was asked to stop (Ctrl-C, SIGTERM); calls in flight finished first. Resumable."""
+    """The job was asked to stop (Ctrl-C, SIGTERM); calls in flight finished first (unless asked twice).
+    Resumable: ``job_id`` names the journal, ``result`` says what was done (None after a second request)."""
 
-    def __init__(self, message: str, result: object) -> None:
+    def __init__(self, message: str, result: object, job_id: str | None = None) -> None:
         super().__init__(message)
         self.result = result
+        self.job_id = job_id or getattr(result, "job_id", None)
 
 
 class PardotError(PardotFramesError):
@@ -182,6 +189,12 @@ class ResumableStop(PardotFramesError):
     reason: str | None = None
 
 
+class StopRequested(ResumableStop):
+    """The user asked the job to stop (Ctrl-C, SIGTERM): the client starts no new call."""
+
+    reason = "interrupted (Ctrl-C or SIGTERM)"
+
+
 class DailyLimitReached(ResumableStop):
     """Error 122: the business unit's daily API calls are used up."""
 
@@ -235,3 +248,7 @@ class RetriesExhausted(PardotError):
 
 class ReadFailed(PardotError):
     """A page of a list's members that Pardot did not give: never read as "no more members"."""
+
+
+class PardotFramesWarning(UserWarning):
+    """Something a job did that its user may not expect (see the module docstring); filter by this class."""

@@ -9,8 +9,21 @@ def free_port() -> int:
 
 
 def read_line(stream, timeout: float = 30.0) -> str:
-    """The next line of a child process's pipe, or "" if none comes within ``timeout`` seconds (never hangs)."""
-    import select
+    """The next non-blank line of a child process's pipe, or "" if none comes within ``timeout`` seconds (never
+    hangs: the pipe is read in a daemon thread, so lines the reader buffered are not missed as select would)."""
+    import queue
+    import threading
 
-    ready, _, _ = select.select([stream], [], [], timeout)
-    return stream.readline() if ready else ""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        line = "\n"
+        while line and not line.strip():
+            line = stream.readline()
+        lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return ""

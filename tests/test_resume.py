@@ -45,13 +45,26 @@ def test_resume_refuses_other_input_or_config(sim):
     sim.configure(daily_limit=None)
     with pytest.raises(ConfigError, match="input differs"):
         export_to_pardot(people(301), job(sim, max_payload=1500), resume=True, progress=False)
-    with pytest.raises(ConfigError, match="no unfinished job with this configuration"):
-        export_to_pardot(people(300), job(sim, max_payload=1500, prospect_lists="9"), resume=True, progress=False)
     with pytest.raises(ConfigError, match="no job 'nope'"):
         export_to_pardot(people(300), job(sim), resume="nope", progress=False)
     # tuning knobs may change between runs
     result = export_to_pardot(people(300), job(sim, max_payload=1500, parallel_tasks=3), resume=True, progress=False)
     assert result.succeeded == 300 and sorted(emails(sim)) == sorted(people(300)["email"])
+
+
+def test_resume_without_an_unfinished_job_starts_the_job_and_says_so(sim, tmp_path):
+    """A retry loop that always passes --resume runs the job: a job stopped before its journal existed sent
+    nothing (the journal is written before the first call)."""
+    from test_cli import cli, job_file
+
+    config = job_file(tmp_path, sim)
+    query = "select 'r' || i || '@example.com' as email from range(40) t(i)"
+    code, out, err = cli("export", "--config", config, "--query", query, "--resume", "--json", "--state-dir", tmp_path)
+    assert code == 0, err
+    assert "warning: resume: no unfinished job with this configuration; starting it" in err
+    assert sorted(p["email"] for p in sim.state.prospects.values()) == sorted(f"r{i}@example.com" for i in range(40))
+    code, _, err = cli("export", "--config", config, "--query", query, "--resume", "nope", "--state-dir", tmp_path)
+    assert code == 2 and "no job 'nope'" in err and len(sim.state.prospects) == 40
 
 
 def test_transient_rejections_are_retried_on_resume_permanent_ones_are_not(sim):
@@ -143,3 +156,65 @@ def test_a_strict_job_stopped_by_a_refused_row_resumes_past_it(sim):
     assert again.rejected.filter(pl.col("stage") == "pardot")["row_nr"].to_list() == [30]
     held = {p["id"]: p.get("company") for p in sim.state.prospects.values()}
     assert all(held[10 + i] == f"New{i}" for i in range(200) if i != 30) and 999_999 not in held
+
+
+def test_ctrl_c_during_email_lookups_stops_within_a_second_and_names_the_job(sim, tmp_path):
+    """Lookups go out before a chunk's calls, outside the worker pool: the client itself starts no new call
+    once Ctrl-C was pressed. The first and the second Ctrl-C both name the job and how to resume it."""
+    import subprocess
+    import time
+
+    from netutil import read_line
+    from test_cli import SCRIPT, job_file
+
+    sim.seed(prospects=[{"id": i, "email": f"seed{i}@x.com"} for i in range(1, 9001)])  # reads beat listing
+    sim.configure(latency=0.1)
+    query = "select 'look' || i || '@example.com' as email from range(30) t(i)"
+    config = job_file(tmp_path, sim, upsert_by_email=True, check_fields=False)
+    args = [SCRIPT, "export", "--config", config, "--query", query, "--no-progress", "--state-dir", str(tmp_path)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while sim.state.calls_by_endpoint["prospect/read"] < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sim.state.calls_by_endpoint["prospect/read"] >= 5, "the lookups never started"
+    process.send_signal(signal.SIGINT)
+    pressed, reads = time.monotonic(), sim.state.calls_by_endpoint["prospect/read"]
+    first = read_line(process.stderr, 10)
+    assert "stopping: no new call starts" in first and "--resume" in first
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - pressed < 1.5 and process.returncode == 130, err
+    assert sim.state.calls_by_endpoint["prospect/read"] - reads <= 1  # at most the one in flight
+    assert "resume with: pardot-frames export" in err and "Traceback" not in err
+    assert sim.state.calls_by_endpoint["prospect/batchUpsert"] == 0  # nothing was created for unread emails
+
+
+def test_a_second_ctrl_c_stops_at_once_and_still_names_the_job(sim, tmp_path):
+    """Calls in flight that never end (held by the simulator): the second Ctrl-C cuts them off; the job id and
+    the resume command are printed, and a resume finishes the job with every row once."""
+    import subprocess
+    import time
+
+    from netutil import read_line
+    from test_cli import SCRIPT, job_file
+
+    query = "select 'twice' || i || '@example.com' as email from range(300) t(i)"
+    config = job_file(tmp_path, sim, max_payload=1500, check_fields=False)
+    args = [SCRIPT, "export", "--config", config, "--query", query, "--no-progress", "--state-dir", str(tmp_path)]
+    sim.configure(faults={"hold_from_call": 2})
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    assert sim.held >= 1, "no call was held"
+    process.send_signal(signal.SIGINT)
+    first = read_line(process.stderr, 10)
+    assert "stopping: no new call starts" in first  # taken; calls in flight are held: the job cannot end itself
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    sim.configure(faults={"hold_from_call": None})
+    assert process.returncode == 130 and "stopping at once" in err and "Traceback" not in err, err
+    resume = next(line for line in err.splitlines() if line.startswith("resume with: "))
+    done = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    held = sorted(p["email"] for p in sim.state.prospects.values())
+    assert held == sorted(f"twice{i}@example.com" for i in range(300)) and "--resume" in resume

@@ -97,11 +97,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except (PardotError, Interrupted) as exc:
         partial = getattr(exc, "result", None)
-        if isinstance(partial, ExportResult):
-            if args.rejected_out:
-                write_rejected(partial.rejected, args.rejected_out)
-            if partial.job_id:
-                print(f"resume with: {resume_command(partial.job_id)}", file=sys.stderr)
+        if isinstance(partial, ExportResult) and args.rejected_out:
+            write_rejected(partial.rejected, args.rejected_out)
+        job_id = getattr(exc, "job_id", None) or (partial.job_id if isinstance(partial, ExportResult) else None)
+        if job_id:
+            print(f"resume with: {resume_command(job_id)}", file=sys.stderr)
         raise
     code = report(result, args)
     if code == EXIT_DAILY_LIMIT and result.job_id:

@@ -20,7 +20,7 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.paths import ImportPath, SendPath, for_job
-from pardot_frames.engine.pipeline import Step, steps
+from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
 from pardot_frames.engine.results import DAILY_IMPORT_BATCHES, DryRun, grouped_reasons
 from pardot_frames.engine.setup import (
     CHUNK_ROWS,
@@ -83,6 +83,7 @@ class Counted:
     valid: int = 0
     rejected: list[pl.DataFrame] = field(default_factory=list)
     sync: dict[str, int] | None = None
+    may_create: int = 0
 
     def add(self, step: Step, config: ExportConfig) -> None:
         for plan in self.plans.values():
@@ -90,6 +91,7 @@ class Counted:
         self.rows_in += step.report.rows_in
         self.valid += step.report.rows.height  # unchanged rows are valid, and not sent
         self.rejected.append(step.send.rejected)
+        self.may_create += step.may_create
         if self.sync is not None:
             self.sync["new"] += step.new
             self.sync["changed"] += step.changed
@@ -204,6 +206,8 @@ def summarise(
     config = setup.config
     problems = pl.concat(counted.rejected)
     notes = list(setup.notes)
+    if counted.may_create:
+        notes.append(MAY_CREATE.format(n=counted.may_create))
     if config.upsert_by_email and config.data_object == "prospects":
         notes.append(
             "upsert_by_email looks emails up before sending: the calls include at most one lookup per distinct "
@@ -227,6 +231,7 @@ def summarise(
         counted.sync,
         mirror[0],
         import_figures(config, method, counted.plans.get("import")),
+        counted.may_create,
     )
 
 

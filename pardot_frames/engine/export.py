@@ -8,6 +8,7 @@ stopped job must (``outcome``). The dry run (``dryrun``) shares the setup rules 
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +27,9 @@ from pardot_frames.engine.setup import (
     require_credentials,
     warn_concurrency,
 )
+from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.source import Source, read_source
+from pardot_frames.errors import Interrupted
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.frames import is_streaming
@@ -63,15 +66,21 @@ async def export_to_pardot_async(
     require_credentials(config)
     warn_concurrency(config)
     options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None, refresh_fields)
+    flag = StopFlag()
+    slots = options.state_folder / "slots"
     with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill:
-        async with Client(config, transport=transport, slots_folder=options.state_folder / "slots") as client:
+        async with Client(config, transport=transport, slots_folder=slots, stop=lambda: flag.set) as client:
             source, calls = await check_input(data, config, options, Path(spill), client)
             setup = await set_up(client, config, options, source, calls)
             try:
-                outcome = await send(config, source, setup, options, client)
+                outcome = await send(config, source, setup, options, client, flag)
+            except asyncio.CancelledError:
+                if not flag.cancelled:
+                    raise
+                raise Interrupted(f"interrupted at once{flag.resume_hint()}", None, flag.job_id) from None
             finally:
                 setup.close()
-    result = assemble(outcome, config, started, bool(resume), setup.calls)
+    result = assemble(outcome, config, started, bool(source.resume), setup.calls)
     close_journal(outcome, result)
     raise_for_stop(outcome.stop, result)
     return result

@@ -36,6 +36,7 @@ class Job:
         ledger: Ledger,
         progress: Progress,
         unknown: set[int],
+        flag: StopFlag,
         ids: paths.KnownIds | None = None,
         attached: dict[int, str] | None = None,
     ) -> None:
@@ -45,7 +46,7 @@ class Job:
         resume = {"attached": attached or {}, "unknown": unknown, "progress": progress} if importing else {}
         self.path = paths.for_job(config, client, ledger, ids, **resume)
         self.extra: dict[str, Any] = {}  # figures of steps after the rows (the mirror)
-        self.flag = StopFlag()
+        self.flag = flag
         self.planned_calls = 0
 
     def should_stop(self) -> Stop | None:
@@ -63,9 +64,10 @@ class Job:
             return Stop.interrupted()
         for phase in self.path.phases(outstanding(checked, self.ledger)):
             try:  # lookups go out here, outside the pool: their stops are the job's too
+                lookups = phase.lookups  # at most: the resolved phase knows what it spent
                 phase = await self.path.resolve(phase)
                 calls = self.path.calls(phase)
-                self.planned_calls += len(calls)
+                self.planned_calls += len(calls) + lookups
                 calls = await self.path.settle(calls, self.unknown)
             except (ResumableStop, PardotError) as exc:
                 return stop_for(exc)
@@ -143,6 +145,7 @@ class Totals:
     valid: int = 0
     rejected_validation: int = 0
     unchanged: int = 0
+    may_create: int = 0  # rows sent by email alone with upsert_by_email off
     rejected: list[pl.DataFrame] = dataclass_field(default_factory=list)
     reported: set[int] = dataclass_field(default_factory=set)  # rows whose outcome is in ``rejected``
     stopped: bool = False  # the send path was told the job stopped

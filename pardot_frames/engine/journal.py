@@ -135,11 +135,17 @@ class Journal:
     def resume(cls, config: ExportConfig, fingerprint: str, job: str | bool, folder: Path | None = None) -> Journal:
         """Reopen the stopped job (``True``: the newest unfinished one of this job); refuse a different one."""
         info = Journal.check_resumable(config, fingerprint, job, folder)
+        if info is None:
+            raise ConfigError([f"resume: no unfinished job with this configuration in {folder or state_dir()}"])
         return cls(info.path, info.job_id)
 
     @staticmethod
-    def check_resumable(config: ExportConfig, fingerprint: str, job: str | bool, folder: Path | None = None) -> JobInfo:
-        """The journal a resume would continue; a ConfigError saying why when there is none."""
+    def check_resumable(
+        config: ExportConfig, fingerprint: str, job: str | bool, folder: Path | None = None
+    ) -> JobInfo | None:
+        """The journal a resume would continue; None when ``job`` is True and no unfinished job has this
+        configuration (nothing of it was ever sent: a journal is written before the first call, so the job
+        starts); a ConfigError saying why for a named job that is not there or a journal that does not match."""
         key = job_key(config)
         jobs = list_jobs(folder)
         if isinstance(job, str):
@@ -149,12 +155,7 @@ class Journal:
         else:
             chosen = [j for j in jobs if j.job_key == key and j.status != "finished"]
             if not chosen:
-                raise ConfigError(
-                    [
-                        f"resume: no unfinished job with this configuration in {folder or state_dir()} "
-                        "(pardot-frames jobs lists them)"
-                    ]
-                )
+                return None
         info = chosen[-1]
         if info.job_key != key:
             raise ConfigError(

@@ -14,7 +14,7 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.mirror import Mirror
 from pardot_frames.engine.sync import SyncState
 from pardot_frames.prepare.account_fields import Fields
-from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.frames import ROW_NR, count_email_only
 from pardot_frames.prepare.validation import Validated, validate
 
 
@@ -29,6 +29,20 @@ class Step:
     unchanged: int = 0
     new: int = 0
     changed: int = 0
+    may_create: int = 0  # rows to send keyed by email alone while upsert_by_email is off
+
+
+def may_create(checked: Validated, config: ExportConfig) -> int:
+    """Rows that may create a new prospect on every run: email-only prospect rows, upsert_by_email off."""
+    if config.data_object != "prospects" or config.upsert_by_email:
+        return 0
+    return count_email_only(checked.rows)
+
+
+MAY_CREATE = (
+    "{n:,} row(s) name their prospect by email alone (no id or fid): on accounts that allow several prospects "
+    "per email, each run creates a new prospect for them; set upsert_by_email = true to match them by email"
+)
 
 
 def steps(
@@ -49,7 +63,8 @@ def steps(
             checked = validate(chunk, config, first_row=offset, fields=fields)
         if mirror is not None:
             mirror.note(checked)
-        yield diffed(chunk, offset, checked, sync)
+        step = diffed(chunk, offset, checked, sync)
+        yield replace(step, may_create=may_create(step.send, config))
         offset += chunk.height
 
 

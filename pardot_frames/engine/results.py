@@ -166,6 +166,7 @@ class DryRun:
     sync: dict[str, int] | None = None  # changed mode: new, changed, unchanged rows
     to_remove: int | str | None = None  # mirror: memberships the job would remove (or why not counted)
     imports: dict[str, Any] | None = None  # import method: imports, batches, bytes, daily batch share, choice
+    may_create: int = 0  # rows keyed by email alone while upsert_by_email is off: each run may create them
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -187,6 +188,7 @@ class DryRun:
             **(self.sync or {}),
             **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
             **(self.imports or {}),
+            "rows_may_create_prospects": self.may_create,
             "invalid_reasons": self.reasons,
             "note": self.note,
         }

@@ -6,6 +6,7 @@ send every step of the pipeline through the job, and mirror the lists. Each row 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 from pardot_frames.config.job import ExportConfig
@@ -13,10 +14,10 @@ from pardot_frames.engine.job import Job, Totals
 from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.mirror import Mirror
-from pardot_frames.engine.pipeline import steps
+from pardot_frames.engine.pipeline import MAY_CREATE, steps
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.setup import Options, Setup, destination, read_fields, resolve_lists
-from pardot_frames.engine.signals import on_signals
+from pardot_frames.engine.signals import StopFlag, on_signals
 from pardot_frames.engine.source import Source
 from pardot_frames.engine.stop import Stop, stop_for
 from pardot_frames.engine.sync import SyncState
@@ -24,6 +25,7 @@ from pardot_frames.errors import (
     ApiError,
     LookupFailed,
     PardotError,
+    PardotFramesWarning,
     ReadFailed,
     ResumableStop,
     RetriesExhausted,
@@ -76,10 +78,10 @@ async def set_up(client: Client, config: ExportConfig, options: Options, source:
 def open_journal(config: ExportConfig, source: Source, options: Options) -> tuple[Journal, Ledger, set[int]]:
     """A new journal, or the stopped job's with its confirmed rows in the ledger and the rows in doubt."""
     digest = source.fingerprint.hexdigest()
-    if not options.resume:
+    if not source.resume:
         journal = Journal.open_new(config, digest, source.fingerprint.rows, options.folder)
         return journal, Ledger(journal=journal), set()
-    journal = Journal.resume(config, digest, options.resume, options.folder)
+    journal = Journal.resume(config, digest, source.resume, options.folder)
     ledger = Ledger(journal=journal)
     unknown: set[int] = set()
     for row_nr, state, code, message, transient, note in journal.states().iter_rows():
@@ -94,7 +96,9 @@ def open_journal(config: ExportConfig, source: Source, options: Options) -> tupl
     return journal, ledger, unknown
 
 
-async def send(config: ExportConfig, source: Source, setup: Setup, options: Options, client: Client) -> Run:
+async def send(
+    config: ExportConfig, source: Source, setup: Setup, options: Options, client: Client, flag: StopFlag
+) -> Run:
     """Open the journal (the job as the user wrote it, list names and all, is what a resume matches), then
     send every chunk and mirror the lists."""
     bar = Progress(None if source.streaming else source.first_checked.rows.height, options.progress)
@@ -102,8 +106,9 @@ async def send(config: ExportConfig, source: Source, setup: Setup, options: Opti
     try:
         if options.journal:
             journal, ledger, unknown = open_journal(config, source, options)
+            flag.job_id = journal.job_id
         done_before = len(ledger.succeeded) + len(ledger.unapplied)
-        job = Job(setup.config, client, ledger, bar, unknown, ids=setup.sync, attached=ledger.attached)
+        job = Job(setup.config, client, ledger, bar, unknown, flag, ids=setup.sync, attached=ledger.attached)
         if setup.config.data_object == "prospects":
             job.extra |= {"method": setup.method, "method_reason": setup.method_reason}
         restore = on_signals(job.flag)
@@ -129,6 +134,7 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
     pipeline = steps(source.chunks(), setup.config, setup.fields, sync, setup.mirror, first=source.first_checked)
     for step in pipeline:
         totals.unchanged += step.unchanged
+        totals.may_create += step.may_create
         if stop is None:
             stop = await job.send(step.send)
             if sync is not None:
@@ -145,6 +151,9 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
             break  # a fatal stop: report what was read
     if stop is None:
         stop = await finish(job, sync)
+    if totals.may_create:
+        job.extra["rows_may_create_prospects"] = totals.may_create
+        warnings.warn(MAY_CREATE.format(n=totals.may_create), PardotFramesWarning, stacklevel=2)
     totals.add_late(source.again(), ledger, source.first_checked.rejected.clear())
     return totals, stop
 

@@ -20,7 +20,7 @@ from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.mirror import Mirror, mirrors
 from pardot_frames.engine.stop import Stop
 from pardot_frames.engine.sync import SyncState
-from pardot_frames.errors import ApiError, ConfigError, PardotError, RetriesExhausted
+from pardot_frames.errors import ApiError, ConfigError, PardotError, PardotFramesWarning, RetriesExhausted
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
@@ -92,7 +92,7 @@ def warn_concurrency(config: ExportConfig) -> None:
             f"parallel_tasks={config.parallel_tasks} is above Pardot's {CONCURRENT_LIMIT} concurrent calls "
             f"per business unit; at most {CONCURRENT_LIMIT} calls will be in flight"
         )
-        warnings.warn(message, stacklevel=4)
+        warnings.warn(message, PardotFramesWarning, stacklevel=4)
 
 
 def decide_method(config: ExportConfig, rows: int | None) -> tuple[str, str]:

@@ -5,6 +5,7 @@ checked when invalid rows must stop the job), the method chosen and the campaign
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pardot_frames.engine.fingerprint import Fingerprint
 from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.setup import Options, campaign_missing, decide_method
 from pardot_frames.engine.stream import prepass
-from pardot_frames.errors import ConfigError
+from pardot_frames.errors import ConfigError, PardotFramesWarning
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.csv_batches import needs_campaign
 from pardot_frames.prepare.frames import chunks, is_streaming
@@ -38,6 +39,7 @@ class Source:
     method: str = "batch"
     method_reason: str = "as configured"
     fields: Fields | None = None  # the account's fields the input was checked against (a strict stream)
+    resume: bool | str = False  # the stopped job this run continues (False: a new job)
 
     def chunks(self) -> Iterable[pl.DataFrame]:
         """Every chunk, the first one included (read once)."""
@@ -64,9 +66,15 @@ def read_source(data: Any, config: ExportConfig, options: Options, spill: Path, 
     first_checked = validate(first, config, fields=fields)  # frame-level errors raise here, before any row
     if not streaming:
         fingerprint.add(first)
-    if options.resume:
-        Journal.check_resumable(config, fingerprint.hexdigest(), options.resume, options.folder)
-    source = Source(data, streaming, first, first_checked, rest, fingerprint, fields=fields)
+    resume = options.resume
+    if resume and Journal.check_resumable(config, fingerprint.hexdigest(), resume, options.folder) is None:
+        resume = False  # nothing of this job was sent (a journal is written before the first call): start it
+        warnings.warn(
+            "resume: no unfinished job with this configuration; starting it (nothing of it was sent before)",
+            PardotFramesWarning,
+            stacklevel=4,
+        )
+    source = Source(data, streaming, first, first_checked, rest, fingerprint, fields=fields, resume=resume)
     rows = fingerprint.rows or None if streaming else first_checked.rows.height
     source.method, source.method_reason = decide_method(config, rows)
     if creating is None or not streaming:

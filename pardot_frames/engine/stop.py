@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pardot_frames.errors import BudgetSpent, PardotError, ResumableStop
+from pardot_frames.errors import BudgetSpent, PardotError, ResumableStop, StopRequested
 
 
 class StopKind(Enum):
@@ -55,6 +55,8 @@ class Stop:
 def stop_for(exc: ResumableStop | PardotError) -> Stop:
     """The one mapping of an error to the stop it means: the job's budget, Pardot's daily limits (122, 164),
     or a fatal error (raised again at the end, with the result)."""
+    if isinstance(exc, StopRequested):
+        return Stop.interrupted()
     if isinstance(exc, BudgetSpent):
         return Stop.daily_limit(str(exc))
     if isinstance(exc, ResumableStop):

@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError, BudgetSpent, NoAnswer, Retriable, RetriesExhausted, Transient
+from pardot_frames.errors import AuthError, BudgetSpent, NoAnswer, Retriable, RetriesExhausted, StopRequested, Transient
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, classify, parse_reply
 from pardot_frames.pardot.auth import HINT, TokenProvider
@@ -37,8 +37,10 @@ class Client:
         *,
         transport: Transport | None = None,
         slots_folder: Path | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config
+        self.stop = stop  # True once the job must start no new call (Ctrl-C): lookups and polls stop too
         self.stats = Stats()
         self.policy = Policy(
             config.maximum_retries, config.initial_retry_wait, config.maximum_retry_wait, random.Random()
@@ -130,7 +132,11 @@ class Client:
         return self._headers, generation
 
     async def _once(self, request: Request, headers: dict[str, str]) -> Reply:
+        if self.stop is not None and self.stop():
+            raise StopRequested()
         async with self.limiter, self.slots or nullcontext():
+            if self.stop is not None and self.stop():  # asked while this call waited for a slot
+                raise StopRequested()
             budget = self.config.max_api_calls
             if budget is not None and self.stats.api_calls >= budget:
                 raise BudgetSpent(f"the job's call budget is spent (max_api_calls = {budget})")

@@ -29,6 +29,14 @@ def keyed(columns: list[str]) -> pl.Expr:
     return out
 
 
+def count_email_only(rows: pl.DataFrame) -> int:
+    """Rows that name their prospect by email alone (no id or fid): without upsert_by_email each send may
+    create a new prospect for them (on accounts that allow several prospects per email)."""
+    if "email" not in rows.columns or not rows.height:
+        return 0
+    return int(rows.select((~keyed(rows.columns) & present("email")).sum()).item())
+
+
 def email_only(rows: pl.DataFrame) -> list[str | None]:
     """Per row, its email when the row has no id or fid (a send would create a prospect), else None."""
     if "email" not in rows.columns:

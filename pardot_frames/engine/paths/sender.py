@@ -22,7 +22,14 @@ from urllib.parse import unquote
 
 import numpy as np
 
-from pardot_frames.errors import ApiError, DailyLimitReached, LookupFailed, RetriesExhausted, UriTooLong
+from pardot_frames.errors import (
+    ApiError,
+    DailyLimitReached,
+    LookupFailed,
+    PardotFramesWarning,
+    RetriesExhausted,
+    UriTooLong,
+)
 from pardot_frames.pardot import prospects
 from pardot_frames.prepare.batching import ENCODED_HEAD, ENCODED_SEP, ENCODED_TAIL, batch_size, partition
 from pardot_frames.prepare.payload import encode
@@ -181,7 +188,7 @@ class BatchSender(Generic[R]):
                 f"Pardot refused prospects in the POST body (error {code}: {message}); this job now sends them "
                 "in the query string (payload_location = query)"
             )
-            warnings.warn(text, stacklevel=2)
+            warnings.warn(text, PardotFramesWarning, stacklevel=2)
         await self.send(current)
 
     async def _split(self, current: list[R]) -> None:
