@@ -6,6 +6,7 @@
     ├── ConfigError                   a job parameter is missing or not allowed (names the key)
     │   └── CronError                 a schedule expression or time zone that cannot be used
     ├── InputError                    the data frame cannot be sent as it is; found before any call
+    │   ├── SourceError               the input cannot be read: a file missing, empty or corrupt, SQL that fails
     │   ├── ColumnError               bad column names, types, duplicates, reserved or missing columns
     │   └── ValidationFailed          rows failed validation and skip_invalid_records is false
     ├── Interrupted                   Ctrl-C or SIGTERM stopped the job; ``result`` says what was done,
@@ -87,6 +88,10 @@ class InputError(PardotFramesError, ValueError):
     """The input data cannot be sent as it is. Raised before the first API call."""
 
 
+class SourceError(InputError):
+    """The input cannot be read: a file that is missing, empty or corrupt, SQL that fails when it runs."""
+
+
 class ColumnError(InputError):
     """Frame-level problems: column names, types, duplicates, reserved or missing columns."""
 
@@ -162,11 +167,12 @@ class Retriable(PardotFramesError):
 
 
 class NoAnswer(Retriable):
-    """No HTTP answer; ``unknown`` is True when the request may have been applied."""
+    """No HTTP answer; ``unknown`` is True when the request may have been applied; ``lasting`` when another
+    try soon will not help (connection refused, a host name that does not resolve): a login fails at once."""
 
-    def __init__(self, reason: str, unknown: bool) -> None:
+    def __init__(self, reason: str, unknown: bool, *, lasting: bool = False) -> None:
         super().__init__(reason)
-        self.reason, self.unknown = reason, unknown
+        self.reason, self.unknown, self.lasting = reason, unknown, lasting
 
 
 class Transient(Retriable):

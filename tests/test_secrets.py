@@ -2,7 +2,6 @@
 
 import logging
 import traceback
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -89,7 +88,38 @@ def test_command_line_outputs_are_clean(secret_sim, tmp_path):
     assert code == 2 and clean(out + err)
 
 
-def test_tls_checks_are_never_disabled():
-    source = "".join(p.read_text() for p in (Path(__file__).parents[1] / "pardot_frames").rglob("*.py"))
-    for pattern in ("ssl=False", "verify_ssl", "CERT_NONE", "check_hostname = False"):
-        assert pattern not in source
+def test_tls_certificates_are_always_checked(tmp_path):
+    """A Pardot (or login) host whose certificate is not trusted is refused at once, before any request is
+    made, with a message that says so: never retried, never skipped."""
+    import http.server
+    import ssl
+    import threading
+
+    import trustme
+
+    from pardot_frames import ApiError, ExportConfig, export_to_pardot
+
+    ca = trustme.CA()  # a CA this machine does not trust
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"access_token": "t"}')
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"https://127.0.0.1:{server.server_address[1]}"
+        config = ExportConfig(client_id="c", client_secret="s", refresh_token="r", business_unit="0Uv000000000001AAA",
+                              login_url=base, pardot_domain=base, maximum_retries=3)  # fmt: skip
+        with pytest.raises(ApiError, match="TLS certificate of https://127.0.0.1:.* is not trusted"):
+            export_to_pardot(pl.DataFrame({"email": ["a@x.com"]}), config, progress=False, state_dir=tmp_path)
+    finally:
+        server.shutdown()
+    assert seen == []  # no request ever reached the untrusted host

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pardot_frames.errors import InputError, PardotFramesError
+from pardot_frames.errors import PardotFramesError, SourceError
 
 if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and --version are quick
     import polars as pl
@@ -56,17 +58,18 @@ def open_source(args: argparse.Namespace) -> Any:
     if args.input:
         path = Path(args.input)
         if not path.exists():
-            raise UsageError(f"--input {args.input!r} does not exist")
+            raise SourceError(f"--input {args.input!r} does not exist")
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return pl.scan_parquet(path)
         if suffix in (".csv", ".tsv"):
-            return pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema=False)
+            separator = csv_separator(path, args.csv_delimiter, "\t" if suffix == ".tsv" else None)
+            return pl.scan_csv(path, separator=separator, infer_schema=False)
         raise UsageError(f"--input {args.input!r}: give a .parquet, .csv or .tsv file")
     import duckdb
 
     if args.sql and not Path(args.sql).is_file():
-        raise UsageError(f"--sql {args.sql!r} does not exist")
+        raise SourceError(f"--sql {args.sql!r} does not exist")
     if args.database and not Path(args.database).is_file():
         raise UsageError(f"--database {args.database!r} does not exist (give an existing DuckDB file)")
     sql = Path(args.sql).read_text(encoding="utf-8") if args.sql else args.query
@@ -74,7 +77,33 @@ def open_source(args: argparse.Namespace) -> Any:
     try:
         return con.sql(sql)
     except duckdb.Error as exc:
-        raise InputError(f"the SQL failed in DuckDB: {str(exc).splitlines()[0]}") from None
+        raise SourceError(f"the SQL failed in DuckDB: {str(exc).splitlines()[0]}") from None
+
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def csv_separator(path: Path, forced: str | None, default: str | None = None) -> str:
+    """A CSV file's separator: ``--csv-delimiter``; else the one of , ; tab | that the header row uses most
+    (outside quotes); else the csv module's sniffer on the first lines; else ``default`` or a comma."""
+    if forced:
+        named = {v: k for k, v in SEPARATORS.items()} | {"\\t": "\t"}
+        separator = named.get(forced, forced)
+        if len(separator) != 1:
+            raise UsageError(f"--csv-delimiter {forced!r}: give one character, or comma, semicolon, tab or pipe")
+        return separator
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        sample = handle.read(1 << 16)
+    if not sample.strip():
+        raise SourceError(f"--input {str(path)!r} is empty: a CSV file needs a header row")
+    header = re.sub(r'"[^"]*"', "", sample.splitlines()[0])
+    counts = sorted(((header.count(s), s) for s in SEPARATORS), reverse=True)
+    if counts[0][0] and counts[0][0] > counts[1][0]:
+        return counts[0][1]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        return default or ","
 
 
 def write_rejected(frame: pl.DataFrame, path: str) -> None:
@@ -106,6 +135,16 @@ def print_summary(rows: list[tuple[str, str]], title: str) -> None:
     Console(highlight=False).print(table)
 
 
+def planned_text(s: dict[str, Any]) -> str:
+    """How the planned calls were made up, so a difference from the calls made is explained."""
+    parts = [f"planned {s['planned_calls']:,}"]
+    if s.get("setup_calls"):
+        parts.append(f"{s['setup_calls']:,} of them to read fields and lists")
+    if "emails_matched" in s:
+        parts.append("email lookups counted at most")
+    return ", ".join(parts)
+
+
 def result_rows(result: ExportResult) -> list[tuple[str, str]]:
     s = result.summary()
     rows = [
@@ -115,11 +154,14 @@ def result_rows(result: ExportResult) -> list[tuple[str, str]]:
         ("rejected by validation", f"{s['rejected_validation']:,}"),
         ("rejected by Pardot", f"{s['rejected_pardot']:,}"),
         ("not sent", f"{s['not_sent']:,}"),
-        ("API calls", f"{s['api_calls']:,} (planned {s['planned_calls']:,}; {s['calls_per_row']:.4f} per row)"),
+        ("API calls", f"{s['api_calls']:,} ({planned_text(s)}; {s['calls_per_row']:.4f} per row)"),
         ("retries", f"{s['retries']:,}"),
         ("elapsed", f"{s['elapsed_seconds']:.2f} s"),
         ("rows/s", f"{s['rows_per_second'] or 0:,.0f}"),
     ]
+    if s.get("method") == "import":
+        by_batch = f"; {s['rows_by_batch_upsert']:,} rows by batchUpsert" if s.get("rows_by_batch_upsert") else ""
+        rows.append(("method", f"import: {s['imports']:,} import(s), {s['import_batches']:,} batch(es){by_batch}"))
     rows += [(note, f"{count:,}") for note, count in s["notes"].items()]
     if "mirror" in s:
         mirror = s["mirror"]
@@ -187,7 +229,12 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--sql", metavar="FILE.sql", help="a DuckDB SQL file (may read Parquet/CSV files)")
     source.add_argument("--query", metavar="TEXT", help="DuckDB SQL text")
-    source.add_argument("--input", metavar="FILE", help="a Parquet or CSV file")
+    source.add_argument("--input", metavar="FILE", help="a Parquet, CSV or TSV file")
+    p.add_argument(
+        "--csv-delimiter",
+        metavar="CHAR",
+        help="the CSV file's separator: comma, semicolon, tab, pipe or one character (default: found from the header)",
+    )
     p.add_argument("--database", metavar="FILE.duckdb", help="open this DuckDB file (default: in memory)")
 
 

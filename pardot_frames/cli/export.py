@@ -37,7 +37,7 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
         ("calls planned", f"{s['calls_planned']:,}"),
         ("rows per call", f"{s['rows_per_call']:.1f}"),
         ("daily API limit share", f"{s['daily_limit_share']:.2%} of {s['daily_limit']:,}"),
-        ("payload in", s["payload_location"]),
+        ("payload in", "CSV batches (Import API)" if s.get("method") == "import" else s["payload_location"]),
     ]
     if s["calls_in_body_mode"] is not None and s["calls_in_body_mode"] < s["calls_planned"]:
         rows.append(("in the POST body", f"{s['calls_in_body_mode']:,} calls (payload_location = body)"))

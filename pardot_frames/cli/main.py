@@ -24,21 +24,45 @@ from collections.abc import Sequence
 
 from pardot_frames import __version__
 from pardot_frames.cli.auth import add_auth_parser
-from pardot_frames.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, plain
+from pardot_frames.cli.common import (
+    EXIT_DAILY_LIMIT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    plain,
+)
 from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
 from pardot_frames.cli.schedule import add_schedule_parser
 from pardot_frames.cli.simulator import add_simulator_parser
 from pardot_frames.cli.state import add_state_parser
-from pardot_frames.errors import ConfigError, CronError, InputError, JobFailed, PardotError, PardotFramesError
+from pardot_frames.errors import (
+    AuthError,
+    ColumnError,
+    ConfigError,
+    CronError,
+    InputError,
+    Interrupted,
+    JobFailed,
+    PardotError,
+    PardotFramesError,
+    ResumableStop,
+    SourceError,
+    ValidationFailed,
+)
 
-HINTS = {
+HINTS = {  # the first class that matches gives the hint
     UsageError: "see 'pardot-frames export --help' (or the command's --help)",
     CronError: "see 'pardot-frames schedule --help' for the syntax and the spec's two rules",
-    ConfigError: "check the job file and --set values (pardot-frames export --help)",
-    InputError: "fix the input, or see the rejected rows with --dry-run --rejected-out rejected.csv",
-    PardotError: "see README 'Troubleshooting'; 'pardot-frames auth check --config JOB' tests the credentials",
+    ConfigError: "check the job file and --set values; 'pardot-frames init' writes a commented job file",
+    SourceError: "check the --input file (.parquet, .csv or .tsv, with a header row) or the --sql/--query text",
+    ColumnError: "rename or drop the columns named above; 'pardot-frames fields --config JOB' lists the fields",
+    ValidationFailed: "see every invalid row with --dry-run --rejected-out rejected.csv, or set skip_invalid_records",
+    AuthError: "'pardot-frames auth check --config JOB' tests the credentials alone",
+    PardotError: "see README 'Troubleshooting'",
 }
 
 
@@ -73,8 +97,10 @@ def report_error(exc: BaseException, debug: bool) -> int:
         print(f"hint: {hint}", file=sys.stderr)
     if isinstance(exc, (PardotError, JobFailed)) and not isinstance(exc, InputError):
         return EXIT_FAILED
-    if type(exc).__name__ == "Interrupted":
+    if isinstance(exc, Interrupted):
         return EXIT_INTERRUPTED
+    if isinstance(exc, ResumableStop):
+        return EXIT_DAILY_LIMIT
     return EXIT_USAGE
 
 

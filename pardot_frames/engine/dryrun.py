@@ -32,6 +32,7 @@ from pardot_frames.engine.setup import (
     destination,
     field_calls,
     resolve_lists,
+    warn_concurrency,
 )
 from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
@@ -119,6 +120,7 @@ def dry_run(
     state_dir: str | Path | None = None,
 ) -> DryRun:
     """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent."""
+    warn_concurrency(config)
     options = Options(chunk_rows=chunk_rows, folder=Path(state_dir) if state_dir else None)
     return run_sync(_dry_run(data, config, options, daily_limit))
 

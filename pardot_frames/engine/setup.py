@@ -129,7 +129,7 @@ async def read_fields(client: Client, config: ExportConfig, options: Options) ->
         fields = await account_fields(client, config, options.state_folder, refresh=options.refresh_fields)
     except RetriesExhausted as exc:
         raise ApiError(
-            f"cannot read the account's custom fields ({exc.last.reason}); try again later, or set "
+            f"cannot read the account's custom fields ({exc}); try again later, or set "
             "check_fields = false to send without checking columns against them",
             exc.last.code,
         ) from None

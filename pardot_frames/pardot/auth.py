@@ -23,6 +23,22 @@ if TYPE_CHECKING:
     from pardot_frames.pardot.transport import Transport
 
 log = logging.getLogger("pardot_frames")
+# what each refusal of the login means, and the one thing to check for it
+LOGIN_REFUSALS = {
+    "invalid_grant": (
+        "the refresh token was refused (expired, revoked or for another org)",
+        "get a new refresh token (pardot-frames auth login), and check login_url: login.salesforce.com for "
+        "production, test.salesforce.com for sandboxes",
+    ),
+    "invalid_client_id": (
+        "the client_id is not known to this login server",
+        "copy the connected app's consumer key into client_id, and check login_url",
+    ),
+    "invalid_client": (
+        "the client_secret does not match the client_id",
+        "copy the connected app's consumer secret into client_secret",
+    ),
+}
 HINT = (
     "get a new refresh token (authorise the connected app again), check that the connected app has the "
     "pardot_api and refresh_token scopes, that business_unit is right, and that pardot_domain matches the org "
@@ -80,7 +96,10 @@ class TokenProvider:
             )
 
         def announce(failure: Retriable, delay: float, attempt: int) -> None:
-            log.warning("login at %s failed (%s): trying again in %.1fs", c.login_url, failure, delay)
+            tries = self._policy.retries + 1
+            log.warning(
+                "login at %s failed (%s): try %d of %d in %.1fs", c.login_url, failure, attempt + 2, tries, delay
+            )
 
         return await with_retries(self._policy, lambda _unknown: self._grant(), give_up, announce)
 
@@ -96,6 +115,8 @@ class TokenProvider:
         try:
             answer = await self._transport.exchange(c.login_url, Request("POST", TOKEN, form), {})
         except NoAnswer as exc:
+            if exc.lasting:  # the login server cannot be reached at all: say so now, not after every retry
+                raise AuthError(f"cannot log in: {exc.reason}; check login_url and the network") from None
             raise LoginTransient(exc.reason) from None
         status = answer.status
         if status >= 500 or status == 429:
@@ -114,12 +135,8 @@ class TokenProvider:
             return str(body["access_token"])
         error = body.get("error", f"HTTP {status}")
         description = body.get("error_description", "")
-        what = {
-            "invalid_grant": "the refresh token was refused (expired, revoked or for another org)",
-            "invalid_client_id": "the client_id is not known to this login server",
-            "invalid_client": "the client_secret does not match the client_id",
-        }.get(error, "the login was refused")
-        raise AuthError(f"login to {c.login_url} failed: {error} ({description}): {what}; {HINT}")
+        what, hint = LOGIN_REFUSALS.get(error, ("the login was refused", HINT))
+        raise AuthError(f"login to {c.login_url} failed: {error} ({description}): {what}; {hint}")
 
     def _rotate(self, new_token: str) -> None:
         """The login server rotated the refresh token: the old one no longer works, so keep the new one."""

@@ -17,7 +17,15 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError, BudgetSpent, NoAnswer, Retriable, RetriesExhausted, StopRequested, Transient
+from pardot_frames.errors import (
+    AuthError,
+    BudgetSpent,
+    NoAnswer,
+    Retriable,
+    RetriesExhausted,
+    StopRequested,
+    Transient,
+)
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, classify, parse_reply
 from pardot_frames.pardot.auth import HINT, TokenProvider

@@ -9,6 +9,7 @@ request may have reached the server (a timeout or a dropped connection) or surel
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -16,7 +17,7 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
-from pardot_frames.errors import NoAnswer
+from pardot_frames.errors import ApiError, NoAnswer
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ class Answer:
 
 
 class Transport(Protocol):
-    """Sends one request to ``base`` (a scheme and host) and gives back the answer, or raises NoAnswer."""
+    """Sends one request to ``base`` (a scheme and host) and gives back the answer, or raises NoAnswer (or
+    ApiError for a TLS certificate that is not trusted: never retried, never skipped)."""
 
     async def exchange(self, base: str, request: Request, headers: Mapping[str, str]) -> Answer: ...
 
@@ -73,8 +75,14 @@ class AiohttpTransport:
             async with session.request(request.method, url, headers=headers, data=_body(request)) as response:
                 text = await response.text(errors="replace")
                 return Answer(response.status, text, response.headers)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            reason = f"the TLS certificate of {base} is not trusted ({exc.certificate_error})"
+            raise ApiError(f"{reason}; pardot-frames always checks certificates") from None
         except aiohttp.ClientConnectorError as exc:
-            raise NoAnswer(f"cannot connect to {base} ({type(exc).__name__})", False) from None
+            refused = isinstance(exc.os_error, (ConnectionRefusedError, socket.gaierror))
+            why = "connection refused" if isinstance(exc.os_error, ConnectionRefusedError) else type(exc).__name__
+            why = "the host name does not resolve" if isinstance(exc.os_error, socket.gaierror) else why
+            raise NoAnswer(f"cannot connect to {base} ({why})", False, lasting=refused) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise NoAnswer(f"no answer from {base} ({type(exc).__name__})", True) from None
 

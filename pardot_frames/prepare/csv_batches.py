@@ -61,7 +61,7 @@ def match_kind(rows: pl.DataFrame, config: ExportConfig, unknown: pl.Expr | None
     ``unknown`` (a boolean expression): rows an earlier send may have created, which go by email
     (``matchEmail``, created only if no prospect has the email) instead of creating again."""
     named = [c for c in KEYS if c in rows.columns]
-    by_email = pl.lit(config.upsert_by_email)
+    by_email = pl.repeat(config.upsert_by_email, pl.len())  # one value per row, whatever the columns
     if unknown is not None:
         by_email = by_email | unknown
     kind = pl.when(by_email).then(pl.lit("email")).otherwise(pl.lit("create"))

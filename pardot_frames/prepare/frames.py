@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from pardot_frames.errors import ColumnError, InputError, PardotFramesError
+from pardot_frames.errors import ColumnError, PardotFramesError, SourceError
 
 ROW_NR = "row_nr"  # 0-based position of a row in the input, carried through every step
 KEYS = ("id", "fid")  # the columns that name an existing prospect
@@ -22,7 +22,7 @@ def present(column: str) -> pl.Expr:
 
 def keyed(columns: list[str]) -> pl.Expr:
     """Rows that name their prospect by id or fid; the others create one (or go by email)."""
-    out = pl.lit(False)
+    out = pl.repeat(False, pl.len())  # one value per row, also when the frame has neither column
     for key in KEYS:
         if key in columns:
             out = out | present(key)
@@ -136,7 +136,7 @@ def chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
         raise
     except Exception as exc:  # polars, pyarrow and DuckDB each raise their own kinds
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"cannot read the input ({type(exc).__name__}): {first}") from None
+        raise SourceError(f"cannot read the input ({type(exc).__name__}): {first}") from None
 
 
 def _chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:

@@ -7,6 +7,7 @@ lower-case identifier column passes as a custom field.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import pandera.polars as pa
@@ -46,12 +47,15 @@ def field_kind(data_object: str, column: str) -> str:
     return fields.get(column, CUSTOM)
 
 
-def suggest_name(column: str) -> str:
-    """The lower-case identifier closest to a bad column name ('First Name' -> 'first_name')."""
-    name = re.sub(r"[^a-z0-9_]+", "_", column.strip().lower()).strip("_")
-    if not name or not name[0].isalpha():
-        name = f"f_{name}" if name else "field"
-    return name
+def suggest_name(column: str) -> str | None:
+    """The standard prospect field a bad column name means ('First Name' -> 'first_name', 'E-mail' ->
+    'email'), or None: only real fields are suggested (a custom field goes by its API name)."""
+    squashed = re.sub(r"[^a-z0-9]", "", column.lower())
+    for name in PROSPECT_FIELDS:
+        if name.replace("_", "") == squashed:
+            return name
+    close = difflib.get_close_matches(re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_"), PROSPECT_FIELDS, 1, 0.85)
+    return close[0] if close else None
 
 
 _POSITIVE = pa.Check.ge(1, error="must be a positive integer (Pardot ids start at 1)")

@@ -46,9 +46,13 @@ def check_columns(frame: pl.DataFrame, data_object: str) -> None:
         if column == ROW_NR:
             problems.append(f"column {ROW_NR!r} is reserved for the input row number; rename it")
         elif not schemas.IDENTIFIER.fullmatch(column):
+            meant = schemas.suggest_name(column)
+            hint = (
+                f"did you mean {meant!r}?" if meant else "use the field's API name ('pardot-frames fields' lists them)"
+            )
             problems.append(
                 f"column {column!r} is not a Pardot field name: names are lower case letters, digits and "
-                f"underscores starting with a letter; did you mean {schemas.suggest_name(column)!r}?"
+                f"underscores starting with a letter; {hint}"
             )
         elif schemas.RESERVED.fullmatch(column):
             problems.append(
@@ -167,7 +171,8 @@ def validate(
                         pl.lit("*").alias("column"),
                         pl.lit("row_size").alias("check"),
                         pl.format(
-                            "the row is {} characters as JSON; at most {} are allowed",
+                            "the row is {} characters as JSON; at most {} are allowed in the query string "
+                            '(payload_location = "body" sends rows of any size)',
                             pl.col("chars"),
                             pl.lit(MAX_ROW_JSON_CHARS),
                         ).alias("reason"),
