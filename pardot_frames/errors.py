@@ -104,18 +104,19 @@ class ColumnError(InputError):
 class ValidationFailed(InputError):
     """Some rows are invalid and skip_invalid_records is false: nothing was sent.
 
-    ``rejected`` holds one row per problem (row_nr, column, check, reason, value).
+    ``rejected`` holds one row per invalid input row (the one rejected-row column set: row_nr, stage,
+    error_code, column, message, then the input columns); ``problems`` one row per problem (row_nr,
+    column, check, reason, value).
     """
 
-    def __init__(self, rejected: pl.DataFrame, rows_in: int, show: int = 5) -> None:
-        self.rejected = rejected
-        self.rows_in = rows_in
-        bad_rows = rejected["row_nr"].n_unique()
-        head = rejected.head(show)
+    def __init__(self, problems: pl.DataFrame, rows_in: int, rejected: pl.DataFrame, show: int = 5) -> None:
+        self.problems, self.rejected, self.rows_in = problems, rejected, rows_in
+        bad_rows = problems["row_nr"].n_unique()
+        head = problems.head(show)
         lines = "\n".join(
             f"  row {r['row_nr']}, column {r['column']}: {r['reason']}" for r in head.iter_rows(named=True)
         )
-        more = "" if rejected.height <= show else f"\n  ... and {rejected.height - show} more problem(s)"
+        more = "" if problems.height <= show else f"\n  ... and {problems.height - show} more problem(s)"
         super().__init__(
             f"{bad_rows} of {rows_in} row(s) are invalid and skip_invalid_records is false, "
             f"so nothing was sent:\n{lines}{more}\n"

@@ -176,3 +176,65 @@ def test_7_planned_and_made_calls_agree_and_say_why(sim, tmp_path):
     code, out, _ = cli("export", "--config", job_file(tmp_path, sim, method="import", import_campaign_id=1),
                        "--query", EMAILS, "--dry-run")  # fmt: skip
     assert "CSV batches (Import API)" in out and "query" not in out.split("payload in")[1].splitlines()[0]
+
+
+def test_8_rejected_rows_have_one_column_set_in_the_inputs_kind(sim, tmp_path):
+    import pandas as pd
+
+    from pardot_frames import validate
+
+    sim.seed(prospects=[{"id": 1, "email": "one@x.com"}])
+    frame = pl.DataFrame({"id": [1, 999_999, None], "email": [None, None, "not an email"], "company": ["A", "B", "C"]})
+    checked = validate(frame, job(sim))
+    result = export_to_pardot(frame, job(sim), progress=False, state_dir=tmp_path)
+    columns = ["row_nr", "stage", "error_code", "column", "message", "id", "email", "company"]
+    assert checked.rejected.columns == result.rejected.columns == columns
+    assert checked.rejected.row(0) == (2, "validation", None, "email", checked.rejected["message"][0], None,
+                                       "not an email", "C")  # fmt: skip
+    refused = result.rejected.filter(pl.col("stage") == "pardot").row(0, named=True)
+    assert refused["row_nr"] == 1 and refused["error_code"] == 3 and refused["message"] == "Invalid prospect ID"
+    from_pandas = export_to_pardot(frame.to_pandas(), job(sim), progress=False, state_dir=tmp_path)
+    assert isinstance(from_pandas.rejected, pd.DataFrame) and list(from_pandas.rejected.columns) == columns
+
+
+def test_8_listings_have_headers_and_objects_read_well(sim, tmp_path):
+    from pardot_frames import ExportConfig
+
+    code, out, _ = cli("fields", "--config", job_file(tmp_path, sim), "--state-dir", tmp_path)
+    assert code == 0 and out.splitlines()[0].split() == ["field", "kind", "type", "several", "values"]
+    text = repr(ExportConfig(**sim.credentials, prospect_lists=[7]))
+    assert text.count("\n") <= 10 and "**********" in text and sim.credentials["client_secret"] not in text
+    result = export_to_pardot(pl.DataFrame({"email": ["a@x.com", "bad"]}), job(sim), progress=False,
+                              state_dir=tmp_path)  # fmt: skip
+    html = result._repr_html_()
+    assert html.count("<tr>") < 20 and "rejected rows: result.rejected (1)" in html
+
+
+def test_9_init_writes_a_job_file_that_runs(sim, tmp_path):
+    path = tmp_path / "job.toml"
+    code, out, _ = cli("init", "--out", path, "--host", sim.pardot_domain, "--business-unit",
+                       sim.credentials["business_unit"], "--match", "email")  # fmt: skip
+    assert code == 0 and "next: pardot-frames export --config" in out and "upsert_by_email = true" in path.read_text()
+    import tomllib
+
+    assert not {"client_secret", "refresh_token"} & set(tomllib.loads(path.read_text()))  # never secrets
+    env = {"PARDOT_CLIENT_ID": sim.credentials["client_id"], "PARDOT_CLIENT_SECRET": sim.credentials["client_secret"],
+           "PARDOT_REFRESH_TOKEN": sim.credentials["refresh_token"]}  # fmt: skip
+    code, out, err = cli("export", "--config", path, "--query", EMAILS, "--set", f"login_url={sim.login_url}",
+                         "--dry-run", "--json", env=env)  # fmt: skip
+    assert code == 0 and json.loads(out)["rows_may_create_prospects"] == 0, err
+    code, _, err = cli("init", "--out", path)
+    assert code == 2 and "exists" in err
+    code, out, _ = cli("export", "--help")
+    assert "Commands:" not in out and "Exit codes" in out
+
+
+def test_9_the_readme_python_snippet_runs_as_it_is(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("## Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "'valid': 2" in out and "2 of 3 row(s) applied" in out and "not-an-email" in out

@@ -14,7 +14,9 @@ def test_notebook_is_committed_clean():
     assert code and all(not c.outputs and c.execution_count is None for c in code)
 
 
-def test_notebook_executes():
+def test_notebook_executes(tmp_path):
+    import os
+
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
@@ -26,3 +28,5 @@ def test_notebook_executes():
     charts = [o for o in outputs if "vegaEmbed" in o.get("data", {}).get("text/html", "")]
     assert len(charts) == 2  # outcomes, and the calls of the two incremental runs (altair through polars)
     assert "changed rows sent in" in text
+    user_state = Path(os.environ["PARDOT_FRAMES_STATE"])  # the "user's" folder for this test (conftest)
+    assert not user_state.exists() or not any(user_state.rglob("*.duckdb"))  # the notebook keeps its own

@@ -122,7 +122,13 @@ def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(sim, tmp_path):
 def test_jobs_list_and_prune(sim, tmp_path):
     export_to_pardot(people(10), job(sim), progress=False)
     code, out, _ = cli("jobs")
-    assert code == 0 and "finished" in out and "10 applied" in out
+    assert (
+        code == 0
+        and "finished" in out
+        and out.splitlines()[0].split()
+        == ["job", "id", "status", "object", "rows", "applied", "rejected", "not", "sent"]
+    )
+    assert out.splitlines()[1].split()[-3:] == ["10", "0", "0"]
     code, out, _ = cli("jobs", "prune", "--older-than", "0")
     assert code == 0 and "removed 1 journal" in out and not list_jobs()
 

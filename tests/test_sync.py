@@ -69,9 +69,12 @@ def test_the_dry_run_shows_the_diff_and_sends_nothing(sim):
 def test_state_list_and_reset(sim, tmp_path):
     config = job(sim, sync_mode="changed")
     export_to_pardot(people(20), config, progress=False)
+    export_to_pardot(people(5), config.replace(prospect_lists=[7]), progress=False)  # another destination
     code, out, _ = cli("state", "list")
-    assert code == 0 and "20 rows" in out
-    state_id = out.split()[0]
+    header, *lines = out.splitlines()
+    assert code == 0 and header.split()[:3] == ["id", "rows", "object"] and len(lines) == 2
+    assert len(set(lines)) == 2 and any(line.split()[5] == "7" for line in lines)  # told apart by their lists
+    state_id = next(line.split()[0] for line in lines if line.split()[1] == "20")
     code, out, _ = cli("state", "reset", state_id)
     assert code == 0 and "20 rows forgotten" in out
     again = export_to_pardot(people(20), config, progress=False)

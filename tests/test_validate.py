@@ -8,7 +8,7 @@ from pardot_frames import ColumnError, ExportConfig, ValidationFailed, validate
 
 
 def problems(v):
-    return {(r["row_nr"], r["column"]): r["reason"] for r in v.rejected.iter_rows(named=True)}
+    return {(r["row_nr"], r["column"]): r["reason"] for r in v.problems.iter_rows(named=True)}
 
 
 def test_types_are_coerced_by_the_connector_rules():

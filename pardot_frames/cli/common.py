@@ -145,6 +145,20 @@ def planned_text(s: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[str] = ()) -> None:
+    """An aligned plain-text table with a header row (the listing commands; easy to read and to grep)."""
+    cells = [[str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        out = [v.rjust(w) if h in right else v.ljust(w) for v, w, h in zip(values, widths, headers, strict=True)]
+        return "  ".join(out).rstrip()
+
+    print(line(list(headers)))
+    for row in cells:
+        print(line(row))
+
+
 def result_rows(result: ExportResult) -> list[tuple[str, str]]:
     s = result.summary()
     rows = [

@@ -17,6 +17,7 @@ from pardot_frames.cli.common import (
     load_config,
     open_source,
     print_summary,
+    print_table,
     report,
     resume_command,
     write_rejected,
@@ -121,26 +122,37 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     jobs = list_jobs(folder)
     if not jobs:
         print(f"no journals in {folder or state_dir()}")
+        return EXIT_OK
+    headers = ["job id", "status", "object", "rows", "applied", "rejected", "not sent"]
+    rows = []
     for job in jobs:
-        s = job.summary
-        counts = (
-            (
-                f"{s.get('succeeded', 0):,} applied, {s.get('rejected_pardot', 0):,} rejected, "
-                f"{s.get('not_sent', 0):,} not sent"
-            )
-            if s
-            else "no summary (running, or killed)"
-        )
-        print(f"{job.job_id}  {job.status:<8}  {job.data_object:<16}  {job.rows_in:>10,} rows  {counts}")
+        s = job.summary or {}
+        counts = [f"{s[k]:,}" if k in s else "?" for k in ("succeeded", "rejected_pardot", "not_sent")]
+        rows.append([job.job_id, job.status, job.data_object, f"{job.rows_in:,}", *counts])
+    print_table(headers, rows, right=headers[3:])
+    if any(not job.summary for job in jobs):
+        print("? : no summary yet (the job is running, or was killed: --resume continues it)")
     return EXIT_OK
 
 
-def add_export_parser(sub: Any, description: str | None) -> None:
+EXPORT_HELP = """Send rows from DuckDB SQL or a Parquet/CSV file to Pardot, or plan it with --dry-run (nothing sent).
+
+Exit codes:
+  0  every row done
+  1  some rows rejected (by validation or by Pardot); see --rejected-out
+  2  bad usage, configuration or input: nothing was sent
+  3  stopped by the daily API limit (error 122) or the job's budget: --resume after the reset
+  4  failed: login, network, or Pardot refused the job
+  130 interrupted: --resume continues the job
+"""
+
+
+def add_export_parser(sub: Any) -> None:
     """The ``export`` and ``jobs`` commands."""
     e = sub.add_parser(
         "export",
         help="send rows from SQL or a file to Pardot",
-        description=description,
+        description=EXPORT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_job_arguments(e)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pardot_frames.cli.common import EXIT_OK, add_job_arguments, load_config
+from pardot_frames.cli.common import EXIT_OK, add_job_arguments, load_config, print_table
 
 
 def cmd_fields(args: argparse.Namespace) -> int:
@@ -18,10 +18,11 @@ def cmd_fields(args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps(frame.to_dicts()).decode())
         return EXIT_OK
-    for row in frame.iter_rows(named=True):
-        values = f"  values: {', '.join(row['values'])}" if row["values"] else ""
-        several = "  (several values)" if row["several"] else ""
-        print(f"{row['field']:<32} {row['kind']:<9} {row['type']:<14}{several}{values}")
+    rows = [
+        [row["field"], row["kind"], row["type"], "yes" if row["several"] else "", ", ".join(row["values"] or [])]
+        for row in frame.iter_rows(named=True)
+    ]
+    print_table(["field", "kind", "type", "several", "values"], rows)
     return EXIT_OK
 
 

@@ -1,7 +1,7 @@
 """The ``pardot-frames`` command line.
 
-Commands: export (and its --dry-run), jobs, state, fields, demo, simulator, auth (url, login, exchange, check, save,
-list), schedule (next, run, history).
+Commands: init (a starting job file), export (and its --dry-run), jobs, state, fields, demo, simulator, auth (url,
+login, exchange, check, save, list), schedule (next, run, history).
 
 Exit codes of export and demo:
   0  every row done
@@ -36,6 +36,7 @@ from pardot_frames.cli.common import (
 from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
+from pardot_frames.cli.init import add_init_parser
 from pardot_frames.cli.schedule import add_schedule_parser
 from pardot_frames.cli.simulator import add_simulator_parser
 from pardot_frames.cli.state import add_state_parser
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pardot-frames {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_export_parser(sub, plain(__doc__))
+    add_init_parser(sub)
+    add_export_parser(sub)
     add_fields_parser(sub)
     add_state_parser(sub)
     add_demo_parser(sub)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pardot_frames.cli.common import EXIT_OK, UsageError
+from pardot_frames.cli.common import EXIT_OK, UsageError, print_table
 
 
 def cmd_state(args: argparse.Namespace) -> int:
@@ -20,10 +20,12 @@ def cmd_state(args: argparse.Namespace) -> int:
     if args.action == "list":
         if not states:
             print(f"no sync states in {folder / 'sync'}")
-        for s in states:
-            d = s["destination"]
-            where = f"{d.get('data_object')} -> {d.get('pardot_domain')} {d.get('business_unit')}"
-            print(f"{s['id']}  {s['rows']:>10,} rows  {where}")
+        else:
+            print_table(
+                ["id", "rows", "object", "host", "business unit", "lists", "operation", "by email"],
+                [state_row(s) for s in states],
+                right=["rows"],
+            )
         return EXIT_OK
     chosen = [s for s in states if args.all or s["id"] == args.id]
     if not chosen:
@@ -37,6 +39,16 @@ def cmd_state(args: argparse.Namespace) -> int:
         Path(f"{s['path']}.wal").unlink(missing_ok=True)
         print(f"reset {s['id']} ({s['rows']:,} rows forgotten)")
     return EXIT_OK
+
+
+def state_row(state: dict[str, Any]) -> list[object]:
+    """One destination as a table row: what tells it apart from the others."""
+    d = state["destination"]
+    lists = ", ".join(str(x) for x in d.get("prospect_lists") or []) or "-"
+    operation = d.get("prospect_list_operation") if d.get("data_object") == "prospects" else None
+    by_email = "yes" if d.get("upsert_by_email") else "no"
+    return [state["id"], f"{state['rows']:,}", d.get("data_object"), d.get("pardot_domain"), d.get("business_unit"),
+            lists, operation or d.get("list_membership_operation") or "-", by_email]  # fmt: skip
 
 
 def add_state_parser(sub: Any) -> None:

@@ -203,6 +203,16 @@ class ExportConfig(BaseModel):
         needed = ("client_id", "client_secret", "refresh_token", "business_unit")
         return [k for k in needed if getattr(self, k) is None]
 
+    def __repr__(self) -> str:
+        """The parameters that differ from the defaults, one per line, secrets masked."""
+        safe = self.safe_dict()
+        changed = {k: safe[k] for k in type(self).model_fields if k in self.model_fields_set and k in safe}
+        if not changed:
+            return "ExportConfig()  # every parameter at its default"
+        return "ExportConfig(\n" + "".join(f"    {k}={v!r},\n" for k, v in changed.items()) + ")"
+
+    __str__ = __repr__
+
     def safe_dict(self) -> dict[str, Any]:
         """Parameters as plain values with secrets masked: for logs, journals and job identity."""
         out = self.model_dump(mode="json")

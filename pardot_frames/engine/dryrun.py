@@ -39,6 +39,7 @@ from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign
 from pardot_frames.prepare.frames import chunks, is_streaming
+from pardot_frames.prepare.rejected import from_problems, with_inputs
 from pardot_frames.prepare.validation import Validated
 
 NOT_CHECKED = "columns and custom field values not checked against the account's fields (no credentials)"
@@ -82,7 +83,8 @@ class Counted:
     plans: dict[str, Planned]
     rows_in: int = 0
     valid: int = 0
-    rejected: list[pl.DataFrame] = field(default_factory=list)
+    problems: list[pl.DataFrame] = field(default_factory=list)  # one row per problem
+    rejected: list[pl.DataFrame] = field(default_factory=list)  # one row per invalid input row
     sync: dict[str, int] | None = None
     may_create: int = 0
 
@@ -91,7 +93,9 @@ class Counted:
             plan.add(step.send, config)
         self.rows_in += step.report.rows_in
         self.valid += step.report.rows.height  # unchanged rows are valid, and not sent
-        self.rejected.append(step.send.rejected)
+        self.problems.append(step.send.problems)
+        if step.send.problems.height:
+            self.rejected.append(with_inputs(from_problems(step.send.problems), step.chunk, step.offset))
         self.may_create += step.may_create
         if self.sync is not None:
             self.sync["new"] += step.new
@@ -144,9 +148,9 @@ async def _dry_run(data: Any, config: ExportConfig, options: Options, daily_limi
             to_remove, mirror_calls = await mirror_preview(setup, client)
         finally:
             setup.close()
-    problems = pl.concat(counted.rejected)
+    problems = pl.concat(counted.problems)
     if problems.height and not config.skip_invalid_records:
-        raise ValidationFailed(problems, counted.rows_in)
+        raise ValidationFailed(problems, counted.rows_in, pl.concat(counted.rejected, how="diagonal_relaxed"))
     plan = counted.plans["import" if method == "import" else "batch"]
     if method == "import" and plan.creating:
         raise campaign_missing(plan.creating)  # what the real run would answer
@@ -206,7 +210,7 @@ def summarise(
 ) -> DryRun:
     """The DryRun a user reads: the chosen path's calls plus the setup's and the mirror's."""
     config = setup.config
-    problems = pl.concat(counted.rejected)
+    problems = pl.concat(counted.problems)
     notes = list(setup.notes)
     if counted.may_create:
         notes.append(MAY_CREATE.format(n=counted.may_create))
@@ -223,7 +227,7 @@ def summarise(
         plan.total + setup.calls + mirror[1],
         daily_limit,
         grouped_reasons(problems),
-        problems,
+        pl.concat(counted.rejected, how="diagonal_relaxed") if counted.rejected else from_problems(problems),
         "; ".join(notes) or None,
         plan.lookups,
         config.payload_location,

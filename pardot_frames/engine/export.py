@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from pardot_frames.errors import Interrupted
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.frames import is_streaming
+from pardot_frames.prepare.rejected import in_kind_of
 
 
 async def check_input(
@@ -81,6 +83,7 @@ async def export_to_pardot_async(
             finally:
                 setup.close()
     result = assemble(outcome, config, started, bool(source.resume), setup.calls)
+    result = replace(result, rejected=in_kind_of(result.rejected, data))  # pandas in, pandas out
     close_journal(outcome, result)
     raise_for_stop(outcome.stop, result)
     return result

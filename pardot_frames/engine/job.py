@@ -157,7 +157,7 @@ class Totals:
         end = first_row + chunk.height
         mine = Ledger(unapplied={r: v for r, v in ledger.unapplied.items() if first_row <= r < end})
         self.reported |= set(mine.unapplied)
-        self.rejected.append(rejected_frame(chunk, mine, checked.rejected, first_row))
+        self.rejected.append(rejected_frame(chunk, mine, checked.problems, first_row))
 
     def add_late(self, chunks: Iterable[pl.DataFrame], ledger: Ledger, empty: pl.DataFrame) -> None:
         """Rows refused after their chunk was counted (an import settles after later chunks are read): their

@@ -12,16 +12,15 @@ from typing import Any
 
 import polars as pl
 
-from pardot_frames.config.job import MASK
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.errors import JobFailed
-from pardot_frames.prepare.frames import ROW_NR
-from pardot_frames.prepare.schemas import SECRET_FIELDS
+from pardot_frames.prepare.rejected import from_outcomes, from_problems, with_inputs
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """Counts, traffic figures and the rejected rows (a polars frame) of one export job."""
+    """Counts, traffic figures and the rejected rows (in the input's frame kind: polars, pandas or pyarrow)
+    of one export job."""
 
     data_object: str
     rows_in: int
@@ -33,7 +32,7 @@ class ExportResult:
     api_calls: int
     retries: int
     elapsed: float
-    rejected: pl.DataFrame
+    rejected: Any  # pl.DataFrame, or a pandas DataFrame / pyarrow Table when the input was one
     notes: dict[str, int] = field(default_factory=dict)  # e.g. {"already a member": 3}
     stopped: str | None = None  # why the job stopped early (daily limit, fatal error), if it did
     planned_calls: int = 0
@@ -100,47 +99,39 @@ class ExportResult:
         if "mirror" in self.extra:
             mirror = self.extra["mirror"]
             lines.append(f"  mirror: {mirror['removed']:,} removed from lists {mirror['lists']}")
-        if self.rejected.height:
-            lines.append(f"  rejected rows: result.rejected ({self.rejected.height:,} rows)")
+        if len(self.rejected):
+            lines.append(f"  rejected rows: result.rejected ({len(self.rejected):,} rows)")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        """A compact notebook view: the outcome, the calls, and the first rejected rows."""
         from html import escape
 
-        rows = "".join(
-            f"<tr><td>{escape(str(k))}</td><td>{escape(str(v))}</td></tr>" for k, v in self.summary().items()
-        )
-        table = f"<table><tr><th>figure</th><th>value</th></tr>{rows}</table>"
-        return f"<b>ExportResult</b>{table}" + (self.rejected.head(20)._repr_html_() if self.rejected.height else "")
+        s = self.summary()
+        figures = [
+            ("applied", f"{self.succeeded:,} of {self.rows_in:,} rows"),
+            ("rejected", f"{self.rejected_validation:,} by validation, {self.rejected_pardot:,} by Pardot"),
+            ("not sent", f"{self.not_sent:,}"),
+            *([("unchanged", f"{self.unchanged:,}")] if self.unchanged else []),
+            ("API calls", f"{self.api_calls:,} (planned {self.planned_calls:,}), {self.retries:,} retries"),
+            ("elapsed", f"{self.elapsed:.2f} s"),
+            *([("method", f"import: {s['imports']:,} import(s)")] if s.get("method") == "import" else []),
+            *([("stopped", self.stopped)] if self.stopped else []),
+            *([("resume with", f"resume={self.job_id!r}")] if self.stopped and self.job_id else []),
+        ]
+        rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in figures)
+        html = f"<b>ExportResult ({escape(self.data_object)})</b><table>{rows}</table>"
+        if len(self.rejected):
+            preview = pl.DataFrame(pl.from_pandas(self.rejected) if hasattr(self.rejected, "iloc") else self.rejected)
+            html += f"<i>rejected rows: result.rejected ({len(self.rejected):,})</i>{preview.head(5)._repr_html_()}"
+        return html + "<i>every figure: result.summary()</i>"
 
 
-def rejected_frame(frame: pl.DataFrame, ledger: Ledger, validation: pl.DataFrame, first_row: int = 0) -> pl.DataFrame:
-    """One row per rejected or unsent input row: row_nr, stage, error_code, message, then the input columns."""
-    problems = validation.group_by(ROW_NR, maintain_order=True).agg(
-        pl.format("{}: {}", pl.col("column"), pl.col("reason")).str.join("; ").alias("message")
-    )
-    parts = [
-        problems.select(
-            ROW_NR, pl.lit("validation").alias("stage"), pl.lit(None, pl.Int64).alias("error_code"), "message"
-        )
-    ]
-    if ledger.unapplied:
-        items = sorted(ledger.unapplied.items())
-        parts.append(
-            pl.DataFrame(
-                {
-                    ROW_NR: [r for r, _ in items],
-                    "stage": [v[0] for _, v in items],
-                    "error_code": [v[1] for _, v in items],
-                    "message": [v[2] for _, v in items],
-                },
-                schema={ROW_NR: pl.Int64, "stage": pl.String, "error_code": pl.Int64, "message": pl.String},
-            )
-        )
-    outcome = pl.concat(parts).sort(ROW_NR)
-    masked = [pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)).alias(c) for c in frame.columns if c in SECRET_FIELDS]
-    inputs = frame.with_row_index(ROW_NR, offset=first_row).with_columns(pl.col(ROW_NR).cast(pl.Int64), *masked)
-    return outcome.join(inputs, on=ROW_NR, how="left", maintain_order="left")
+def rejected_frame(frame: pl.DataFrame, ledger: Ledger, problems: pl.DataFrame, first_row: int = 0) -> pl.DataFrame:
+    """One row per rejected or unsent input row of a chunk, in the one rejected-row column set."""
+    outcomes = [(r, stage, code, message) for r, (stage, code, message) in sorted(ledger.unapplied.items())]
+    parts = [from_problems(problems), from_outcomes(outcomes)]
+    return with_inputs(pl.concat(parts), frame, first_row)
 
 
 DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)

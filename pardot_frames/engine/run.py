@@ -154,7 +154,7 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
     if totals.may_create:
         job.extra["rows_may_create_prospects"] = totals.may_create
         warnings.warn(MAY_CREATE.format(n=totals.may_create), PardotFramesWarning, stacklevel=2)
-    totals.add_late(source.again(), ledger, source.first_checked.rejected.clear())
+    totals.add_late(source.again(), ledger, source.first_checked.problems.clear())
     return totals, stop
 
 

@@ -32,11 +32,14 @@ def prepass(
     one_shot = isinstance(data, pa.RecordBatchReader)
     writer = None
     problems: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = []
     fingerprint = Fingerprint()
     lenient = config.replace(skip_invalid_records=True)
     for chunk in chunks(data, chunk_rows):
         if not config.skip_invalid_records:
-            problems.append(validate(chunk, lenient, first_row=fingerprint.rows, fields=fields).rejected)
+            checked = validate(chunk, lenient, first_row=fingerprint.rows, fields=fields)
+            problems.append(checked.problems)
+            rejected.append(checked.rejected)
         fingerprint.add(chunk)
         creating += creating_rows(chunk, config)
         if one_shot:
@@ -45,7 +48,7 @@ def prepass(
             writer.write_table(table)
     if writer is not None:
         writer.close()
-    rejected = pl.concat(problems) if problems else None
-    if rejected is not None and rejected.height:
-        raise ValidationFailed(rejected, fingerprint.rows)
+    found = pl.concat(problems) if problems else None
+    if found is not None and found.height:
+        raise ValidationFailed(found, fingerprint.rows, pl.concat(rejected))
     return (pl.scan_parquet(spill) if one_shot and writer is not None else data), fingerprint, creating

@@ -184,7 +184,7 @@ class SyncState:
             checked,
             rows=checked.rows.filter(keep),
             payloads=checked.payloads.filter(keep),
-            rejected=pl.concat([checked.rejected, duplicates.cast(REJECTED_SCHEMA)]).sort(ROW_NR),
+            problems=pl.concat([checked.problems, duplicates.cast(REJECTED_SCHEMA)]).sort(ROW_NR),
         )
         return Diff(
             to_send,

@@ -39,6 +39,23 @@ FATAL_CODES = {
 }
 
 
+# batchUpsert's per-row errors carry a message only; these are the messages Pardot also sends with a code
+# (pardot-api-facts.md sections 3 and 5), so a rejected row can say its code
+ROW_ERROR_CODES = {
+    "Invalid prospect ID": 3,
+    "Invalid prospect email address": 4,
+    "Invalid list ID": 55,
+    "That prospect is already a memeber of that list. Update the membership instead.": 58,
+    "Batch processing is limited to 50 prospects at once.": 70,
+    "The requested record was not found.": 109,
+}
+
+
+def row_error_code(message: str) -> int | None:
+    """Pardot's error code for a per-row error message, where it has one."""
+    return ROW_ERROR_CODES.get(message.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What Pardot answered: HTTP status, parsed body, and its error code and message if any."""

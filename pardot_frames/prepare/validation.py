@@ -1,13 +1,15 @@
 """Rows in, valid rows and rejected rows out: frame checks, normalisation and row checks, vectorised.
 
 Frame-level problems (names, types, missing columns) raise ``ColumnError`` at once. Row-level
-problems become data: one row per problem in ``Validated.rejected`` (row_nr, column, check,
-reason, value), like pandera's ``failure_cases``. Nulls mean "leave unchanged in Pardot".
+problems become data: one row per problem in ``Validated.problems`` (row_nr, column, check,
+reason, value), like pandera's ``failure_cases``, and one row per invalid input row in
+``Validated.rejected`` (the one rejected-row column set, ``prepare.rejected``). Nulls mean "leave
+unchanged in Pardot".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandera.errors
@@ -22,6 +24,7 @@ from pardot_frames.prepare.csv_batches import ROUTE_BATCH, match_kind
 from pardot_frames.prepare.frames import ROW_NR, to_polars
 from pardot_frames.prepare.normalise import MASK, REJECTED_SCHEMA, normalise
 from pardot_frames.prepare.payload import prospect_payloads
+from pardot_frames.prepare.rejected import from_problems, with_inputs
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,21 @@ class Validated:
 
     rows: pl.DataFrame  # row_nr + normalised columns of the valid rows, input order
     payloads: pl.DataFrame  # prospects: row_nr, json, size; list memberships: row_nr, list_id, prospect_id
-    rejected: pl.DataFrame  # one row per problem, REJECTED_SCHEMA
+    problems: pl.DataFrame  # one row per problem, REJECTED_SCHEMA (row_nr, column, check, reason, value)
     rows_in: int
+    frame: pl.DataFrame | None = field(default=None, repr=False)  # the input as checked (for ``rejected``)
+    first_row: int = 0
 
     @property
     def rejected_rows(self) -> int:
         """How many input rows have at least one problem."""
-        return self.rejected[ROW_NR].n_unique()
+        return self.problems[ROW_NR].n_unique()
+
+    @property
+    def rejected(self) -> pl.DataFrame:
+        """One row per invalid input row in the one rejected-row column set (``prepare.rejected``)."""
+        outcomes = from_problems(self.problems)
+        return outcomes if self.frame is None else with_inputs(outcomes, self.frame, self.first_row)
 
 
 def check_columns(frame: pl.DataFrame, data_object: str) -> None:
@@ -187,5 +198,5 @@ def validate(
         payloads = rows.select(ROW_NR, "list_id", "prospect_id")
     rejected = rejected.sort(ROW_NR, maintain_order=True)
     if rejected.height and not config.skip_invalid_records:
-        raise ValidationFailed(rejected, frame.height)
-    return Validated(rows=rows, payloads=payloads, rejected=rejected, rows_in=frame.height)
+        raise ValidationFailed(rejected, frame.height, with_inputs(from_problems(rejected), frame, first_row))
+    return Validated(rows, payloads, rejected, frame.height, frame, first_row)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pardot_frames.engine.paths.base import Phase
 from pardot_frames.engine.paths.memberships import change_one
 from pardot_frames.engine.paths.sender import BatchSender, Wire
+from pardot_frames.pardot.answers import row_error_code
 from pardot_frames.prepare.batching import pack
 from pardot_frames.prepare.payload import encode_each, membership_rows
 from pardot_frames.prepare.validation import Validated
@@ -93,7 +94,7 @@ class MembershipBatchPath:
             if index not in errors:
                 self.ledger.ok(members)
             elif errors[index] == INVALID_PROSPECT or len({lid for _, lid in row.members}) == 1:
-                self.ledger.reject(members, None, errors[index])
+                self.ledger.reject(members, row_error_code(errors[index]), errors[index])
             else:  # which of its lists failed? one v4 call per membership says
                 for row_nr, list_id in row.members:
                     self.single_calls += 1

@@ -19,6 +19,7 @@ from pardot_frames.engine.paths.base import KnownIds, Phase
 from pardot_frames.engine.paths.sender import BatchSender, Wire
 from pardot_frames.errors import LookupFailed, RetriesExhausted
 from pardot_frames.pardot import prospects
+from pardot_frames.pardot.answers import row_error_code
 from pardot_frames.prepare.batching import plan
 from pardot_frames.prepare.frames import ROW_NR, email_only
 from pardot_frames.prepare.payload import encode, encode_each, prospect_payloads
@@ -206,7 +207,7 @@ class UpsertPath:
             if index in errors and errors[index] == INVALID_PROSPECT and row.mapped:
                 stale.append(row)  # the id map's id is gone from Pardot: look the email up again
             elif index in errors:
-                self.ledger.reject([row.row_nr], None, errors[index])
+                self.ledger.reject([row.row_nr], row_error_code(errors[index]), errors[index])
             else:
                 self.ledger.ok([row.row_nr])
         if stale:
