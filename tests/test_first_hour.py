@@ -238,3 +238,23 @@ def test_9_the_readme_python_snippet_runs_as_it_is(tmp_path, monkeypatch, capsys
     exec(compile(snippet, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "'valid': 2" in out and "2 of 3 row(s) applied" in out and "not-an-email" in out
+
+
+def test_2_the_dry_run_of_a_changed_job_with_a_named_list_is_right(sim, tmp_path):
+    sim.seed(lists=[{"id": 9001, "name": "Newsletter"}])
+    rows = "select 'ch' || i || '@example.com' as email, 'Zoë' as first_name from range(200) t(i)"
+    config = job_file(tmp_path, sim, sync_mode="changed", prospect_lists="Newsletter", upsert_by_email=True)
+    base = ["export", "--config", config, "--query", rows, "--state-dir", tmp_path, "--json"]
+    for _ in range(2):
+        code, out, err = cli(*base)
+        assert code == 0, err
+    code, out, _ = cli(*base, "--dry-run")
+    planned = json.loads(out)
+    assert (planned["new"], planned["changed"], planned["unchanged"]) == (0, 0, 200)
+    assert planned["calls_planned"] == 1 and planned["lists"] == {"Newsletter": 9001}  # the list's query alone
+    code, out, _ = cli(*base)
+    done = json.loads(out)
+    assert done["api_calls"] == done["planned_calls"] == 1 and done["unchanged"] == 200
+    frame = pl.DataFrame({"email": [f"a{i}@x.com" for i in range(30)]})
+    auto = dry_run(frame, job(sim, upsert_by_email=True, method="auto"))
+    assert auto.lookups > 0  # method "auto" plans the lookups of the method it picks (batch here)
