@@ -27,6 +27,9 @@ _EXPORTS = {
     "DryRun": "engine.results",
     "OutputMapping": "config.mapping",
     "fields": "engine.field_cache",
+    "read_prospects": "engine.read",
+    "read_lists": "engine.read",
+    "read_list_members": "engine.read",
     **dict.fromkeys(
         [
             "PardotFramesError",
@@ -41,6 +44,7 @@ _EXPORTS = {
             "Interrupted",
             "RetriesExhausted",
             "PardotFramesWarning",
+            "ReadStopped",
         ],
         "errors",
     ),

@@ -31,6 +31,8 @@
         ├── RetriesExhausted          a call failed maximum_retries + 1 times (inside a send path its rows
         │                             are reported as transient instead; elsewhere it ends the command)
         ├── ReadFailed                a page of a list's members that Pardot did not give
+        ├── ReadStopped               a read stopped (budget, daily limit, Ctrl-C): ``frame`` holds what was
+        │                             read, ``after_id`` where to resume
         └── JobFailed                 the job stopped part-way (rows rejected with skip_invalid_records=false,
                                       or a fatal error); ``result`` holds what was done so far
 
@@ -251,6 +253,16 @@ class RetriesExhausted(PardotError):
     def __init__(self, last: Transient, retries: int) -> None:
         super().__init__(f"gave up after {retries} retries: {last.reason}")
         self.last, self.retries = last, retries
+
+
+class ReadStopped(PardotError):
+    """A read stopped before its end (the job's budget, the daily limit, Ctrl-C): ``frame`` holds what was read,
+    ``after_id`` the last id read (resume with ``after_id=``; ``--after-id`` on the command line)."""
+
+    def __init__(self, reason: str, frame: object, after_id: int | None) -> None:
+        resume = f"; resume with after_id={after_id}" if after_id is not None else ""
+        super().__init__(f"the read stopped: {reason}{resume}")
+        self.frame, self.after_id, self.reason = frame, after_id, reason
 
 
 class ReadFailed(PardotError):

@@ -1,6 +1,6 @@
 """The ``pardot-frames`` command line.
 
-Commands: init (a starting job file), export (and its --dry-run), jobs, state, fields, demo, simulator, auth (url,
+Commands: init (a starting job file), export (and its --dry-run), read, jobs, state, fields, demo, simulator, auth (url,
 login, exchange, check, save, list), schedule (next, run, history).
 
 Exit codes of export and demo:
@@ -37,6 +37,7 @@ from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
 from pardot_frames.cli.init import add_init_parser
+from pardot_frames.cli.read import add_read_parser
 from pardot_frames.cli.schedule import add_schedule_parser
 from pardot_frames.cli.simulator import add_simulator_parser
 from pardot_frames.cli.state import add_state_parser
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_parser(sub)
     add_export_parser(sub)
     add_fields_parser(sub)
+    add_read_parser(sub)
     add_state_parser(sub)
     add_demo_parser(sub)
     add_simulator_parser(sub)

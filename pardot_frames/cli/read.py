@@ -1,0 +1,154 @@
+"""``pardot-frames read prospects|lists|members``: Pardot back into a file (Parquet, CSV or DuckDB), page by
+page so memory stays bounded; ``--since-last`` reads only what changed since the last read of the same
+destination (the newest ``updated_at`` seen is kept in the state folder)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pardot_frames.cli.common import EXIT_OK, UsageError, add_job_arguments, load_config
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from pardot_frames.config.job import ExportConfig
+
+
+class Sink:
+    """Where read pages go: a Parquet or CSV file, or a table of a DuckDB file (named after the object)."""
+
+    def __init__(self, path: Path | None, table: str) -> None:
+        self.path, self.table, self.rows, self.kept = path, table, 0, []
+        self.writer: Any = None
+        if path is not None and path.suffix.lower() not in (".parquet", ".csv", ".duckdb"):
+            raise UsageError(f"--out {str(path)!r}: give a .parquet, .csv or .duckdb path")
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.rows += frame.height
+        if self.path is None:
+            self.kept.append(frame.head(20 - min(20, sum(f.height for f in self.kept))))
+            return
+        suffix = self.path.suffix.lower()
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = frame.to_arrow()
+            self.writer = self.writer or pq.ParquetWriter(self.path, table.schema)
+            self.writer.write_table(table.cast(self.writer.schema))
+        elif suffix == ".csv":
+            with self.path.open("a" if self.writer else "w", encoding="utf-8", newline="") as handle:
+                frame.with_columns(_text_lists(frame)).write_csv(handle, include_header=self.writer is None)
+            self.writer = True
+        else:
+            self._duckdb(frame)
+
+    def _duckdb(self, frame: pl.DataFrame) -> None:
+        import duckdb
+
+        self.writer = self.writer or duckdb.connect(str(self.path))
+        self.writer.register("page", frame.to_arrow())
+        exists = self.writer.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [self.table]
+        ).fetchone()[0]
+        verb = f"INSERT INTO {self.table}" if exists else f"CREATE TABLE {self.table} AS"
+        self.writer.execute(f"{verb} SELECT * FROM page")
+        self.writer.unregister("page")
+
+    def close(self) -> None:
+        if self.writer not in (None, True):
+            self.writer.close()
+
+
+def _text_lists(frame: pl.DataFrame) -> list[pl.Expr]:
+    """CSV has no lists: several values are written as one cell, joined by ';'."""
+    import polars as pl
+
+    return [pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)]
+
+
+def since_path(config: ExportConfig, folder: Path, what: str) -> Path:
+    key = hashlib.sha256(f"{config.pardot_domain}|{config.business_unit}|{what}".encode()).hexdigest()[:16]
+    return folder / "reads" / f"{key}.json"
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from pardot_frames.engine import read
+    from pardot_frames.engine.journal import state_dir
+
+    config = load_config(args)
+    sink = Sink(Path(args.out) if args.out else None, args.what.replace("-", "_"))
+    try:
+        if args.what == "prospects":
+            _read_prospects(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir())
+        elif args.what == "lists":
+            sink.add(read.read_lists(config, progress=not args.no_progress and None))
+        else:
+            if not args.list:
+                raise UsageError("read members needs --list ID_OR_NAME")
+            sink.add(read.read_list_members(config, args.list, progress=not args.no_progress and None))
+    finally:
+        sink.close()
+    where = f" into {args.out}" if args.out else ""
+    print(f"read {sink.rows:,} {args.what}{where}")
+    for frame in sink.kept[:1]:
+        print(frame)
+    return EXIT_OK
+
+
+def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path) -> None:
+    """Prospects page by page into the sink. ``--since-last`` reads from the newest ``updated_at`` seen last
+    time (at or after it: Pardot's times have one-second steps), leaving out the prospects of that second the
+    last read already had, unless they changed since."""
+    import orjson
+    import polars as pl
+
+    from pardot_frames.config.files import write_private
+    from pardot_frames.engine import read
+
+    fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
+    mark = since_path(config, folder, "prospects")
+    last = orjson.loads(mark.read_bytes()) if args.since_last and mark.exists() else {}
+    seen_at, seen_ids = last.get("updated_at"), set(last.get("ids_at") or [])
+    newest: dict[str, Any] = {"updated_at": seen_at, "ids_at": []}
+    asked = fields is not None and "updated_at" in fields
+
+    def page(frame: pl.DataFrame) -> None:
+        if seen_ids:
+            frame = frame.filter(~(pl.col("id").is_in(list(seen_ids)) & (pl.col("updated_at") == seen_at)))
+        if frame.height:
+            top = str(frame["updated_at"].max())
+            ids = frame.filter(pl.col("updated_at") == top)["id"].to_list()
+            if newest["updated_at"] is None or top > newest["updated_at"]:
+                newest.update(updated_at=top, ids_at=ids)
+            elif top == newest["updated_at"]:
+                newest["ids_at"] += ids
+        sink.add(frame if asked else frame.drop("updated_at"))
+
+    read.read_prospects(
+        config, fields=fields, updated_after=seen_at or args.updated_after, after_id=args.after_id,
+        state_dir=folder, progress=not args.no_progress and None, on_page=page, with_updated_at=True,
+    )  # fmt: skip
+    if args.since_last and newest["updated_at"] is not None:
+        if newest["updated_at"] == seen_at:  # nothing newer: the prospects of that second seen so far, all of them
+            newest["ids_at"] = sorted(seen_ids | set(newest["ids_at"]))
+        write_private(mark, orjson.dumps(newest))
+
+
+def add_read_parser(sub: Any) -> None:
+    """The ``read`` command."""
+    r = sub.add_parser("read", help="read prospects, lists or list members from Pardot into a file")
+    r.add_argument("what", choices=["prospects", "lists", "members"])
+    add_job_arguments(r)
+    r.add_argument("--out", metavar="FILE", help="a .parquet, .csv or .duckdb file (default: print the first rows)")
+    r.add_argument("--fields", metavar="A,B", help="prospect fields to read (default: every readable field)")
+    when = r.add_mutually_exclusive_group()
+    when.add_argument("--updated-after", metavar="WHEN", help="only prospects updated since then (ISO 8601)")
+    when.add_argument("--since-last", action="store_true", help="only what changed since the last read")
+    r.add_argument("--list", metavar="ID_OR_NAME", help="the list whose members to read (read members)")
+    r.add_argument("--after-id", type=int, metavar="N", help="resume a stopped read after this prospect id")
+    r.add_argument("--state-dir", metavar="DIR", help="where the field cache and --since-last marks live")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_read)

@@ -1,0 +1,182 @@
+"""Reading Pardot back into frames: prospects, lists and list members, typed by the account's fields and
+named as a job sends them, so a read frame can be sent back unchanged.
+
+Reads go through v5 (``pardot.objects``: 1,000 records a call, by ascending id). Calls count against
+``max_api_calls``; a read stopped by the budget, the daily limit or Ctrl-C raises ``ReadStopped`` with
+what was read and the id to resume after (``after_id=``; ``--after-id`` on the command line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.bridge import run_sync
+from pardot_frames.engine.field_cache import account_fields
+from pardot_frames.engine.journal import state_dir as default_state_dir
+from pardot_frames.engine.progress import Progress
+from pardot_frames.errors import ConfigError, ReadStopped, ResumableStop
+from pardot_frames.pardot import lists, objects
+from pardot_frames.pardot.client import Client
+from pardot_frames.prepare.account_fields import Fields
+from pardot_frames.prepare.read_frames import column_type, prospect_columns, records_frame
+
+OnPage = Callable[[pl.DataFrame], None]
+PER_ITEM = 50  # at most this many ids or emails are read one query each; more: pages, filtered here
+
+
+@dataclass(frozen=True)
+class ProspectQuery:
+    """What a prospect read asks for: columns (product names), v5 filters, and the rows it keeps."""
+
+    columns: dict[str, str]  # product column -> v5 field
+    types: dict[str, pl.DataType]
+    filters: dict[str, str]
+    ids: tuple[int, ...] = ()
+    emails: tuple[str, ...] = ()
+
+
+def prospect_query(
+    fields: Fields | None, wanted: list[str] | None, filters: dict[str, str], ids: Any = None, emails: Any = None
+) -> ProspectQuery:
+    """The query for these columns; an unknown column is a ConfigError naming it (every problem at once)."""
+    names = prospect_columns(fields, wanted)
+    custom = set(fields.custom) if fields is not None else set()
+    standard = set(prospect_columns(None, None)) | {"created_at", "updated_at"}
+    unknown = [c for c in names if c not in standard and c not in custom]
+    if unknown and fields is not None:
+        raise ConfigError([f"fields: {c!r} is neither a readable standard field nor a custom field" for c in unknown])
+    columns = {c: objects.v5_field(c, custom=c in custom) for c in names}
+    types = {c: column_type(c, fields) for c in names}
+    wanted_ids = tuple(sorted({int(i) for i in ids})) if ids is not None else ()
+    wanted_emails = tuple(sorted({str(e).strip().lower() for e in emails})) if emails is not None else ()
+    return ProspectQuery(columns, types, filters, wanted_ids, wanted_emails)
+
+
+async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnPage, after: int | None = None) -> None:
+    """Every prospect of the query, page by page (``on_page`` gets each page as a frame)."""
+    fields = list(query.columns.values())
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        if query.ids and len(query.ids) > PER_ITEM:
+            frame = frame.filter(pl.col("id").is_in(query.ids))
+        if query.emails and len(query.emails) > PER_ITEM:
+            frame = frame.filter(pl.col("email").str.to_lowercase().is_in(query.emails))
+        return frame
+
+    async def run(filters: dict[str, str], start: int | None) -> None:
+        async for page in objects.pages(client, "prospects", fields, filters, after=start):
+            on_page(keep(records_frame(page, query.columns, query.types)))
+
+    if query.ids and len(query.ids) <= PER_ITEM:  # one query each: id-1 < id < id+1
+        for pid in query.ids:
+            if after is None or pid > after:
+                await run({**query.filters, "idLessThan": str(pid + 1)}, pid - 1)
+    elif query.emails and len(query.emails) <= PER_ITEM:
+        for email in query.emails:
+            await run({**query.filters, "email": email}, after)
+    else:
+        bound = {"idLessThan": str(query.ids[-1] + 1)} if query.ids else {}
+        await run({**query.filters, **bound}, after if after is not None else (query.ids[0] - 1 if query.ids else None))
+
+
+async def reading(config: ExportConfig, read: Callable[[Client, OnPage], Awaitable[None]], on_page: OnPage | None,
+                  progress: bool | None) -> pl.DataFrame:  # fmt: skip
+    """Run a read with its own client; pages are kept (and passed on); a stop raises ReadStopped."""
+    if missing := config.missing_credentials():
+        raise ConfigError([f"{key} is required to read from Pardot" for key in missing])
+    kept: list[pl.DataFrame] = []
+    bar = Progress(None, progress)
+
+    def page(frame: pl.DataFrame) -> None:
+        bar.update(frame.height)
+        if on_page is not None:
+            on_page(frame)
+        else:
+            kept.append(frame)
+
+    try:
+        async with Client(config) as client:
+            try:
+                await read(client, page)
+            except ResumableStop as exc:
+                done = pl.concat(kept) if kept else pl.DataFrame()
+                last = int(done["id"].max()) if done.height and "id" in done.columns else None  # type: ignore[arg-type]
+                raise ReadStopped(str(exc.reason or exc), done, last) from None
+    finally:
+        bar.close()
+    return pl.concat(kept, how="vertical_relaxed") if kept else pl.DataFrame()
+
+
+def read_prospects(
+    config: ExportConfig,
+    *,
+    fields: list[str] | None = None,
+    updated_after: str | None = None,
+    ids: Any = None,
+    emails: Any = None,
+    after_id: int | None = None,
+    state_dir: str | Path | None = None,
+    progress: bool | None = False,
+    on_page: OnPage | None = None,
+    with_updated_at: bool = False,
+) -> pl.DataFrame:
+    """Prospects as a frame: ``fields`` (product names; default every readable standard and custom field),
+    those updated after ``updated_after`` (ISO 8601), with these ``ids`` or ``emails``; ``after_id`` resumes
+    a stopped read. With ``on_page`` the pages go there instead of into the returned frame; ``with_updated_at``
+    adds the read-only ``updated_at`` column (what ``--since-last`` keeps)."""
+    folder = Path(state_dir) if state_dir else default_state_dir()
+    filters = {"updatedAtAfterOrEqualTo": updated_after} if updated_after else {}
+
+    schema: dict[str, pl.DataType] = {}
+
+    async def read(client: Client, page: OnPage) -> None:
+        known = await account_fields(client, config, folder)
+        names = prospect_columns(known, fields)
+        query = prospect_query(known, [*names, "updated_at"] if with_updated_at else fields, filters, ids, emails)
+        schema.update(query.types)
+        await read_prospect_pages(client, query, page, after_id)
+
+    frame = run_sync(reading(config, read, on_page, progress))
+    return frame if frame.width else pl.DataFrame(schema=schema)
+
+
+def read_lists(config: ExportConfig, *, progress: bool | None = False) -> pl.DataFrame:
+    """The account's lists: id, name, title, is_public, is_dynamic, created_at, updated_at."""
+    names = ["id", "name", "title", "is_public", "is_dynamic", "created_at", "updated_at"]
+    types = {"id": pl.Int64, "is_public": pl.Boolean, "is_dynamic": pl.Boolean}
+    return _read_simple(config, "lists", names, types, {}, progress)
+
+
+def read_list_members(config: ExportConfig, list_: int | str, *, progress: bool | None = False) -> pl.DataFrame:
+    """The members of one list (its id or name): list_id, prospect_id, opted_out, created_at, updated_at."""
+    names = ["id", "list_id", "prospect_id", "opted_out", "created_at", "updated_at"]
+    types = {"id": pl.Int64, "list_id": pl.Int64, "prospect_id": pl.Int64, "opted_out": pl.Boolean}
+
+    async def list_id(client: Client) -> int:
+        if isinstance(list_, int) or str(list_).isdigit():
+            return int(list_)
+        return (await lists.resolve(client, (str(list_),), create=False))[str(list_)] or 0
+
+    frame = _read_simple(config, "list-memberships", names, types, {}, progress, list_id)
+    return frame.drop("id") if "id" in frame.columns else frame
+
+
+def _read_simple(config: ExportConfig, kind: str, names: list[str], types: dict[str, pl.DataType],
+                 filters: dict[str, str], progress: bool | None,
+                 list_id: Callable[[Client], Awaitable[int]] | None = None) -> pl.DataFrame:  # fmt: skip
+    columns = {c: objects.v5_field(c) for c in names}
+    typed = {c: types.get(c, pl.String) for c in names}
+
+    async def read(client: Client, page: OnPage) -> None:
+        where = {**filters, "listId": str(await list_id(client))} if list_id is not None else filters
+        async for records in objects.pages(client, kind, list(columns.values()), where):
+            page(records_frame(records, columns, typed))
+
+    frame = run_sync(reading(config, read, None, progress))
+    return frame if frame.height else pl.DataFrame(schema=typed)

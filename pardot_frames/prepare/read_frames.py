@@ -1,0 +1,69 @@
+"""Records read back from Pardot as frames a job could send again: the product's column names and types
+from the account's fields (dates as dates, numbers as numbers, several-value fields as lists of text).
+Pure: the records come in, a frame goes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from pardot_frames.prepare.account_fields import Fields
+from pardot_frames.prepare.schemas import BOOL, INT, PROSPECT_FIELDS
+
+# standard fields a read gives back: never the password; the account and archive flags v5 does not read
+READABLE = tuple(c for c in PROSPECT_FIELDS if c not in ("password", "prospect_account_id", "is_archived"))
+TIMES = ("created_at", "updated_at")  # read-only: in a read frame only when asked for
+
+
+def column_type(name: str, fields: Fields | None) -> pl.DataType:
+    """The polars type of a read column."""
+    if name in TIMES:
+        return pl.String
+    kind = PROSPECT_FIELDS.get(name)
+    if kind == INT:
+        return pl.Int64
+    if kind == BOOL:
+        return pl.Boolean
+    if kind is not None:
+        return pl.String
+    custom = fields.custom.get(name) if fields is not None else None
+    if custom is not None and custom.many:
+        return pl.List(pl.String)
+    if custom is not None and custom.type == "Date":
+        return pl.Date
+    if custom is not None and custom.type == "Number":
+        return pl.Float64
+    return pl.String
+
+
+def prospect_columns(fields: Fields | None, wanted: list[str] | None) -> list[str]:
+    """The columns of a prospect read: ``wanted``, or every readable standard and custom field."""
+    if wanted:
+        return ["id", *[c for c in wanted if c != "id"]]
+    custom = sorted(fields.custom) if fields is not None else []
+    return [*READABLE, *custom]
+
+
+def records_frame(
+    records: list[dict[str, Any]], columns: dict[str, str], types: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    """A frame of ``records`` (keyed by source names: ``columns`` maps each column to its source name)."""
+    data = {c: [r.get(source) for r in records] for c, source in columns.items()}
+    frame = pl.DataFrame({c: pl.Series(c, v, dtype=_carrier(types[c]), strict=False) for c, v in data.items()})
+    return frame.with_columns(_typed(c, types[c]) for c in columns)
+
+
+def _carrier(dtype: pl.DataType) -> pl.DataType:
+    """What the raw values are read into before their final type (dates arrive as text)."""
+    if dtype == pl.Date:
+        return pl.String
+    if isinstance(dtype, pl.List):
+        return pl.List(pl.String)
+    return dtype
+
+
+def _typed(name: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.Date:
+        return pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    return pl.col(name)
