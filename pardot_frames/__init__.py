@@ -30,6 +30,8 @@ _EXPORTS = {
     "read_prospects": "engine.read",
     "read_lists": "engine.read",
     "read_list_members": "engine.read",
+    "verify": "engine.verify",
+    "Verification": "engine.verify",
     **dict.fromkeys(
         [
             "PardotFramesError",

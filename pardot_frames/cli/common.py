@@ -181,6 +181,11 @@ def result_rows(result: ExportResult) -> list[tuple[str, str]]:
         mirror = s["mirror"]
         failed = f", {len(mirror['removal_failed']):,} failed" if mirror["removal_failed"] else ""
         rows.append(("mirror: removed from lists", f"{mirror['removed']:,}{failed} ({mirror['calls']:,} calls)"))
+    if "verification" in s:
+        v = s["verification"]
+        columns = ", ".join(f"{c} {n:,}" for c, n in v["mismatched_by_column"].items()) or "none"
+        rows.append(("verified", f"{v['rows_checked']:,} rows in {v['calls']:,} calls: {v['mismatched_rows']:,} "
+                     f"mismatched ({columns}), {v['missing']:,} missing"))  # fmt: skip
     if s["stopped"]:
         rows.append(("stopped", s["stopped"]))
     return rows

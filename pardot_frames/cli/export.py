@@ -58,6 +58,8 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
         verdict = "within" if s["within_max_api_calls"] else "OVER (the job will stop there; resume later)"
         rows.append(("job budget", f"{s['max_api_calls']:,} calls: {verdict}"))
     rows += [(f"  {reason}", f"{count:,}") for reason, count in list(s["invalid_reasons"].items())[:10]]
+    if s.get("verify_calls") is not None:
+        rows.append(("verify", f"{s['verify_calls']:,} calls at most"))
     if s["note"]:
         rows.append(("note", s["note"]))
     return rows
@@ -75,7 +77,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args)
     data = open_source(args)
     if args.dry_run:
-        planned = dry_run(data, config, daily_limit=args.daily_limit, state_dir=args.state_dir)
+        verify = args.verify_sample if args.verify_sample is not None else (True if args.verify else None)
+        planned = dry_run(data, config, daily_limit=args.daily_limit, state_dir=args.state_dir, verify=verify)
         if args.rejected_out:
             write_rejected(planned.rejected, args.rejected_out)
         if args.json:
@@ -95,6 +98,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             journal=not args.no_journal,
             state_dir=args.state_dir,
             refresh_fields=args.refresh_fields,
+            verify=args.verify_sample if args.verify_sample is not None else bool(args.verify),
         )
     except (PardotError, Interrupted) as exc:
         partial = getattr(exc, "result", None)
@@ -105,6 +109,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"resume with: {resume_command(job_id)}", file=sys.stderr)
         raise
     code = report(result, args)
+    verification = result.verification
+    if verification is not None and not verification.ok and config.verify_strict and code == EXIT_OK:
+        code = EXIT_REJECTED
     if code == EXIT_DAILY_LIMIT and result.job_id:
         print(f"resume with: {resume_command(result.job_id)}", file=sys.stderr)
     return code
@@ -165,6 +172,8 @@ def add_export_parser(sub: Any) -> None:
     e.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="daily API calls, for the dry-run share")
     e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    e.add_argument("--verify", action="store_true", help="read back what the job landed and compare (a sample)")
+    e.add_argument("--verify-sample", type=float, metavar="SHARE", help="verify this share of the rows (1 = all)")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.add_argument(
         "--resume",

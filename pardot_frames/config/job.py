@@ -81,6 +81,7 @@ class ExportConfig(BaseModel):
     # list memberships: through batchUpsert (up to 50 prospects a call) or one v4 call per membership
     list_membership_method: Literal["batch", "single"] = "batch"
     max_api_calls: int | None = Field(None, ge=1)  # the job's own call budget (Pardot's day is shared)
+    verify_strict: bool = False  # a verify that finds mismatches fails the job (exit 1); else it only reports
     sync_mode: Literal["full", "changed"] = "full"  # changed: send only rows Pardot does not have as they are
     # prospects through the Import API (CSV batches, asynchronous) instead of batchUpsert calls; auto: import
     # when the job's valid rows number at least import_threshold

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from pardot_frames.engine.setup import (
     resolve_lists,
     warn_concurrency,
 )
+from pardot_frames.engine.verify import verify_calls
 from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot.client import Client
@@ -122,11 +123,16 @@ def dry_run(
     daily_limit: int = DAILY_LIMIT,
     chunk_rows: int = CHUNK_ROWS,
     state_dir: str | Path | None = None,
+    verify: bool | float | None = None,
 ) -> DryRun:
-    """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent."""
+    """Validate and plan ``data`` as an export would, chunk by chunk; nothing is sent. With ``verify`` (True or
+    the share of rows to check), the calls a verify after the run would take at most."""
     warn_concurrency(config)
     options = Options(chunk_rows=chunk_rows, folder=Path(state_dir) if state_dir else None)
-    return run_sync(_dry_run(data, config, options, daily_limit))
+    planned = run_sync(_dry_run(data, config, options, daily_limit))
+    if verify is None or verify is False:
+        return planned
+    return replace(planned, verify_calls=verify_calls(planned.calls, planned.valid, verify))
 
 
 @asynccontextmanager

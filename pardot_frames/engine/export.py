@@ -12,6 +12,7 @@ import asyncio
 import tempfile
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.outcome import assemble, close_journal, raise_for_stop
 from pardot_frames.engine.results import ExportResult
-from pardot_frames.engine.run import send, set_up
+from pardot_frames.engine.run import Run, send, set_up
 from pardot_frames.engine.setup import (
     CHUNK_ROWS,
     Options,
+    Setup,
     job_config,
     read_fields,
     require_credentials,
@@ -30,11 +32,25 @@ from pardot_frames.engine.setup import (
 )
 from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.source import Source, read_source
+from pardot_frames.engine.verify import Verification, verify_async
 from pardot_frames.errors import Interrupted
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.frames import is_streaming
 from pardot_frames.prepare.rejected import in_kind_of
+
+
+async def verified(outcome: Run, source: Source, setup: Setup, client: Client, verify: bool | float) -> Any:
+    """After an unstopped run: what Pardot holds of the rows compared with what was sent (``engine.verify``);
+    ``verify`` True draws the default sample, a number is the share of rows to check."""
+    if outcome.stop is not None or setup.config.data_object != "prospects":
+        return None
+    if not outcome.ledger.succeeded:
+        return Verification(sample="none: the job applied no row, so there is nothing to verify")
+    started = outcome.started - timedelta(seconds=60)  # a margin for the clocks of this machine and Pardot's
+    sample = None if verify is True else float(verify)
+    return await verify_async(client, source.data, setup.config, setup.fields, sample,
+                              started.strftime("%Y-%m-%dT%H:%M:%S+00:00"), client.stats.api_calls)  # fmt: skip
 
 
 async def check_input(
@@ -59,6 +75,7 @@ async def export_to_pardot_async(
     journal: bool = True,
     state_dir: str | Path | None = None,
     refresh_fields: bool = False,
+    verify: bool | float = False,
     transport: Transport | None = None,
     **overrides: Any,
 ) -> ExportResult:
@@ -76,6 +93,7 @@ async def export_to_pardot_async(
             setup = await set_up(client, config, options, source, calls)
             try:
                 outcome = await send(config, source, setup, options, client, flag)
+                checked = await verified(outcome, source, setup, client, verify) if verify else None
             except asyncio.CancelledError:
                 if not flag.cancelled:
                     raise
@@ -83,7 +101,9 @@ async def export_to_pardot_async(
             finally:
                 setup.close()
     result = assemble(outcome, config, started, bool(source.resume), setup.calls)
-    result = replace(result, rejected=in_kind_of(result.rejected, data))  # pandas in, pandas out
+    result = replace(result, rejected=in_kind_of(result.rejected, data), verification=checked)  # pandas in, out
+    if checked is not None:
+        result.extra["verification"] = checked.summary()
     close_journal(outcome, result)
     raise_for_stop(outcome.stop, result)
     return result
@@ -99,6 +119,7 @@ def export_to_pardot(
     journal: bool = True,
     state_dir: str | Path | None = None,
     refresh_fields: bool = False,
+    verify: bool | float = False,
     **overrides: Any,
 ) -> ExportResult:
     """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
@@ -109,6 +130,8 @@ def export_to_pardot(
 
     Every job keeps a journal (``state_dir``, default the user's data folder); ``resume=True`` (or a
     job id) continues a stopped job with the same config and input, sending only unconfirmed rows.
+    ``verify`` (True, or the share of rows to check) reads back what the job landed and compares it with
+    what was sent: ``result.verification`` (``engine.verify``).
     """
     coroutine = export_to_pardot_async(
         data,
@@ -119,6 +142,7 @@ def export_to_pardot(
         journal=journal,
         state_dir=state_dir,
         refresh_fields=refresh_fields,
+        verify=verify,
         **overrides,
     )
     return run_sync(coroutine)

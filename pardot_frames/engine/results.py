@@ -39,6 +39,7 @@ class ExportResult:
     extra: dict[str, Any] = field(default_factory=dict)
     job_id: str | None = None  # the journal's job id (resume it with resume=job_id)
     unchanged: int = 0  # rows not sent because Pardot has them as they are (sync_mode = "changed")
+    verification: Any = None  # with verify: what Pardot holds compared with what was sent (engine.verify)
 
     @property
     def calls_per_row(self) -> float:
@@ -158,6 +159,7 @@ class DryRun:
     to_remove: int | str | None = None  # mirror: memberships the job would remove (or why not counted)
     imports: dict[str, Any] | None = None  # import method: imports, batches, bytes, daily batch share, choice
     may_create: int = 0  # rows keyed by email alone while upsert_by_email is off: each run may create them
+    verify_calls: int | None = None  # with verify: the calls a verify after the run takes at most
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -180,6 +182,7 @@ class DryRun:
             **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
             **(self.imports or {}),
             "rows_may_create_prospects": self.may_create,
+            "verify_calls": self.verify_calls,
             "invalid_reasons": self.reasons,
             "note": self.note,
         }

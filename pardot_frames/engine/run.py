@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.job import Job, Totals
@@ -48,6 +49,7 @@ class Run:
     rows_in_doubt: int
     rows_done_before: int
     send_seconds: float
+    started: datetime  # when sending began (UTC): what a verify reads back from
 
 
 async def set_up(client: Client, config: ExportConfig, options: Options, source: Source, setup_calls: int) -> Setup:
@@ -112,6 +114,7 @@ async def send(
         if setup.config.data_object == "prospects":
             job.extra |= {"method": setup.method, "method_reason": setup.method_reason}
         restore = on_signals(job.flag)
+        started = datetime.now(UTC)
         sending = time.perf_counter()
         try:
             totals, stop = await send_steps(source, setup, job)
@@ -120,7 +123,7 @@ async def send(
         finally:
             restore()
         elapsed = time.perf_counter() - sending
-        return Run(totals, ledger, job, client, stop, journal, len(unknown), done_before, elapsed)
+        return Run(totals, ledger, job, client, stop, journal, len(unknown), done_before, elapsed, started)
     finally:
         bar.close()
         ledger.flush()

@@ -80,7 +80,7 @@ class PardotSimulatorApp:
         )  # bodies up to an import batch and more: the import limit (413) is the simulator's own
         r = self.app.router
         OAuth(config, self.runtime.tokens, self._count_login).add_routes(r)
-        V4(state, lambda: self.config.body_params).add_routes(r)
+        V4(state, lambda: self.config.body_params, lambda: self.config.field_values_shown).add_routes(r)
         V5(state, self._imports).add_routes(r)
         Admin(self).add_routes(r)
         r.add_route("*", "/api/{rest:.*}", self.unknown_path)

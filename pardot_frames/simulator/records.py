@@ -90,10 +90,11 @@ def subscription(membership: dict[str, Any], list_: dict[str, Any]) -> dict[str,
     }
 
 
-def custom_field(definition: dict[str, Any]) -> dict[str, Any]:
-    """A custom field definition as the customField query shows it."""
+def custom_field(definition: dict[str, Any], values_shown: bool = True) -> dict[str, Any]:
+    """A custom field definition as the customField query shows it (its allowed values when ``values_shown``)."""
     kind = definition.get("type", "Text")
-    values = {"values": {"value": list(definition["values"])}} if definition.get("values") else {}
+    shown = definition.get("values") and values_shown
+    values = {"values": {"value": list(definition["values"])}} if shown else {}
     return {
         "id": definition["id"],
         "name": definition.get("name", definition["field_id"]),

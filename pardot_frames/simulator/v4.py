@@ -28,9 +28,10 @@ VERSION = "/api/{object}/version/{v}/do/"
 class V4:
     """Handlers for the v4 routes over one account state."""
 
-    def __init__(self, state: PardotState, body_params: Any) -> None:
+    def __init__(self, state: PardotState, body_params: Any, values_shown: Any = lambda: True) -> None:
         self.state = state
         self.body_params = body_params  # a callable: is a form body read (SimConfig.body_params, live)
+        self.values_shown = values_shown  # a callable: SimConfig.field_values_shown, live
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         add = router.add_route
@@ -212,7 +213,7 @@ class V4:
 
     # ---- custom fields -----------------------------------------------------------------------
     async def query_custom_fields(self, request: web.Request) -> web.Response:
-        shown = [records.custom_field(d) for d in self.state.custom_fields.values()]
+        shown = [records.custom_field(d, self.values_shown()) for d in self.state.custom_fields.values()]
         try:
             total, found = v4_select(shown, await self._params(request))
         except BadCriterion as exc:
@@ -223,7 +224,7 @@ class V4:
         wanted = request.match_info["id"]
         for definition in self.state.custom_fields.values():
             if str(definition["id"]) == wanted:
-                return v4_ok(customField=records.custom_field(definition))
+                return v4_ok(customField=records.custom_field(definition, self.values_shown()))
         return v4_error(109)
 
 
