@@ -91,6 +91,7 @@ class UpsertPath:
         self.ids_from_state = 0
         self.lookups = 0
         self.emails_matched = 0
+        self.creating = 0  # rows sent without an id or fid: each creates its prospect (or updates, by email)
 
     # planning (pure)
 
@@ -185,6 +186,7 @@ class UpsertPath:
 
     async def send(self, call: list[Row]) -> int:
         """Send one planned batch (the sender splits it if the bound fell since); its input rows."""
+        self.creating += sum(1 for row in call if row.email_only is not None)
         await self.sender.send(call)
         return len(call)
 
@@ -262,4 +264,5 @@ class UpsertPath:
             out["emails_matched"] = self.emails_matched
         if self.ids is not None:
             out["ids_from_state"] = self.ids_from_state
+        out["rows_sent_without_id"] = self.creating
         return out
