@@ -26,7 +26,8 @@ def test_notebook_executes(tmp_path):
     text = "".join(o.get("text", "") for o in outputs)
     assert "Pardot holds" in text and "on the Newsletter list" in text
     charts = [o for o in outputs if "vegaEmbed" in o.get("data", {}).get("text/html", "")]
-    assert len(charts) == 2  # outcomes, and the calls of the two incremental runs (altair through polars)
+    assert len(charts) == 3  # outcomes, the calls of the two incremental runs, the verify by column
     assert "changed rows sent in" in text
+    assert "the verify found 20 mismatched" in text  # 1% of 2,000 rows: the silently dropped tier values
     user_state = Path(os.environ["PARDOT_FRAMES_STATE"])  # the "user's" folder for this test (conftest)
     assert not user_state.exists() or not any(user_state.rglob("*.duckdb"))  # the notebook keeps its own
