@@ -77,3 +77,19 @@ def test_the_command_line_verifies_and_strict_fails(dropping, tmp_path):
     code, out, _ = cli(*base, "--verify-sample", "1", "--set", "verify_strict=true", "--json")
     summary = json.loads(out)["verification"]
     assert code == 1 and summary["mismatched_rows"] == ROWS // 100 and summary["sample"] == "all"
+
+
+def test_an_import_job_verifies_and_a_changed_run_rereads_nothing_unchanged(dropping, tmp_path):
+    fast = dict(import_poll_seconds=0.05, import_poll_max=0.2, import_campaign_id=1)
+    dropping.configure(import_wait=0.01, import_seconds=0.02)
+    config = job(dropping, method="import", upsert_by_email=True, sync_mode="changed", **fast)
+    result = pf.export_to_pardot(frame(1000), config, progress=False, state_dir=tmp_path, verify=1.0)
+    assert result.extra["method"] == "import" and result.verification.rows_checked == 1000
+    assert sorted(result.verification.mismatches["row_nr"]) == [i for i in range(1000) if i % 100 == 7]
+    again = pf.export_to_pardot(frame(1000), config, progress=False, state_dir=tmp_path, verify=1.0)
+    assert again.unchanged == 1000 and again.verification.rows_checked == 0  # nothing was sent: nothing re-read
+
+
+def test_a_read_of_an_unknown_business_unit_is_one_line(sim, tmp_path):
+    code, _, err = cli("read", "lists", "--config", job_file(tmp_path, sim, business_unit="0Uv000000000009XYZ"))
+    assert code == 4 and "201" in err and "Traceback" not in err and len(err.strip().splitlines()) <= 3

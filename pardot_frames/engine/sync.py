@@ -59,7 +59,8 @@ def state_path(config: ExportConfig, folder: Path) -> Path:
 
 
 def row_keys(checked: Validated, data_object: str) -> pl.DataFrame:
-    """row_nr, key and hash of every valid row of a chunk (the hash over the payload as sent)."""
+    """row_nr, key and hash of every valid row of a chunk (the hash over the payload as sent, or over the row's
+    values for a row an import carries)."""
     rows = checked.rows
     if data_object == "prospects":
         parts = [
@@ -72,7 +73,10 @@ def row_keys(checked: Validated, data_object: str) -> pl.DataFrame:
         ]
         keys = rows.select(ROW_NR, pl.coalesce(parts).alias("key") if parts else pl.lit(None, pl.String).alias("key"))
         hashes = checked.payloads.select(ROW_NR, pl.col("json").hash(SEED).alias("hash"))
-        return keys.join(hashes, on=ROW_NR, how="left")
+        # rows an import carries have no batchUpsert JSON: their hash is over their values instead
+        values = rows.select(ROW_NR, pl.struct(pl.exclude(ROW_NR)).hash(SEED).alias("values"))
+        joined = keys.join(hashes, on=ROW_NR, how="left").join(values, on=ROW_NR, how="left")
+        return joined.select(ROW_NR, "key", pl.coalesce("hash", "values").alias("hash"))
     key = pl.format("{}:{}", pl.col("list_id"), pl.col("prospect_id"))
     return rows.select(ROW_NR, key.alias("key"), key.hash(SEED).alias("hash"))
 
