@@ -111,8 +111,8 @@ V5_TIMES = {
 }
 
 
-def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
-    """Records under the v5 filters (at most three filtered fields: code 209), ordered by ``orderBy``."""
+def v5_predicate(params: dict[str, str]) -> Callable[[dict[str, Any]], bool]:
+    """The v5 filters of a query as one test of a record (at most three filtered fields: code 209)."""
     used = {k for k in params if k in V5_TIMES or k in ("idGreaterThan", "idLessThan")}
     if len({V5_TIMES[k][0] if k in V5_TIMES else "id" for k in used}) > 3:
         raise BadCriterion(209, "Too many filtered fields: at most 3")
@@ -122,7 +122,13 @@ def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[
         tests.append(lambda r: r["id"] > above)
     if below is not None:
         tests.append(lambda r: r["id"] < below)
-    chosen = [r for r in found if all(t(r) for t in tests)]
+    return lambda r: all(t(r) for t in tests)
+
+
+def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
+    """Records under the v5 filters (``v5_predicate``), ordered by ``orderBy``."""
+    test = v5_predicate(params)
+    chosen = [r for r in found if test(r)]
     order = [part.split() for part in (params.get("orderBy") or "id asc").split(",") if part.strip()]
     for field, *direction in reversed(order):
         snake = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}.get(field)

@@ -11,6 +11,7 @@ under v5 names; several-value custom fields come back as arrays.
 
 from __future__ import annotations
 
+import bisect
 import json
 import secrets
 from typing import Any
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from .criteria import V5_LIMIT, BadCriterion, number, v5_filter
+from .criteria import V5_LIMIT, BadCriterion, number, v5_filter, v5_predicate
 from .records import STANDARD
 from .state import ApiError, PardotState
 from .v5_imports import Import, ImportError_, Imports, v4_name
@@ -34,6 +35,12 @@ KNOWN = {
 FILTERS = {"listId": "list_id", "prospectId": "prospect_id"}
 
 
+def _by_ascending_id(query: dict[str, str]) -> bool:
+    """A query the id index answers: ordered by id ascending (the default), not continued from a token."""
+    order = (query.get("orderBy") or "id asc").replace(" ", "").lower()
+    return order in ("idasc", "id") and "_skip" not in query
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
@@ -46,6 +53,7 @@ class V5:
         self.state = state
         self.imports = imports  # a callable: the account's Imports, with the simulator's current settings
         self.tokens: dict[str, dict[str, str]] = {}  # nextPageToken -> the query it continues
+        self._sorted: tuple[Any, list[int]] | None = None  # (what it was built from, sorted ids)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         objects = "/api/v5/objects/"
@@ -69,6 +77,42 @@ class V5:
         if kind == "list-memberships":
             return list(state.memberships.values())
         return [{**d, "updated_at": d.get("updated_at", d.get("created_at"))} for d in state.custom_fields.values()]
+
+    def _filtered(self, kind: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Every record of the query, filtered and ordered (any ``orderBy``; a token's ``_skip``)."""
+        found = [r for r in self._records(kind) if self._matches(r, query)]
+        return v5_filter(found, query)
+
+    def _matches(self, record: dict[str, Any], query: dict[str, str]) -> bool:
+        for name, field in FILTERS.items():
+            if (value := number(query, name)) is not None and record.get(field) != value:
+                return False
+        email = query.get("email")
+        return not email or str(record.get("email") or "").lower() == email.lower()
+
+    def _by_id(self, kind: str, query: dict[str, str], limit: int) -> list[dict[str, Any]]:
+        """An id-ordered query from ``idGreaterThan``: the records after it, one more than a page at most, found
+        by bisecting the ids (a page costs its own size, not the account's)."""
+        ids, table = self._ids(kind)
+        test = v5_predicate(query)
+        after = number(query, "idGreaterThan")
+        out: list[dict[str, Any]] = []
+        for position in range(bisect.bisect_right(ids, after) if after is not None else 0, len(ids)):
+            record = table.get(ids[position])
+            if record is not None and self._matches(record, query) and test(record):
+                out.append(record)
+                if len(out) > limit:
+                    break
+        return out
+
+    def _ids(self, kind: str) -> tuple[list[int], dict[int, dict[str, Any]]]:
+        """The sorted ids of a kind's records and the records by id, kept while the records stay the same."""
+        records = self._records(kind) if kind != "prospects" else None
+        table = self.state.prospects if kind == "prospects" else {int(r["id"]): r for r in records or []}
+        stamp = (kind, len(table), next(reversed(table)) if table else None)
+        if self._sorted is None or self._sorted[0] != stamp:
+            self._sorted = (stamp, sorted(table))
+        return self._sorted[1], table
 
     def _known(self, kind: str) -> set[str]:
         if kind != "prospects":
@@ -125,15 +169,9 @@ class V5:
             query = {**saved, **({"fields": query["fields"]} if query.get("fields") else {})}
         try:
             fields = self._fields(kind, query)
-            found = self._records(kind)
-            for name, field in FILTERS.items():
-                if (value := number(query, name)) is not None:
-                    found = [r for r in found if r.get(field) == value]
-            if query.get("email"):
-                found = [r for r in found if str(r.get("email") or "").lower() == query["email"].lower()]
-            found = v5_filter(found, query)
             limit = min(number(query, "limit", 200) or 200, V5_LIMIT)
             skip = number(query, "_skip", 0) or 0
+            found = self._by_id(kind, query, limit) if _by_ascending_id(query) else self._filtered(kind, query)
         except BadCriterion as exc:
             return v5_error(exc.code, exc.message, 404 if exc.code == 404 else 400)
         page = found[skip : skip + limit]
