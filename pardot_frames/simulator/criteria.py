@@ -137,3 +137,13 @@ def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[
         descending = bool(direction) and direction[0].lower() == "desc"
         chosen.sort(key=lambda r, s=snake: r["id"] if s == "id" else str(r.get(s) or ""), reverse=descending)
     return chosen
+
+
+def v4_by_id_only(params: dict[str, str]) -> bool:
+    """A v4 prospect query that only pages by id, ascending: what ``sorted_ids`` answers without a scan."""
+    plain = {"format", "id_greater_than", "limit", "offset", "sort_by", "sort_order", "output"}
+    return (
+        set(params) <= plain
+        and (params.get("sort_by") or "id") == "id"
+        and (params.get("sort_order") or "ascending").lower() == "ascending"
+    )

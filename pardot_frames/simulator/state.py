@@ -5,13 +5,14 @@ Errors are raised as ``ApiError(code, message)``; the HTTP layer turns them into
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from .basics import ApiError, now
-from .criteria import number, v4_select
+from .criteria import V4_LIMIT, number, v4_by_id_only, v4_select
 from .import_rows import ImportRows
 from .memberships import ListsAndMemberships
 from .records import typed_value
@@ -53,6 +54,7 @@ class PardotState(ListsAndMemberships, ImportRows):
     _by_email: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _by_fid: dict[str, int] = field(default_factory=dict, repr=False)
     imports: Any = None  # the Import API's imports (``imports.Imports``), made by the app
+    _sorted: tuple[Any, list[int]] = field(default=(None, []), repr=False)
 
     # ---- seeding and inspection -------------------------------------------------------------
     def add_list(self, list_id: int | None = None, name: str | None = None) -> dict[str, Any]:
@@ -100,6 +102,13 @@ class PardotState(ListsAndMemberships, ImportRows):
         between equals (no activity), the newest."""
         found = self.find_by_email(email)
         return max(found, key=lambda p: (str(p.get("last_activity_at") or ""), p["id"])) if found else None
+
+    def sorted_ids(self) -> list[int]:
+        """The prospects' ids in order, kept while the prospects stay the same (readers page by id)."""
+        stamp = (len(self.prospects), next(reversed(self.prospects)) if self.prospects else None)
+        if self._sorted[0] != stamp:
+            self._sorted = (stamp, sorted(self.prospects))
+        return self._sorted[1]
 
     def members(self, list_id: int) -> set[int]:
         """Ids of the prospects on a list."""
@@ -242,6 +251,14 @@ class PardotState(ListsAndMemberships, ImportRows):
     def query_prospects(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
         """v4 query: (total matches, one page). Filters email (case-insensitive), deleted (true: the recycle
         bin; all: both), list_id, then the common criteria (``criteria.v4_select``)."""
+        if v4_by_id_only(params):  # the readers' usual loop: id_greater_than, by ascending id; no scan
+            ids = self.sorted_ids()
+            start = bisect.bisect_right(ids, number(params, "id_greater_than") or 0)
+            offset, limit = (
+                number(params, "offset", 0) or 0,
+                min(number(params, "limit", V4_LIMIT) or V4_LIMIT, V4_LIMIT),
+            )
+            return len(ids) - start, [self.prospects[i] for i in ids[start + offset : start + offset + limit]]
         deleted = str(params.get("deleted", "")).lower()
         if deleted in ("true", "all"):
             found = list(self.deleted.values()) + (list(self.prospects.values()) if deleted == "all" else [])

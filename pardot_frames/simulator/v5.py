@@ -53,7 +53,6 @@ class V5:
         self.state = state
         self.imports = imports  # a callable: the account's Imports, with the simulator's current settings
         self.tokens: dict[str, dict[str, str]] = {}  # nextPageToken -> the query it continues
-        self._sorted: tuple[Any, list[int]] | None = None  # (what it was built from, sorted ids)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         objects = "/api/v5/objects/"
@@ -107,12 +106,10 @@ class V5:
 
     def _ids(self, kind: str) -> tuple[list[int], dict[int, dict[str, Any]]]:
         """The sorted ids of a kind's records and the records by id, kept while the records stay the same."""
-        records = self._records(kind) if kind != "prospects" else None
-        table = self.state.prospects if kind == "prospects" else {int(r["id"]): r for r in records or []}
-        stamp = (kind, len(table), next(reversed(table)) if table else None)
-        if self._sorted is None or self._sorted[0] != stamp:
-            self._sorted = (stamp, sorted(table))
-        return self._sorted[1], table
+        if kind == "prospects":
+            return self.state.sorted_ids(), self.state.prospects
+        table = {int(r["id"]): r for r in self._records(kind)}
+        return sorted(table), table
 
     def _known(self, kind: str) -> set[str]:
         if kind != "prospects":
