@@ -136,6 +136,8 @@ def test_sizes_from_values_equal_the_encoded_json(rows, lists):
     payloads = prospect_payloads(df, config)
     js = payloads["json"].to_list()
     assert payloads["size"].to_list() == [len(encode(j)) for j in js]
+    assert all(len(j) <= size for j, size in zip(js, payloads["size"], strict=True))  # why only large rows are measured
+    assert prospect_payloads(df, config, with_json=False)["size"].to_list() == payloads["size"].to_list()
     import json
 
     for j, r in zip(js, rows, strict=True):

@@ -186,7 +186,8 @@ def count(data: Any, setup: Setup, options: Options) -> Counted:
     counted = Counted(
         candidate_paths(setup.config), sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None
     )
-    for step in steps(chunks(data, options.chunk_rows), config, setup.fields, setup.sync, setup.mirror):
+    json = setup.sync is not None  # the sync state hashes the JSON as sent; a plan alone needs its lengths
+    for step in steps(chunks(data, options.chunk_rows), config, setup.fields, setup.sync, setup.mirror, with_json=json):
         counted.add(step, setup.config)
     for plan in counted.plans.values():
         plan.end()

@@ -52,15 +52,16 @@ def steps(
     sync: SyncState | None = None,
     mirror: Mirror | None = None,
     first: Validated | None = None,
+    with_json: bool = True,
 ) -> Iterator[Step]:
     """Each chunk validated against ``config`` and ``fields`` (the first one may come validated already),
-    noted by the ``mirror``, and diffed by the ``sync`` state."""
+    noted by the ``mirror``, and diffed by the ``sync`` state; ``with_json`` False (a plan) skips the JSON."""
     offset = 0
     for index, chunk in enumerate(chunks):
         if index == 0 and first is not None:
             checked = first
         else:
-            checked = validate(chunk, config, first_row=offset, fields=fields)
+            checked = validate(chunk, config, first_row=offset, fields=fields, with_json=with_json)
         if mirror is not None:
             mirror.note(checked)
         step = diffed(chunk, offset, checked, sync)

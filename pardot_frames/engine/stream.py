@@ -37,7 +37,7 @@ def prepass(
     lenient = config.replace(skip_invalid_records=True)
     for chunk in chunks(data, chunk_rows):
         if not config.skip_invalid_records:
-            checked = validate(chunk, lenient, first_row=fingerprint.rows, fields=fields)
+            checked = validate(chunk, lenient, first_row=fingerprint.rows, fields=fields, with_json=False)
             problems.append(checked.problems)
             rejected.append(checked.rejected)
         fingerprint.add(chunk)

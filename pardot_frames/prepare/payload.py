@@ -147,13 +147,30 @@ def _encode_rows(fields: pl.DataFrame) -> pl.Series:
     return js.str.replace_all(r'"[a-z][a-z0-9_]*":null,?', "").str.replace(r",\}$", "}")
 
 
-def prospect_payloads(rows: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
-    """row_nr, json, chars (JSON length in characters) and size (URL-encoded length) per valid row."""
+def prospect_payloads(rows: pl.DataFrame, config: ExportConfig, with_json: bool = True) -> pl.DataFrame:
+    """row_nr, json and size (URL-encoded length, from the values) per valid row; ``with_json`` False (a plan:
+    the dry run) leaves the JSON out, for the sizes alone decide the batches."""
     fields = _fields(rows, config)
+    if not with_json:
+        js = pl.Series("json", [None] * rows.height, dtype=pl.String)
+        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "size": json_sizes(fields)})
     with ThreadPoolExecutor(1) as pool:  # polars encodes while numpy sizes: both release the GIL
         sizes = pool.submit(json_sizes, fields)
         js = _encode_rows(fields)
-        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "chars": js.str.len_chars(), "size": sizes.result()})
+        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "size": sizes.result()})
+
+
+def json_lengths(rows: pl.DataFrame, payloads: pl.DataFrame, config: ExportConfig, over: int) -> pl.DataFrame:
+    """row_nr and chars (the JSON's length in characters) of the rows whose JSON may be over ``over``
+    characters: a JSON is never longer than its URL-encoded size, so only rows above it are measured, on
+    their JSON (encoded here when the payloads carry none). The run and the dry run measure alike."""
+    candidates = payloads.filter(pl.col("size") > over)
+    if not candidates.height:
+        return pl.DataFrame(schema={ROW_NR: pl.Int64, "chars": pl.UInt32})
+    js = candidates["json"]
+    if js.null_count():
+        js = _encode_rows(_fields(rows.filter(pl.col(ROW_NR).is_in(candidates[ROW_NR].implode())), config))
+    return pl.DataFrame({ROW_NR: candidates[ROW_NR], "chars": js.str.len_chars()})
 
 
 def encode_each(texts: list[str], sizes: list[int]) -> list[str]:

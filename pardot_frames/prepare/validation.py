@@ -23,7 +23,7 @@ from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.csv_batches import ROUTE_BATCH, match_kind
 from pardot_frames.prepare.frames import ROW_NR, to_polars
 from pardot_frames.prepare.normalise import MASK, REJECTED_SCHEMA, normalise
-from pardot_frames.prepare.payload import prospect_payloads
+from pardot_frames.prepare.payload import json_lengths, prospect_payloads
 from pardot_frames.prepare.rejected import from_problems, with_inputs
 
 
@@ -144,14 +144,21 @@ def key_problems(frame: pl.DataFrame, config: ExportConfig, first_row: int = 0) 
 
 
 def validate(
-    data: Any, config: ExportConfig | None = None, *, first_row: int = 0, fields: Fields | None = None, **overrides: Any
+    data: Any,
+    config: ExportConfig | None = None,
+    *,
+    first_row: int = 0,
+    fields: Fields | None = None,
+    with_json: bool = True,
+    **overrides: Any,
 ) -> Validated:
     """Check ``data`` against the job's data object; raise only for frame-level problems.
 
     With skip_invalid_records=false, any invalid row raises ValidationFailed (nothing may be sent).
     ``first_row`` numbers the rows of a chunk of a longer input. With the account's ``fields`` (see
     ``prepare.account_fields``), a column that is no field of the account is a ColumnError and custom field values
-    are checked by their types.
+    are checked by their types. ``with_json`` False leaves the payloads' JSON out (their lengths stay): a
+    plan needs the lengths only.
     """
     config = (config or ExportConfig()).replace(**overrides) if overrides else (config or ExportConfig())
     frame = to_polars(data)
@@ -169,10 +176,11 @@ def validate(
     if config.data_object == "prospects":
         # an import job builds batchUpsert JSON only for the rows a CSV cannot carry (the rest go as CSV)
         json_rows = rows.filter(match_kind(rows, config) == ROUTE_BATCH) if config.method == "import" else rows
-        payloads = prospect_payloads(json_rows, config)
+        payloads = prospect_payloads(json_rows, config, with_json)
         # the 7,500-character rule exists because the row rides in the URI: not in body mode
         limit = MAX_ROW_JSON_CHARS if config.payload_location == "query" else None
-        too_long = payloads.filter(pl.col("chars") > limit) if limit else payloads.clear()
+        lengths = json_lengths(json_rows, payloads, config, limit) if limit else None
+        too_long = lengths.filter(pl.col("chars") > limit) if lengths is not None else payloads.clear()
         if too_long.height:
             rejected = pl.concat(
                 [
@@ -191,9 +199,8 @@ def validate(
                     ),
                 ]
             )
-            payloads = payloads.filter(pl.col("chars") <= MAX_ROW_JSON_CHARS)
+            payloads = payloads.filter(~pl.col(ROW_NR).is_in(too_long[ROW_NR].implode()))
             rows = rows.filter(~pl.col(ROW_NR).is_in(too_long[ROW_NR].implode()))
-        payloads = payloads.drop("chars")
     else:
         payloads = rows.select(ROW_NR, "list_id", "prospect_id")
     rejected = rejected.sort(ROW_NR, maintain_order=True)
