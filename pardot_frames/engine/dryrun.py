@@ -39,7 +39,7 @@ from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign
-from pardot_frames.prepare.frames import chunks, is_streaming
+from pardot_frames.prepare.frames import chunks, detached, is_streaming
 from pardot_frames.prepare.rejected import from_problems, with_inputs
 from pardot_frames.prepare.validation import Validated
 
@@ -94,9 +94,9 @@ class Counted:
             plan.add(step.send, config)
         self.rows_in += step.report.rows_in
         self.valid += step.report.rows.height  # unchanged rows are valid, and not sent
-        self.problems.append(step.send.problems)
+        self.problems.append(detached(step.send.problems))  # kept across chunks: not their buffers
         if step.send.problems.height:
-            self.rejected.append(with_inputs(from_problems(step.send.problems), step.chunk, step.offset))
+            self.rejected.append(detached(with_inputs(from_problems(step.send.problems), step.chunk, step.offset)))
         self.may_create += step.may_create
         if self.sync is not None:
             self.sync["new"] += step.new

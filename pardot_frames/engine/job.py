@@ -20,7 +20,7 @@ from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.stop import Stop, stop_for
 from pardot_frames.errors import PardotError, ResumableStop
 from pardot_frames.pardot.client import Client
-from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.frames import ROW_NR, detached
 from pardot_frames.prepare.validation import Validated
 
 WINDOW_PER_WORKER = 4  # calls marked in flight ahead, per call in flight
@@ -157,7 +157,7 @@ class Totals:
         end = first_row + chunk.height
         mine = Ledger(unapplied={r: v for r, v in ledger.unapplied.items() if first_row <= r < end})
         self.reported |= set(mine.unapplied)
-        self.rejected.append(rejected_frame(chunk, mine, checked.problems, first_row))
+        self.rejected.append(detached(rejected_frame(chunk, mine, checked.problems, first_row)))
 
     def add_late(self, chunks: Iterable[pl.DataFrame], ledger: Ledger, empty: pl.DataFrame) -> None:
         """Rows refused after their chunk was counted (an import settles after later chunks are read): their
@@ -167,7 +167,7 @@ class Totals:
         for chunk in chunks if late else ():
             mine = Ledger(unapplied={r: v for r, v in late.items() if offset <= r < offset + chunk.height})
             if mine.unapplied:
-                self.rejected.append(rejected_frame(chunk, mine, empty, offset))
+                self.rejected.append(detached(rejected_frame(chunk, mine, empty, offset)))
                 self.reported |= set(mine.unapplied)
             offset += chunk.height
         unread = {r: v for r, v in late.items() if r not in self.reported}  # an input that cannot be read again
