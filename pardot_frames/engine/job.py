@@ -73,9 +73,16 @@ class Job:
                 return stop_for(exc)
             ahead = WINDOW_PER_WORKER * self.config.parallel_tasks
             window = Window(self.path, self.ledger, calls, ahead, self.progress)
-            stop = await run_calls(
-                enumerate(calls), window.send, self.config.parallel_tasks, self.should_stop, self.client.first_exchange
-            )
+            try:
+                stop = await run_calls(
+                    enumerate(calls),
+                    window.send,
+                    self.config.parallel_tasks,
+                    self.should_stop,
+                    self.client.first_exchange,
+                )
+            finally:
+                await window.settle()
             if stop is not None:
                 return stop
         return None
@@ -98,7 +105,8 @@ class Job:
 
 class Window:
     """Writes the rows of upcoming calls in flight ``size`` calls at a time: one journal write serves
-    many calls (the write-ahead stays ahead of every call that goes out)."""
+    many calls, and the next window is written while the calls of this one go out, so no call waits for
+    a write (the write-ahead still covers every call before it goes out)."""
 
     def __init__(
         self, path: paths.SendPath, ledger: Ledger, calls: Sequence[Any], size: int, progress: Progress | None = None
@@ -106,16 +114,29 @@ class Window:
         self.path, self.ledger, self.calls, self.size = path, ledger, calls, max(size, 1)
         self.progress = progress
         self.marked_to = 0  # calls[:marked_to] are durably written in flight
+        self.ahead: asyncio.Task[int] | None = None  # the write of the next window, under way
         self._lock = asyncio.Lock()
 
     async def reach(self, index: int) -> None:
         """Return once call ``index`` is written in flight (the write covering it may be another worker's)."""
         async with self._lock:
-            if index < self.marked_to:
-                return
-            end = min(index + self.size, len(self.calls))
-            await self.ledger.mark([r for call in self.calls[self.marked_to : end] for r in self.path.rows(call)])
-            self.marked_to = end
+            while index >= self.marked_to:
+                self.marked_to = await (self.ahead or self._write(self.marked_to))
+                self.ahead = None
+            if self.ahead is None and self.marked_to < len(self.calls) and index >= self.marked_to - self.size // 2:
+                self.ahead = asyncio.ensure_future(self._write(self.marked_to))
+
+    async def settle(self) -> None:
+        """The pool is done: a write of the next window still under way finishes before anything follows."""
+        if self.ahead is not None:
+            await self.ahead
+            self.ahead = None
+
+    async def _write(self, start: int) -> int:
+        """Write calls[start : start + size] in flight; the end it reached."""
+        end = min(start + self.size, len(self.calls))
+        await self.ledger.mark([r for call in self.calls[start:end] for r in self.path.rows(call)])
+        return end
 
     async def send(self, item: tuple[int, Any]) -> None:
         """The pool's handler: call ``index`` goes out after its write-ahead."""
