@@ -16,6 +16,9 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).parent))
+from simproc import peak_rss  # noqa: E402
+
 from pardot_frames.demo import DEMO_SQL
 
 SCRIPT = Path(sys.executable).with_name("pardot-frames")
@@ -23,20 +26,12 @@ SQL = DEMO_SQL  # the demo generator's rows: names from many scripts, company, c
 
 
 def peak(cmd: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MiB) of a child process, sampled from /proc every 0.1 s (its own, not the most
-    of every child so far, as getrusage would give)."""
+    """(seconds, peak RSS in MiB) of a child process."""
     t = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    top = 0
-    while child.poll() is None:
-        try:
-            with open(f"/proc/{child.pid}/status") as status:
-                top = max(top, next(int(line.split()[1]) for line in status if line.startswith("VmRSS")))
-        except (OSError, StopIteration):
-            pass
-        time.sleep(0.1)
+    top = peak_rss(child)
     assert child.returncode in (0, 1), child.stderr.read()[-2000:] if child.stderr else ""
-    return time.perf_counter() - t, top / 1024
+    return time.perf_counter() - t, top
 
 
 def main() -> None:

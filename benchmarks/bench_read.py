@@ -22,7 +22,7 @@ import aiohttp
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from simproc import CREDENTIALS, simulator  # noqa: E402
+from simproc import CREDENTIALS, peak_rss, simulator  # noqa: E402
 
 from pardot_frames.demo import demo_prospects  # noqa: E402
 
@@ -35,19 +35,6 @@ def seed(base: str, rows: int) -> None:
         request = urllib.request.Request(f"{base}/__sim__/seed", json.dumps({"prospects": part}).encode(),
                                          {"Content-Type": "application/json"})  # fmt: skip
         urllib.request.urlopen(request, timeout=600).read()
-
-
-def watch(pid: int, running: object) -> float:
-    """The peak resident memory (MiB) of a process, sampled from /proc every 0.1 s until it ends."""
-    peak = 0
-    while running() is None:  # type: ignore[operator]
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                peak = max(peak, next(int(line.split()[1]) for line in status if line.startswith("VmRSS")))
-        except (OSError, StopIteration):
-            pass
-        time.sleep(0.1)
-    return peak / 1024
 
 
 def calls(base: str) -> int:
@@ -85,7 +72,7 @@ def main(rows: int) -> None:
         out, before, started = Path(folder) / "read.parquet", calls(base), time.perf_counter()
         reader = subprocess.Popen([sys.executable, "-m", "pardot_frames.cli", "read", "prospects", "--config",
                                    str(job), "--out", str(out), "--state-dir", folder, "--no-progress"])  # fmt: skip
-        peak = watch(reader.pid, reader.poll)
+        peak = peak_rss(reader)
         seconds, made = time.perf_counter() - started, calls(base) - before
         read = pl.scan_parquet(out).select(pl.len()).collect().item()
         size = out.stat().st_size / 2**20

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,3 +37,17 @@ def simulator(latency: float = 0.0, command: list[str] | None = None) -> Iterato
     finally:
         server.terminate()
         server.wait(10)
+
+
+def peak_rss(process: subprocess.Popen) -> float:
+    """The peak resident memory (MiB) of a child process, sampled from /proc every 0.1 s until it ends: its
+    own figure (``getrusage`` gives the most of every child so far)."""
+    peak = 0
+    while process.poll() is None:
+        try:
+            with open(f"/proc/{process.pid}/status") as status:
+                peak = max(peak, next(int(line.split()[1]) for line in status if line.startswith("VmRSS")))
+        except (OSError, StopIteration):
+            pass
+        time.sleep(0.1)
+    return peak / 1024

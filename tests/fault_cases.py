@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from netutil import call_held
 
 from pardot_frames import ExportConfig, export_to_pardot
 from pardot_frames.simulator import Simulator
@@ -134,11 +134,8 @@ def _cli_kill_and_resume(sim: Simulator, config: ExportConfig, case: Case, folde
         str(Path(folder) / "state"),
     ]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
     sim.configure(faults={"hold_from_call": case.kill_after_calls})  # applied, then held: killed at a known point
-    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.005)
-    assert sim.held >= 1, "the kill point was not reached"
+    assert call_held(sim, process), "the kill point was not reached"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
     sim.configure(faults={"hold_from_call": None})

@@ -27,3 +27,14 @@ def read_line(stream, timeout: float = 30.0) -> str:
         return lines.get(timeout=timeout)
     except queue.Empty:
         return ""
+
+
+def call_held(sim, process, timeout: float = 60.0) -> bool:
+    """Wait until the simulator holds a call of ``process`` (``faults.hold_from_call``): the point a crash
+    rehearsal kills at. False if the process ended or the time ran out first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.005)
+    return sim.held >= 1

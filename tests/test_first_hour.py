@@ -6,6 +6,7 @@ import json
 import time
 
 import polars as pl
+import pytest
 from conftest import job
 from netutil import free_port
 from test_cli import cli, job_file
@@ -138,12 +139,14 @@ def test_6_messages_fit_the_error(sim, tmp_path):
     big = "select 'b@x.com' as email, repeat('n', 9000) as comments"
     code, out, _ = cli("export", "--config", config, "--query", big, "--dry-run", "--json")
     assert 'payload_location = \\"body\\"' in out  # the oversized row's reason says how to send it
-    from pardot_frames import ExportConfig
+    from pardot_frames import ConfigError, ExportConfig
 
-    try:
+    with pytest.raises(ConfigError) as refused:  # a Python user's ConfigError speaks of parameters, not of --set
         ExportConfig(payload_location="sideways")
-    except Exception as exc:  # a Python user's ConfigError speaks of parameters, not of --set
-        assert "--set" not in str(exc) and "payload_location" in str(exc)
+    assert "--set" not in str(refused.value) and "payload_location" in str(refused.value)
+    with pytest.raises(ConfigError) as missing:
+        export_to_pardot(pl.DataFrame({"email": ["a@x.com"]}), ExportConfig(), progress=False)
+    assert "--set" not in str(missing.value) and "client_id is required" in str(missing.value)
 
 
 def test_6_a_closed_pipe_ends_quietly(sim, tmp_path):

@@ -8,6 +8,7 @@ import aiohttp
 import polars as pl
 import pytest
 from conftest import job
+from netutil import call_held
 from simclient import run
 
 from pardot_frames import dry_run, export_to_pardot
@@ -222,7 +223,6 @@ def test_a_killed_stream_resumes_into_the_imports_it_left(sim, tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     people(3000).write_parquet(tmp_path / "in.parquet")
     values = {**sim.credentials, "method": "import", "import_campaign_id": 1, "check_fields": False,
@@ -236,10 +236,7 @@ def test_a_killed_stream_resumes_into_the_imports_it_left(sim, tmp_path):
     )
     sim.configure(faults={"hold_from_call": 5})  # create, 3 batches, the 4th applied and held: killed there
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.005)
-    assert sim.held >= 1, process.communicate(timeout=30)  # the kill point was reached
+    assert call_held(sim, process), process.communicate(timeout=30)  # the kill point was reached
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
     sim.configure(faults={"hold_from_call": None})

@@ -6,6 +6,7 @@ import pytest
 from conftest import job
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from netutil import call_held
 
 from pardot_frames import ConfigError, export_to_pardot
 from pardot_frames.simulator import Simulator
@@ -145,7 +146,6 @@ def kill_and_resume(sim, tmp_path, kill_after_calls):
     import signal
     import subprocess
     import sys
-    import time
     from pathlib import Path
 
     people(300).write_parquet(tmp_path / "input.parquet")
@@ -156,10 +156,7 @@ def kill_and_resume(sim, tmp_path, kill_after_calls):
             "--json", "--no-progress", "--state-dir", str(tmp_path / "state")]  # fmt: skip
     sim.configure(faults={"hold_from_call": kill_after_calls})
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.005)
-    assert sim.held >= 1, "the kill point was not reached"
+    assert call_held(sim, process), "the kill point was not reached"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
     sim.configure(faults={"hold_from_call": None})

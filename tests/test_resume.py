@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 from conftest import job
+from netutil import call_held
 from test_cli import SCRIPT, cli, job_file
 
 from pardot_frames import ConfigError, export_to_pardot
@@ -87,12 +88,9 @@ def kill_and_resume(sim, tmp_path, seed, *, signal_to_send):
     job_path = job_file(tmp_path, sim, max_payload=800, parallel_tasks=4)
     args = ["export", "--config", job_path, "--input", str(path), "--no-progress", "--json"]
     process = subprocess.Popen([SCRIPT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
     target = random.Random(seed).randint(3, 40)
     sim.configure(faults={"hold_from_call": target})  # call `target` is applied, then it and later ones wait
-    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    assert sim.held >= 1 and process.poll() is None  # the process is stopped at a known point
+    assert call_held(sim, process) and process.poll() is None  # the process is stopped at a known point
     process.send_signal(signal_to_send)
     if signal_to_send != signal.SIGKILL:
         sim.configure(faults={"hold_from_call": None})  # Ctrl-C lets the calls in flight finish
@@ -168,7 +166,6 @@ def test_ctrl_c_during_email_lookups_stops_within_a_second_and_names_the_job(sim
     """Lookups go out before a chunk's calls, outside the worker pool: the client itself starts no new call
     once Ctrl-C was pressed. The first and the second Ctrl-C both name the job and how to resume it."""
     import subprocess
-    import time
 
     from netutil import read_line
     from test_cli import SCRIPT, job_file
@@ -198,7 +195,6 @@ def test_a_second_ctrl_c_stops_at_once_and_still_names_the_job(sim, tmp_path):
     """Calls in flight that never end (held by the simulator): the second Ctrl-C cuts them off; the job id and
     the resume command are printed, and a resume finishes the job with every row once."""
     import subprocess
-    import time
 
     from netutil import read_line
     from test_cli import SCRIPT, job_file
@@ -208,10 +204,7 @@ def test_a_second_ctrl_c_stops_at_once_and_still_names_the_job(sim, tmp_path):
     args = [SCRIPT, "export", "--config", config, "--query", query, "--no-progress", "--state-dir", str(tmp_path)]
     sim.configure(faults={"hold_from_call": 2})
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while sim.held < 1 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    assert sim.held >= 1, "no call was held"
+    assert call_held(sim, process), "no call was held"
     process.send_signal(signal.SIGINT)
     first = read_line(process.stderr, 10)
     assert "stopping: no new call starts" in first  # taken; calls in flight are held: the job cannot end itself

@@ -28,8 +28,8 @@ class Sink:
 
     def add(self, frame: pl.DataFrame) -> None:
         self.rows += frame.height
-        if self.path is None:
-            self.kept.append(frame.head(20 - min(20, sum(f.height for f in self.kept))))
+        if self.path is None:  # nothing written: the first rows are shown
+            self.kept = self.kept or [frame.head(20)]
             return
         suffix = self.path.suffix.lower()
         if suffix == ".parquet":

@@ -28,7 +28,7 @@ from pardot_frames.engine.setup import (
     Setup,
     campaign_missing,
     checked_reads,
-    decide_method,
+    checks_fields,
     destination,
     field_calls,
     resolve_lists,
@@ -38,7 +38,7 @@ from pardot_frames.engine.verify import verify_calls
 from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot.client import Client
-from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign
+from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign, pick_method
 from pardot_frames.prepare.frames import chunks, detached, is_streaming
 from pardot_frames.prepare.rejected import from_problems, with_inputs
 from pardot_frames.prepare.validation import Validated
@@ -150,7 +150,7 @@ async def _dry_run(data: Any, config: ExportConfig, options: Options, daily_limi
         setup = await dry_setup(client, config, options)
         try:
             counted = count(data, setup, options)
-            method, reason = decide_method(config, counted.rows_in if is_streaming(data) else counted.valid)
+            method, reason = pick_method(config, counted.rows_in if is_streaming(data) else counted.valid)
             to_remove, mirror_calls = await mirror_preview(setup, client)
         finally:
             setup.close()
@@ -169,7 +169,7 @@ async def dry_setup(client: Client | None, config: ExportConfig, options: Option
     if client is None:
         setup = await resolve_lists(None, config, dry=True)
         setup.calls += field_calls(config, options.state_folder)
-        if config.check_fields and config.data_object == "prospects":
+        if checks_fields(config):
             setup.notes.append(
                 "columns and custom field values not checked against the account's fields (no credentials)"
             )

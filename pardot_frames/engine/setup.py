@@ -25,7 +25,6 @@ from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.account_fields import Fields
-from pardot_frames.prepare.csv_batches import pick_method
 
 log = logging.getLogger("pardot_frames")
 CHUNK_ROWS = 100_000  # rows validated, planned and sent at a time from streaming inputs
@@ -95,11 +94,6 @@ def warn_concurrency(config: ExportConfig) -> None:
         warnings.warn(message, PardotFramesWarning, stacklevel=4)
 
 
-def decide_method(config: ExportConfig, rows: int | None) -> tuple[str, str]:
-    """batch or import, and why (``rows``: the valid rows of a frame, the rows of a stream read first)."""
-    return pick_method(config, rows)
-
-
 def campaign_missing(creating: int) -> ConfigError:
     """The refusal of an import that would create prospects without a campaign (before any call)."""
     return ConfigError([
@@ -116,6 +110,7 @@ def field_calls(config: ExportConfig, folder: Path) -> int:
 
 
 def checks_fields(config: ExportConfig) -> bool:
+    """Whether a job checks its columns against the account's fields (prospects, ``check_fields``)."""
     return config.check_fields and config.data_object == "prospects"
 
 

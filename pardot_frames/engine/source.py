@@ -16,11 +16,11 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.fingerprint import Fingerprint
 from pardot_frames.engine.journal import Journal
-from pardot_frames.engine.setup import Options, campaign_missing, decide_method
+from pardot_frames.engine.setup import Options, campaign_missing
 from pardot_frames.engine.stream import prepass
 from pardot_frames.errors import ConfigError, PardotFramesWarning
 from pardot_frames.prepare.account_fields import Fields
-from pardot_frames.prepare.csv_batches import needs_campaign
+from pardot_frames.prepare.csv_batches import needs_campaign, pick_method
 from pardot_frames.prepare.frames import chunks, is_streaming
 from pardot_frames.prepare.validation import Validated, validate
 
@@ -76,7 +76,7 @@ def read_source(data: Any, config: ExportConfig, options: Options, spill: Path, 
         )
     source = Source(data, streaming, first, first_checked, rest, fingerprint, fields=fields, resume=resume)
     rows = fingerprint.rows or None if streaming else first_checked.rows.height
-    source.method, source.method_reason = decide_method(config, rows)
+    source.method, source.method_reason = pick_method(config, rows)
     if creating is None or not streaming:
         creating = needs_campaign(first_checked.rows, config)
     if source.method == "import" and creating:

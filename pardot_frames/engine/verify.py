@@ -93,28 +93,40 @@ async def verify_async(
     client: Client, data: Any, config: ExportConfig, fields: Fields | None, sample: float | None,
     started_after: str | None, job_calls: int | None, seed: int | None = None,
 ) -> Verification:  # fmt: skip
-    """The verify of a job, on the job's client (its calls are counted with the job's)."""
+    """The verify of a job, on the job's client (its calls are counted with the job's). The input is read twice
+    whatever the sample: once for the rows' keys (which say when the windows read are enough), once to compare
+    the rows whose prospects were read."""
     before = client.stats.api_calls
-    rows = sum(c.height for c in chunks(data, 100_000)) if sample is not None or job_calls is None else 0
-    wanted = ENOUGH_ROWS if sample is None else max(1, int(sample * rows))
-    budget = max(MIN_CALLS, int(CALL_SHARE * (job_calls if job_calls is not None else rows / 50)))
+    checked = config.replace(skip_invalid_records=True)
+    keys = sent_keys(data, checked, fields)
+    wanted = ENOUGH_ROWS if sample is None else max(1, int(sample * keys.height))
+    budget = max(MIN_CALLS, int(CALL_SHARE * (job_calls if job_calls is not None else keys.height / 50)))
     filters = {"updatedAtAfterOrEqualTo": started_after} if started_after else {}
     reader = Windows(client, fields, filters, random.Random(seed))
     result = Verification(sample="all" if sample == 1.0 else ("default" if sample is None else f"{sample:.2%}"))
-    if not await reader.bounds():
-        result.calls = client.stats.api_calls - before
-        return result
-    while True:
-        held = await reader.next(whole=sample == 1.0)
-        if held is None:
+    held: list[pl.DataFrame] = []
+    covered = 0
+    while not held or sample == 1.0 or (covered < wanted and client.stats.api_calls - before < budget):
+        window = await reader.next(whole=sample == 1.0) if held or await reader.bounds() else None
+        if window is None:
             break
-        checked = check(data, config, held, fields, reader.done)
-        merge(result, checked)
-        if sample != 1.0 and (result.rows_checked >= wanted or client.stats.api_calls - before >= budget):
-            break
+        held.append(window)
+        covered += int(keys["key"].is_in(held_keys(window)["key"]).sum())
+    if held:
+        merge(result, check(data, checked, pl.concat(held).unique("id"), fields, reader.done, keys))
     result.prospects_read = reader.read
     result.calls = client.stats.api_calls - before
     return result
+
+
+def sent_keys(data: Any, config: ExportConfig, fields: Fields | None) -> pl.DataFrame:
+    """row_nr, key (``compare.row_key``) and id of every valid row of ``data``."""
+    parts = []
+    for offset, chunk in _offsets(chunks(data, 100_000)):
+        rows = validate(chunk, config, first_row=offset, fields=fields, with_json=False).rows
+        ids = pl.col("id") if "id" in rows.columns else pl.lit(None, pl.Int64)
+        parts.append(rows.select(ROW_NR, row_key(rows.columns).alias("key"), ids.alias("id")))
+    return pl.concat(parts) if parts else pl.DataFrame(schema={ROW_NR: pl.Int64, "key": pl.String, "id": pl.Int64})
 
 
 def verify_calls(job_calls: int, rows: int, verify: bool | float) -> int:
@@ -177,34 +189,29 @@ class Windows:
         fields = list(self.columns.values()) if limit > 1 else ["id"]
         path = objects.query_path("prospects", fields, after, params, limit)
         reply = await self.client.get_as(path, "import")
-        return objects._records(reply, "prospects")
-
-    def covers(self, prospect_id: int) -> bool:
-        return self._covered(prospect_id)
+        return objects.records_of(reply, "prospects")
 
 
 def check(
-    data: Any, config: ExportConfig, held: pl.DataFrame, fields: Fields | None, ranges: list[tuple[int, int]]
-) -> Verification:
-    """The rows of ``data`` whose prospects are in ``held``, compared with them; rows named by an id inside the
-    window just read (``ranges[-1]``) whose prospect is not there are missing."""
-    low, high = ranges[-1]
+    data: Any, config: ExportConfig, held: pl.DataFrame, fields: Fields | None, ranges: list[tuple[int, int]],
+    keys: pl.DataFrame,
+) -> Verification:  # fmt: skip
+    """The rows of ``data`` whose prospects are in ``held``, compared with them (one pass over the input);
+    rows named by an id inside a window read whose prospect is not there are missing."""
     keyed_held = held_keys(held)
     found = Verification()
+    inside = pl.any_horizontal([pl.col("id").is_between(lo, hi) for lo, hi in ranges])
+    found.missing = keys.filter(inside & ~pl.col("key").is_in(keyed_held["key"])).height
+    wanted = keys.filter(pl.col("key").is_in(keyed_held["key"]))[ROW_NR]
+    shared = keyed_held.filter(pl.col("sharing") > 1)["key"]
     for offset, chunk in _offsets(chunks(data, 100_000)):
-        rows = validate(chunk, config.replace(skip_invalid_records=True), first_row=offset, fields=fields).rows
-        if not rows.height:
+        mine = wanted.filter(wanted.is_between(offset, offset + chunk.height - 1))
+        if not mine.len():
             continue
-        rows = rows.with_columns(row_key(rows.columns).alias("key"))
-        if "id" in rows.columns:
-            inside = rows.filter(pl.col("id").is_between(low, high) & ~pl.col("key").is_in(keyed_held["key"]))
-            found.missing += inside.height
-        sent = rows.filter(pl.col("key").is_in(keyed_held["key"]))
-        if not sent.height:
-            continue
+        rows = validate(chunk, config, first_row=offset, fields=fields, with_json=False).rows
+        sent = rows.filter(pl.col(ROW_NR).is_in(mine.implode())).with_columns(row_key(rows.columns).alias("key"))
         found.rows_checked += sent.height
         found.mismatches = pl.concat([found.mismatches, mismatches(sent, keyed_held.drop("sharing"), fields)])
-        shared = keyed_held.filter(pl.col("sharing") > 1)["key"]
         found.duplicate_emails += int(sent["key"].is_in(shared).sum())
     return found
 

@@ -62,7 +62,7 @@ async def pages(
     count = 0
     while True:
         reply = await client.get_as(query_path(kind, wanted, after, filters or {}, limit), "import")
-        records = _records(reply, kind)
+        records = records_of(reply, kind)
         if not records:
             return
         count += 1
@@ -72,7 +72,7 @@ async def pages(
             return
 
 
-def _records(reply: Any, kind: str) -> list[dict[str, Any]]:
+def records_of(reply: Any, kind: str) -> list[dict[str, Any]]:
     """A page's records; a refusal is one clear error (an unknown field names it: code 51)."""
     body = reply.body if isinstance(reply.body, dict) else None
     if reply.code is not None or body is None or not isinstance(body.get("values"), list):

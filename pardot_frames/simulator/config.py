@@ -45,9 +45,10 @@ class SimConfig:
     err_184_status: Literal["alternate", 400, 401] = "alternate"  # the real API has used both
     one_prospect_per_email: bool = False  # account setting: email-only rows update the match
     body_params: bool = True  # v4 takes parameters from a form/multipart body (False: only the query string)
-    # the customField read lists a field's allowed values (not confirmed: the recorded answers have none);
-    # False hides them, so a client cannot check a Dropdown's values, and Pardot drops the ones it does not
-    # list without an error (stat ok), as it does
+    # the customField read lists a field's allowed values: not confirmed (recorded/pardot-v4-recorded.json has
+    # customField answers, output=mobile, with is_use_values and no values; the full output is not recorded).
+    # False hides them, so a client cannot check a Dropdown's values; either way an unlisted value is dropped
+    # without an error (stat ok), as recorded/README.md says of typed custom fields
     field_values_shown: bool = True
     concurrency_limit: int = 5  # in-flight Pardot calls per business unit (error 66 above)
     daily_limit: int | None = None  # Pardot calls per business unit per day (error 122 above)
