@@ -321,3 +321,21 @@ def test_command_line_simulator_with_seed_file(tmp_path):
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+def test_the_latency_setting_is_kept_never_answering_early():
+    """latency is when the answer leaves, the work included; the simulator wakes early by what it learnt of
+    the event loop's timer (at most 2 ms), so no answer comes sooner than latency - 2 ms."""
+    import time
+
+    async def scenario(sim, raw):
+        took = []
+        for i in range(12):
+            start = time.perf_counter()
+            status, _ = await raw.upsert([{"email": f"t{i}@example.com"}])
+            took.append(time.perf_counter() - start)
+            assert status == 201
+        return took, sim._app.runtime.lateness
+
+    took, lateness = run(scenario, latency=0.03)
+    assert min(took) >= 0.03 - 0.002 and 0 <= lateness <= 0.002

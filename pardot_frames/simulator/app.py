@@ -52,6 +52,7 @@ class Runtime:
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     max_in_flight: int = 0
     err_184_count: int = 0
+    lateness: float = 0.0  # how late the event loop's timer wakes, on average (seconds): see ``_answer_at``
 
 
 def _endpoint(path: str) -> str:
@@ -195,9 +196,7 @@ class PardotSimulatorApp:
         response, applied = await self._apply(request, handler, call, roll - f.drop)
         if f.hold_from_call is not None and call == f.hold_from_call:
             await self._hold(call)  # applied, not answered
-        wait = cfg.latency + cfg.jitter * jitter - (time.monotonic() - arrived)  # the work is part of the latency
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._answer_at(arrived + cfg.latency + cfg.jitter * jitter)  # the work is part of the latency
         if applied and roll - f.drop - f.http_5xx - f.err_183 - f.proxy_html - f.gateway_5xx < f.lost:
             state.fault_counts["lost"] += 1
             return self._drop(request)
@@ -205,6 +204,18 @@ class PardotSimulatorApp:
             state.fault_counts["slow"] += 1
             await asyncio.sleep(f.slow_seconds)
         return self._count(response, request)
+
+    async def _answer_at(self, deadline: float) -> None:
+        """Wait until ``deadline`` (monotonic), on time on average: asyncio's timer wakes up to a millisecond
+        late (epoll counts whole milliseconds, rounded up), which would make every call take longer than the
+        latency setting says; the simulator learns that lateness and wakes that much earlier."""
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            return
+        early = min(self.runtime.lateness, wait)
+        await asyncio.sleep(wait - early)
+        late = time.monotonic() - (deadline - early)
+        self.runtime.lateness += (min(max(late, 0.0), 0.002) - self.runtime.lateness) / 16
 
     async def _apply(
         self, request: web.Request, handler: Any, call: int, roll: float
