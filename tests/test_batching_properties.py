@@ -46,13 +46,18 @@ texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)  # every pla
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(texts, min_size=1, max_size=40))
-def test_encode_each_equals_encoding_one_by_one(values):
+def test_a_batch_encoded_whole_equals_quote(values):
+    """Query mode encodes a call's JSON whole when it goes out (numpy past 512 characters): the same text
+    as quote, and as long as the rows' encoded sizes add up to (what the partitioner planned with)."""
     from urllib.parse import quote
 
-    from pardot_frames.prepare.payload import encode_each
+    from pardot_frames.engine.paths.sender import Wire, query_value
+    from pardot_frames.prepare.batching import batch_size
 
-    sizes = [len(quote(v, safe="")) for v in values]
-    assert encode_each(values, sizes) == [quote(v, safe="") for v in values]
+    wires = [Wire(v, len(quote(v, safe=""))) for v in values]
+    value = query_value(wires)
+    assert value == quote('{"prospects":[' + ",".join(values) + "]}", safe="")
+    assert len("prospects=" + value) == batch_size(np.array([w.size for w in wires], dtype=np.int64))
 
 
 @settings(max_examples=150, deadline=None)

@@ -135,8 +135,13 @@ class Window:
     async def _write(self, start: int) -> int:
         """Write calls[start : start + size] in flight; the end it reached."""
         end = min(start + self.size, len(self.calls))
-        await self.ledger.mark([r for call in self.calls[start:end] for r in self.path.rows(call)])
+        await self.ledger.mark([r for k in range(start, end) for r in self._rows(k)])
         return end
+
+    def _rows(self, index: int) -> list[int]:
+        """The input rows of call ``index`` (a planned call's without building it)."""
+        calls = self.calls
+        return calls.rows(index) if isinstance(calls, paths.Planned) else self.path.rows(calls[index])
 
     async def send(self, item: tuple[int, Any]) -> None:
         """The pool's handler: call ``index`` goes out after its write-ahead."""

@@ -29,15 +29,24 @@ class Applied:
         self._notes: dict[int, str] = {}
 
     def __setitem__(self, row_nr: int, note: str | None) -> None:
-        if row_nr >= len(self._bits):
-            grown = np.zeros(max(row_nr + 1, 2 * len(self._bits)), dtype=np.bool_)
+        self.add([row_nr], note)
+
+    def add(self, row_nrs: list[int], note: str | None = None) -> None:
+        """Rows applied, all at once (a call's rows: one numpy step, not one per row)."""
+        if not row_nrs:
+            return
+        at = np.asarray(row_nrs, dtype=np.int64)
+        top = int(at.max())
+        if top >= len(self._bits):
+            grown = np.zeros(max(top + 1, 2 * len(self._bits)), dtype=np.bool_)
             grown[: len(self._bits)] = self._bits
             self._bits = grown
-        if not self._bits[row_nr]:
-            self._bits[row_nr] = True
-            self._count += 1
+        new = at[~self._bits[at]]
+        if len(new):
+            self._bits[new] = True
+            self._count += len(np.unique(new)) if len(new) > 1 else 1
         if note:
-            self._notes[row_nr] = note
+            self._notes.update(dict.fromkeys(row_nrs, note))
 
     def __contains__(self, row_nr: object) -> bool:
         return isinstance(row_nr, (int, np.integer)) and 0 <= row_nr < len(self._bits) and bool(self._bits[row_nr])
@@ -77,11 +86,12 @@ class Ledger:
     first_refusal: tuple[int, str] | None = None  # (row_nr, message): the first row Pardot refused in this run
 
     def ok(self, row_nrs: list[int], note: str | None = None) -> None:
-        for r in row_nrs:
-            self.succeeded[r] = note
-            self.unapplied.pop(r, None)
-            self.transient.discard(r)
-            self._marked.discard(r)
+        self.succeeded.add(row_nrs, note)
+        if self.unapplied:  # rows refused before (a resend that went through now)
+            for r in row_nrs:
+                self.unapplied.pop(r, None)
+        self.transient.difference_update(row_nrs)
+        self._marked.difference_update(row_nrs)
         self._add([(r, "succeeded", None, None, False, note) for r in row_nrs])
 
     def reject(

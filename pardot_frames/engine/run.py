@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.heap import steady_heap
 from pardot_frames.engine.job import Job, Totals
 from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.ledger import Ledger
@@ -118,11 +119,12 @@ async def send(
         started = datetime.now(UTC)
         sending = time.perf_counter()
         try:
-            totals, stop = await send_steps(source, setup, job)
-            if stop is None and setup.sync is not None and setup.config.upsert_by_email:
-                stop = await learn_created(job, setup.sync, started)
-            if setup.mirror is not None and stop is None:
-                stop = await mirror_lists(setup.mirror, job, setup.sync)
+            with steady_heap():
+                totals, stop = await send_steps(source, setup, job)
+                if stop is None and setup.sync is not None and setup.config.upsert_by_email:
+                    stop = await learn_created(job, setup.sync, started)
+                if setup.mirror is not None and stop is None:
+                    stop = await mirror_lists(setup.mirror, job, setup.sync)
         finally:
             restore()
         elapsed = time.perf_counter() - sending

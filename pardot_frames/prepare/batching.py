@@ -20,7 +20,6 @@ from pardot_frames.prepare.payload import encode, membership_rows
 
 PARAM = "prospects"
 _HEAD, _TAIL, _SEP = '{"prospects":[', "]}", ","
-ENCODED_HEAD, ENCODED_TAIL, ENCODED_SEP = encode(_HEAD), encode(_TAIL), encode(_SEP)
 OVERHEAD = len(PARAM) + 1 + len(encode(_HEAD)) + len(encode(_TAIL))  # "prospects=" and the wrapper
 SEP_SIZE = len(encode(_SEP))
 

@@ -173,21 +173,6 @@ def json_lengths(rows: pl.DataFrame, payloads: pl.DataFrame, config: ExportConfi
     return pl.DataFrame({ROW_NR: candidates[ROW_NR], "chars": js.str.len_chars()})
 
 
-def encode_each(texts: list[str], sizes: list[int]) -> list[str]:
-    """``encode`` of every text, done in one pass over their joined bytes; ``sizes`` are the encoded
-    lengths (``json_sizes``), which cut the result back into one string per text."""
-    if not texts:
-        return []
-    whole = encode("".join(texts)) if sum(sizes) >= 512 else "".join(quote(t, safe="") for t in texts)
-    if len(whole) != sum(sizes):
-        return [quote(t, safe="") for t in texts]  # sizes disagree with the text: encode one by one
-    out, at = [], 0
-    for size in sizes:
-        out.append(whole[at : at + size])
-        at += size
-    return out
-
-
 def membership_rows(payloads: pl.DataFrame, config: ExportConfig) -> pl.DataFrame:
     """List memberships as batchUpsert rows: one per prospect, ``{"id":P,"list_L":1,...}`` (0 to delete),
     in order of each prospect's first membership. Columns: prospect_id, json, size (percent-encoded

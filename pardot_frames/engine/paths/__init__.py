@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pardot_frames.engine.paths.base import KnownIds, Phase, SendPath, planned_calls
+from pardot_frames.engine.paths.base import KnownIds, Phase, Planned, SendPath, planned_calls
 from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
 from pardot_frames.engine.paths.import_path import ImportPath
 from pardot_frames.engine.paths.memberships import MembershipPath
@@ -26,6 +26,7 @@ __all__ = [
     "MembershipBatchPath",
     "MembershipPath",
     "Phase",
+    "Planned",
     "SendPath",
     "UpsertPath",
     "for_job",

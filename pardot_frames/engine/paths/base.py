@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from itertools import accumulate
+from typing import Any, Protocol, TypeVar, overload
 
 import polars as pl
 
@@ -29,6 +30,47 @@ class Phase:
     payloads: pl.DataFrame
     lookups: int = 0
     route: str = "batch"  # which way the phase goes, for paths with several (the import path)
+
+
+T = TypeVar("T")
+
+
+class Planned(Sequence[list[T]]):
+    """A phase's calls: the plan (how many items each call takes, in order) is made at once, and a call's
+    items are built when the job takes it to send, so a chunk's first call goes out without waiting for
+    the rest to be built, and no burst of building holds the calls in flight. ``rows(k)`` gives the input
+    rows of call ``k`` without building it (the write-ahead needs only those)."""
+
+    def __init__(
+        self, counts: Sequence[int], build: Callable[[int, int], list[T]], rows: Callable[[int, int], list[int]]
+    ) -> None:
+        self._ends = list(accumulate(counts))  # call k takes items [ends[k-1], ends[k]) of the phase
+        self._build, self._rows = build, rows  # (start, end) -> the call's items / their input rows
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> list[T]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[T]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[T] | list[list[T]]:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        return self._build(*self._span(index))
+
+    def rows(self, index: int) -> list[int]:
+        """The input rows of call ``index``."""
+        return self._rows(*self._span(index))
+
+    def _span(self, index: int) -> tuple[int, int]:
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return (self._ends[index - 1] if index else 0), self._ends[index]
 
 
 class SendPath(Protocol):

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pardot_frames.engine.paths.base import Phase
+from pardot_frames.engine.paths.base import Phase, Planned
 from pardot_frames.engine.paths.memberships import change_one
 from pardot_frames.engine.paths.sender import BatchSender, Wire
 from pardot_frames.pardot.answers import row_error_code
 from pardot_frames.prepare.batching import pack
-from pardot_frames.prepare.payload import encode_each, membership_rows
+from pardot_frames.prepare.payload import membership_rows
 from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
@@ -54,19 +54,21 @@ class MembershipBatchPath:
     def count(self, phase: Phase) -> int:
         return pack(membership_rows(phase.payloads, self.config), self.config, "prospect_id").height
 
-    def calls(self, phase: Phase) -> list[list[Member]]:
+    def calls(self, phase: Phase) -> Planned[Member]:
         grouped = membership_rows(phase.payloads, self.config)
-        sizes, in_body = grouped["size"].to_list(), self.sender.in_body
-        texts = grouped["json"].to_list() if in_body else encode_each(grouped["json"].to_list(), sizes)
-        rows = {
-            pid: Member(pid, Wire(text, size, in_body), tuple(zip(nrs, lists, strict=True)))
-            for pid, text, size, nrs, lists in zip(
-                grouped["prospect_id"].to_list(), texts, sizes, grouped["row_nrs"].to_list(),
-                grouped["list_ids"].to_list(), strict=True,
-            )
-        }  # fmt: skip
-        batches = pack(grouped, self.config, "prospect_id")["row_nrs"].to_list()
-        return [[rows[pid] for pid in batch] for batch in batches]
+        in_body, sizes, texts = self.sender.in_body, grouped["size"].to_list(), grouped["json"].to_list()
+        ids, row_nrs, list_ids = (grouped[c].to_list() for c in ("prospect_id", "row_nrs", "list_ids"))
+
+        def build(start: int, end: int) -> list[Member]:
+            return [
+                Member(ids[i], Wire(texts[i], sizes[i], in_body), tuple(zip(row_nrs[i], list_ids[i], strict=True)))
+                for i in range(start, end)
+            ]
+
+        def rows(start: int, end: int) -> list[int]:
+            return [nr for nrs in row_nrs[start:end] for nr in nrs]
+
+        return Planned(pack(grouped, self.config, "prospect_id")["rows"].to_list(), build, rows)
 
     def rows(self, call: Sequence[Member]) -> list[int]:
         return [nr for row in call for nr, _ in row.members]

@@ -18,7 +18,6 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
-from urllib.parse import unquote
 
 import numpy as np
 
@@ -31,7 +30,7 @@ from pardot_frames.errors import (
     UriTooLong,
 )
 from pardot_frames.pardot import prospects
-from pardot_frames.prepare.batching import ENCODED_HEAD, ENCODED_SEP, ENCODED_TAIL, batch_size, partition
+from pardot_frames.prepare.batching import batch_size, partition
 from pardot_frames.prepare.payload import encode
 
 if TYPE_CHECKING:
@@ -47,21 +46,19 @@ BODY_REFUSED = frozenset({71, 13})  # the payload is missing or unreadable: the 
 
 @dataclass(frozen=True, slots=True)
 class Wire:
-    """One batchUpsert row as it travels: its JSON (percent-encoded in query mode, as is in body mode) and
-    its encoded size."""
+    """One batchUpsert row as it travels: its JSON, its percent-encoded size (what it adds to a query
+    string) and where it goes. Query mode encodes a call's rows together when the call is built, so no
+    row is encoded before its call goes out."""
 
     text: str
     size: int
     in_body: bool = False
 
     def json(self) -> str:
-        return self.text if self.in_body else unquote(self.text)
+        return self.text
 
     def as_query(self) -> Wire:
-        if not self.in_body:
-            return self
-        encoded = encode(self.text)
-        return Wire(encoded, len(encoded))
+        return self if not self.in_body else Wire(self.text, self.size)
 
 
 class Item(Protocol):
@@ -88,12 +85,12 @@ class Owner(Protocol[R]):
 
 def query_value(wires: Sequence[Wire]) -> str:
     """The percent-encoded ``prospects`` value of a batch: ``{"prospects":[row,...]}``."""
-    return ENCODED_HEAD + ENCODED_SEP.join(w.text for w in wires) + ENCODED_TAIL
+    return encode(body_value(wires))
 
 
 def body_value(wires: Sequence[Wire]) -> str:
     """The ``prospects`` value of a batch for the POST body: ``{"prospects":[row,...]}`` as JSON."""
-    return '{"prospects":[' + ",".join(w.json() for w in wires) + "]}"
+    return '{"prospects":[' + ",".join(w.text for w in wires) + "]}"
 
 
 def request(call: Sequence[Item]) -> Request:

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from pardot_frames.engine.paths.base import KnownIds, Phase
+from pardot_frames.engine.paths.base import KnownIds, Phase, Planned
 from pardot_frames.engine.paths.sender import BatchSender, Wire
 from pardot_frames.errors import LookupFailed, RetriesExhausted
 from pardot_frames.pardot import prospects
 from pardot_frames.pardot.answers import row_error_code
 from pardot_frames.prepare.batching import plan
 from pardot_frames.prepare.frames import ROW_NR, email_only
-from pardot_frames.prepare.payload import encode, encode_each, prospect_payloads
+from pardot_frames.prepare.payload import encode, prospect_payloads
 from pardot_frames.prepare.validation import Validated
 
 INVALID_PROSPECT = "Invalid prospect ID"
@@ -57,9 +57,7 @@ def with_id(row: Row, prospect_id: int | None, email_only: str | None, mapped: s
     """The row's JSON going by ``prospect_id`` (None: without an id, so it creates its prospect)."""
     values = {k: v for k, v in orjson.loads(row.wire.json()).items() if k != "id"}
     text = orjson.dumps(values if prospect_id is None else {"id": prospect_id, **values}).decode()
-    encoded = encode(text)
-    wire = Wire(text if row.wire.in_body else encoded, len(encoded), row.wire.in_body)
-    return Row(row.row_nr, wire, email_only, mapped=mapped)
+    return Row(row.row_nr, Wire(text, len(encode(text)), row.wire.in_body), email_only, mapped=mapped)
 
 
 def by_occurrence(rows: pl.DataFrame) -> list[pl.DataFrame]:
@@ -108,16 +106,18 @@ class UpsertPath:
     def count(self, phase: Phase) -> int:
         return plan(phase.payloads, self.config).calls
 
-    def calls(self, phase: Phase) -> list[list[Row]]:
-        payloads, in_body = phase.payloads, self.sender.in_body
+    def calls(self, phase: Phase) -> Planned[Row]:
+        payloads, in_body, mapped = phase.payloads, self.sender.in_body, self.mapped
         emails = dict(zip(phase.rows[ROW_NR].to_list(), email_only(phase.rows), strict=True))
-        sizes = payloads["size"].to_list()
-        texts = payloads["json"].to_list() if in_body else encode_each(payloads["json"].to_list(), sizes)
-        by_row = {
-            r: Row(r, Wire(text, size, in_body), emails.get(r), mapped=self.mapped.get(r))
-            for r, text, size in zip(payloads[ROW_NR].to_list(), texts, sizes, strict=True)
-        }
-        return [[by_row[r] for r in row_nrs] for row_nrs in plan(payloads, self.config).batches["row_nrs"].to_list()]
+        row_nrs, sizes, texts = payloads[ROW_NR].to_list(), payloads["size"].to_list(), payloads["json"].to_list()
+
+        def build(start: int, end: int) -> list[Row]:
+            return [
+                Row(r, Wire(texts[i], sizes[i], in_body), emails.get(r), mapped=mapped.get(r))
+                for i, r in zip(range(start, end), row_nrs[start:end], strict=True)
+            ]
+
+        return Planned(plan(payloads, self.config).batches["rows"].to_list(), build, lambda a, b: row_nrs[a:b])
 
     def rows(self, call: Sequence[Row]) -> list[int]:
         return [r.row_nr for r in call]
@@ -204,14 +204,15 @@ class UpsertPath:
     async def outcomes(self, call: list[Row], errors: dict[int, str]) -> None:
         """Each row of an answered call: applied, or refused with Pardot's message."""
         assert self.ledger is not None
-        stale = []
+        stale, applied = [], []
         for index, row in enumerate(call):
             if index in errors and errors[index] == INVALID_PROSPECT and row.mapped:
                 stale.append(row)  # the id map's id is gone from Pardot: look the email up again
             elif index in errors:
                 self.ledger.reject([row.row_nr], row_error_code(errors[index]), errors[index])
             else:
-                self.ledger.ok([row.row_nr])
+                applied.append(row.row_nr)
+        self.ledger.ok(applied)
         if stale:
             await self.sender.send_now(await self._relook(stale))
 
