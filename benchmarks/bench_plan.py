@@ -73,22 +73,45 @@ def naive(rows: list[dict], max_payload: int) -> int:
     return calls + (1 if current else 0)
 
 
-def dry_run_cli(df: pl.DataFrame) -> float:
-    """Seconds of a dry run through the command line on ``df`` written to Parquet (no credentials: no network)."""
+# A child that runs the CLI as ``pip install pardot-frames`` leaves it: pandas and hypothesis (dev-only
+# here) cannot be imported, as if absent. pandera imports both at start-up whenever they are installed.
+AS_INSTALLED = """
+import sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pandas", "hypothesis"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, Absent())
+from pardot_frames.cli.main import run
+sys.argv[0] = "pardot-frames"
+run()
+"""
+
+
+def dry_run_cli(df: pl.DataFrame, as_installed: bool) -> float:
+    """Seconds of a dry run through the command line on ``df`` written to Parquet (no credentials: no network),
+    best of three; ``as_installed``: with the package's dependencies only (see AS_INSTALLED)."""
     import subprocess
     import tempfile
     from pathlib import Path
 
-    script = Path(sys.executable).with_name("pardot-frames")
+    script = (
+        [sys.executable, "-c", AS_INSTALLED] if as_installed else [str(Path(sys.executable).with_name("pardot-frames"))]
+    )
+    best = float("inf")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rows.parquet"
         df.write_parquet(path)
-        started = time.perf_counter()
-        command = [str(script), "export", "--input", str(path), "--dry-run", "--json"]
-        subprocess.run(
-            [*command, "--set", "prospect_lists=12", "--state-dir", folder], capture_output=True, check=False
-        )
-        return time.perf_counter() - started
+        for _ in range(3):
+            started = time.perf_counter()
+            command = [*script, "export", "--input", str(path), "--dry-run", "--json"]
+            done = subprocess.run(
+                [*command, "--set", "prospect_lists=12", "--state-dir", folder], capture_output=True, check=False
+            )
+            best = min(best, time.perf_counter() - started)
+            assert b'"calls_planned"' in done.stdout, done.stderr[-500:]
+    return best
 
 
 def main() -> None:
@@ -120,9 +143,15 @@ def main() -> None:
     planned = validate(df, config, with_json=False)
     lengths = time.perf_counter() - t4 + (t2 - t1)
     print(f"plan without JSON    {lengths:.2f} s  (a dry run: sizes come from the values; {n / lengths:,.0f} rows/s)")
-    cli = dry_run_cli(df)
-    print(f"dry run, CLI         {cli:.2f} s  (pardot-frames export --input FILE.parquet --dry-run, start-up included)")
-    print(f"speed-up             {slow / fast:.1f}x (validate + plan), {slow / cli:.1f}x (the CLI dry run)")
+    installed = dry_run_cli(df, as_installed=True)
+    here = dry_run_cli(df, as_installed=False)
+    print(f"dry run, CLI         {installed:.2f} s  (pardot-frames export --input FILE.parquet --dry-run, start-up and")
+    print("                     exit included, best of 3, the package's dependencies only)")
+    print(f"dry run, CLI here    {here:.2f} s  (this environment: pandera also imports pandas and hypothesis)")
+    print(
+        f"speed-up             {slow / fast:.1f}x (validate + plan), {slow / installed:.1f}x (the CLI dry run), "
+        f"{slow / here:.1f}x (the CLI here)"
+    )
     assert planned.rows.height == v.rows.height
 
 

@@ -186,3 +186,20 @@ def test_import_csv_batches_read_back_with_csv_reader(rows, limit):
         assert len(batch.data) <= limit or len(batch.row_nrs) == 1
         seen += records
     assert seen == [[str(i + 1), a or "", b or ""] for i, (a, b) in enumerate(rows)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), texts), min_size=1, max_size=40), st.integers(1, 64))
+def test_byte_weights_summed_block_by_block_equal_each_strings_sum(values, block):
+    """Sizes are summed a block of bytes at a time (1 MB in use): with tiny blocks, strings cross block
+    edges and some are longer than a block, and every sum still equals the string's own."""
+    from pardot_frames.prepare import payload
+
+    series = pl.Series(values, dtype=pl.String)
+    expected = [sum(int(payload._JSON_WEIGHT[b]) for b in (v or "").encode()) for v in values]
+    saved, payload._BLOCK_BYTES = payload._BLOCK_BYTES, block
+    try:
+        assert payload._byte_sums(series, payload._JSON_WEIGHT).tolist() == expected
+        assert payload._byte_sums(series.slice(1), payload._JSON_WEIGHT).tolist() == expected[1:]  # an offset array
+    finally:
+        payload._BLOCK_BYTES = saved

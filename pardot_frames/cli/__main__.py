@@ -1,5 +1,3 @@
-import sys
+from pardot_frames.cli.main import run
 
-from pardot_frames.cli.main import main
-
-sys.exit(main())
+run()

@@ -15,12 +15,14 @@ Exit codes of export and demo:
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
 import traceback
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pardot_frames import __version__
 from pardot_frames.cli.auth import add_auth_parser
@@ -155,5 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = shown
 
 
+def run() -> NoReturn:
+    """The console script: run the command, then exit without the interpreter's last garbage collection over
+    everything the command made (``gc.freeze``: 0.1 s after a million-row dry run). Exit handlers and
+    finalizers still run; only a pass looking for unreachable cycles is skipped, at exit."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

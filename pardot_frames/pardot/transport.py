@@ -4,7 +4,8 @@
 job). A test can give the client another transport to script answers the simulator never gives.
 A transport raises ``NoAnswer`` when no HTTP answer came back; ``unknown`` says whether the
 request may have reached the server (a timeout or a dropped connection) or surely did not
-(the connection could not be made).
+(the connection could not be made). aiohttp is imported when the first session opens: a dry run
+without credentials, or a command that sends nothing, does not pay for it (0.1 s).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import secrets
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import aiohttp
-from yarl import URL
+from typing import TYPE_CHECKING, Protocol
 
 from pardot_frames.errors import ApiError, NoAnswer
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +58,24 @@ class AiohttpTransport:
     """The real transport: one aiohttp session, ``connections`` sockets, a total timeout per exchange."""
 
     def __init__(self, timeout: float, connections: int) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = timeout
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
+            import aiohttp
+
             connector = aiohttp.TCPConnector(limit=self._connections)
-            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout), connector=connector
+            )
         return self._session
 
     async def exchange(self, base: str, request: Request, headers: Mapping[str, str]) -> Answer:
+        import aiohttp
+        from yarl import URL
+
         session = self._open()
         url = URL(base + request.path_query, encoded=True)
         body, content_type = _body(request)
@@ -100,6 +108,8 @@ def _body(request: Request) -> tuple[object, str | None]:
     if request.json_body is not None:
         return request.json_body, "application/json"
     if request.file is not None:
+        import aiohttp
+
         writer = aiohttp.MultipartWriter("form-data")
         name, filename, data = request.file
         part = writer.append(data, {"Content-Type": "text/csv"})

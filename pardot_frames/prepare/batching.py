@@ -37,6 +37,8 @@ def partition(sizes: np.ndarray, max_payload: int, max_rows: int = MAX_ROWS_PER_
     # a batch [i, j) fits when OVERHEAD - SEP + sum(size + SEP) <= max_payload
     running = np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64) + SEP_SIZE)])
     room = max_payload - OVERHEAD + SEP_SIZE
+    if running[-1] <= room:  # all rows together fit (body mode: no size bound): only max_rows cuts
+        return np.arange(n, dtype=np.int64) // max_rows
     ends = np.searchsorted(running, running[:-1] + room, side="right") - 1
     ends = np.clip(ends, np.arange(1, n + 1), np.minimum(np.arange(n) + max_rows, n)).tolist()
     starts, i = [], 0
@@ -68,6 +70,13 @@ UNBOUNDED = 1 << 62  # body mode: no size bound, only the 50 rows
 def bound(config: ExportConfig) -> int:
     """The size bound a batch must keep: ``max_payload`` in query mode, none in body mode."""
     return config.max_payload if config.payload_location == "query" else UNBOUNDED
+
+
+def batch_rows(sizes: pl.Series, config: ExportConfig) -> list[int]:
+    """Rows in each batch, in order: what ``pack`` plans, without collecting each batch's keys (a count, or
+    a send path that takes the rows in order)."""
+    groups = partition(sizes.to_numpy(), bound(config))
+    return np.bincount(groups).tolist() if len(groups) else []
 
 
 def pack(payloads: pl.DataFrame, config: ExportConfig, key: str = ROW_NR) -> pl.DataFrame:

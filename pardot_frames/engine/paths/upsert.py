@@ -20,7 +20,7 @@ from pardot_frames.engine.paths.sender import BatchSender, Wire
 from pardot_frames.errors import LookupFailed, RetriesExhausted
 from pardot_frames.pardot import prospects
 from pardot_frames.pardot.answers import row_error_code
-from pardot_frames.prepare.batching import plan
+from pardot_frames.prepare.batching import batch_rows
 from pardot_frames.prepare.frames import ROW_NR, email_only
 from pardot_frames.prepare.payload import encode, prospect_payloads
 from pardot_frames.prepare.validation import Validated
@@ -104,7 +104,7 @@ class UpsertPath:
         return out
 
     def count(self, phase: Phase) -> int:
-        return plan(phase.payloads, self.config).calls
+        return len(batch_rows(phase.payloads["size"], self.config))
 
     def calls(self, phase: Phase) -> Planned[Row]:
         payloads, in_body, mapped = phase.payloads, self.sender.in_body, self.mapped
@@ -117,7 +117,7 @@ class UpsertPath:
                 for i, r in zip(range(start, end), row_nrs[start:end], strict=True)
             ]
 
-        return Planned(plan(payloads, self.config).batches["rows"].to_list(), build, lambda a, b: row_nrs[a:b])
+        return Planned(batch_rows(payloads["size"], self.config), build, lambda a, b: row_nrs[a:b])
 
     def rows(self, call: Sequence[Row]) -> list[int]:
         return [r.row_nr for r in call]
