@@ -242,3 +242,36 @@ def test_dry_run_counts_the_upsert_by_email_phases_and_lookups(sim):
     assert result.api_calls <= planned.calls
     held = sorted((p["email"], p.get("first_name")) for p in sim.state.prospects.values())
     assert held == [("a@x.com", "5"), ("b@x.com", "2"), ("c@x.com", "4")]
+
+
+def test_the_login_goes_while_the_input_is_read_and_an_input_error_still_comes_first(sim):
+    """Start-up: Salesforce's login overlaps reading the input (no Pardot call goes before the input passed);
+    with a broken input and bad credentials the input's error is the one reported."""
+    import time
+
+    import pyarrow as pa
+
+    from pardot_frames import ColumnError
+
+    seen = []
+
+    def batches():
+        yield pa.RecordBatch.from_pydict({"email": ["a0@example.com"]})
+        deadline = time.monotonic() + 5  # the reader waits (at most 5 s) for the login to reach the server
+        while not sim.state.calls_by_endpoint.get("oauth/token") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append((sim.state.calls_by_endpoint.get("oauth/token", 0), sim.pardot_calls))
+        yield pa.RecordBatch.from_pydict({"email": ["a1@example.com"]})
+
+    schema = pa.schema([("email", pa.string())])
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    result = export_to_pardot(reader, job(sim, upsert_by_email=True), progress=False, chunk_rows=1)
+    assert seen == [(1, 0)]  # logged in while the input was read, before any Pardot call
+    assert result.ok and {p["email"] for p in sim.state.prospects.values()} == {"a0@example.com", "a1@example.com"}
+
+    calls = sim.pardot_calls
+    with pytest.raises(ColumnError):
+        export_to_pardot(pl.DataFrame({"Email": ["a@b.com"]}), job(sim, refresh_token="wrong"), progress=False)
+    with pytest.raises(AuthError):
+        export_to_pardot(pl.DataFrame({"email": ["a@b.com"]}), job(sim, refresh_token="wrong"), progress=False)
+    assert sim.pardot_calls == calls

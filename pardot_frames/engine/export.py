@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
@@ -39,6 +42,8 @@ from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.frames import is_streaming
 from pardot_frames.prepare.rejected import in_kind_of
 
+T = TypeVar("T")
+
 
 async def verified(outcome: Run, source: Source, setup: Setup, client: Client, verify: bool | float) -> Any:
     """After an unstopped run: what Pardot holds of the rows compared with what was sent (``engine.verify``);
@@ -56,13 +61,41 @@ async def verified(outcome: Run, source: Source, setup: Setup, client: Client, v
 async def check_input(
     data: Any, config: ExportConfig, options: Options, spill: Path, client: Client
 ) -> tuple[Source, int]:
-    """The input checked before any row goes, and the calls that took. A strict stream is checked whole
+    """The input checked before any Pardot call, and the calls that took. A strict stream is checked whole
     before sending, so it needs the account's fields first; other inputs are checked without them first
-    (no call before an input error), then again where the fields matter."""
+    (no Pardot call before an input error), then again where the fields matter. The login (Salesforce's,
+    not a Pardot call) goes while the input is read: an input error is still the error a job reports, and
+    bad credentials are reported once the input passed."""
     fields, calls = None, 0
     if not config.skip_invalid_records and is_streaming(data):
         fields, calls = await read_fields(client, config, options)
-    return read_source(data, config, options, spill, fields), calls
+        return read_source(data, config, options, spill, fields), calls
+    login = asyncio.ensure_future(client.login()) if config.sync_mode == "full" else None
+    try:
+        source = await in_thread(lambda stop: read_source(data, config, options, spill, None, stop))
+    except BaseException:
+        if login is not None:
+            login.cancel()
+            with suppress(BaseException):  # the input's error is the one to report
+                await login
+        raise
+    if login is not None:
+        await login
+    return source, calls
+
+
+async def in_thread(work: Callable[[threading.Event], T]) -> T:
+    """Blocking work (reading and checking the input) in a worker thread while the event loop goes on; when
+    the job is cancelled (Ctrl-C) the work is told to stop at its next chunk, and waited for."""
+    stop = threading.Event()
+    running = asyncio.ensure_future(asyncio.to_thread(work, stop))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        stop.set()
+        with suppress(BaseException):
+            await running
+        raise
 
 
 async def export_to_pardot_async(

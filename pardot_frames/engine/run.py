@@ -5,8 +5,11 @@ send every step of the pipeline through the job, and mirror the lists. Each row 
 
 from __future__ import annotations
 
+import asyncio
 import time
 import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +19,7 @@ from pardot_frames.engine.job import Job, Totals
 from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.mirror import Mirror
-from pardot_frames.engine.pipeline import MAY_CREATE, steps
+from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
 from pardot_frames.engine.progress import Progress
 from pardot_frames.engine.setup import Options, Setup, destination, read_fields, resolve_lists
 from pardot_frames.engine.signals import StopFlag, on_signals
@@ -140,23 +143,11 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
     Pardot confirmed."""
     totals, ledger, stop, sync = Totals(), job.ledger, setup.early, setup.sync
     pipeline = steps(source.chunks(), setup.config, setup.fields, sync, setup.mirror, first=source.first_checked)
-    for step in pipeline:
-        totals.unchanged += step.unchanged
-        totals.may_create += step.may_create
-        if stop is None:
-            stop = await job.send(step.send)
-            if sync is not None:
-                ledger.flush()  # the journal has the outcomes before the state learns them
-                sync.learn([r for r in step.send.rows[ROW_NR].to_list() if r in ledger.succeeded])
-        if stop is not None and not totals.stopped:
-            job.abandon(stop)  # rows of earlier chunks the path still held
-            totals.stopped = True
-        unsent = [r for r in step.send.rows[ROW_NR].to_list() if not ledger.done(r)]
-        if unsent and stop is not None:
-            ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
-        totals.add(step.chunk, step.report, ledger, step.offset)
-        if stop is not None and not stop.reads_on:
-            break  # a fatal stop: report what was read
+    async with aclosing(read_ahead(pipeline, source.streaming and sync is None)) as prepared:
+        async for step in prepared:
+            stop = await send_step(step, job, totals, stop, sync)
+            if stop is not None and not stop.reads_on:
+                break  # a fatal stop: report what was read
     if stop is None:
         stop = await finish(job, sync)
     if totals.may_create:
@@ -164,6 +155,45 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
         warnings.warn(MAY_CREATE.format(n=totals.may_create), PardotFramesWarning, stacklevel=2)
     totals.add_late(source.again(), ledger, source.first_checked.problems.clear())
     return totals, stop
+
+
+async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, sync: SyncState | None) -> Stop | None:
+    """One chunk through the job (unless it stopped already); its rows counted, those left listed as not sent."""
+    ledger = job.ledger
+    totals.unchanged += step.unchanged
+    totals.may_create += step.may_create
+    if stop is None:
+        stop = await job.send(step.send)
+        if sync is not None:
+            ledger.flush()  # the journal has the outcomes before the state learns them
+            sync.learn([r for r in step.send.rows[ROW_NR].to_list() if r in ledger.succeeded])
+    if stop is not None and not totals.stopped:
+        job.abandon(stop)  # rows of earlier chunks the path still held
+        totals.stopped = True
+    unsent = [r for r in step.send.rows[ROW_NR].to_list() if not ledger.done(r)]
+    if unsent and stop is not None:
+        ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
+    totals.add(step.chunk, step.report, ledger, step.offset)
+    return stop
+
+
+async def read_ahead(pipeline: Iterator[Step], ahead: bool) -> AsyncIterator[Step]:
+    """The pipeline's steps; ``ahead``, the next chunk is read and validated in a worker thread while the job
+    sends this one, so no call slot waits between chunks. Not with a sync state (its diff must see what the
+    chunk before taught it), and not for a frame (one chunk)."""
+    if not ahead:
+        for step in pipeline:
+            yield step
+        return
+    pending = asyncio.ensure_future(asyncio.to_thread(next, pipeline, None))
+    try:
+        while (step := await pending) is not None:
+            pending = asyncio.ensure_future(asyncio.to_thread(next, pipeline, None))
+            yield step
+    finally:
+        if not pending.done():  # the job stopped: the chunk being read is not needed, but its thread ends first
+            with suppress(BaseException):
+                await asyncio.shield(pending)
 
 
 async def finish(job: Job, sync: SyncState | None) -> Stop | None:

@@ -5,6 +5,7 @@ checked when invalid rows must stop the job), the method chosen and the campaign
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -51,16 +52,23 @@ class Source:
         return chunks(self.data, self.first.height) if self.streaming else [self.first]
 
 
-def read_source(data: Any, config: ExportConfig, options: Options, spill: Path, fields: Fields | None) -> Source:
+def read_source(
+    data: Any,
+    config: ExportConfig,
+    options: Options,
+    spill: Path,
+    fields: Fields | None,
+    stop: threading.Event | None = None,
+) -> Source:
     """Every input error before the first row is sent (against the account's ``fields`` when given); the
-    fingerprint; the method; a resume that cannot be is refused."""
+    fingerprint; the method; a resume that cannot be is refused. ``stop``: see ``stream.prepass``."""
     if options.resume and not options.journal:
         raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
     fingerprint = Fingerprint()
     streaming = is_streaming(data)
     creating = None  # rows of the whole stream an import would create (when it was read before sending)
     if streaming and (options.journal or not config.skip_invalid_records):
-        data, fingerprint, creating = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields)
+        data, fingerprint, creating = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields, stop)
     rest = chunks(data, options.chunk_rows)
     first = next(rest)
     first_checked = validate(first, config, fields=fields)  # frame-level errors raise here, before any row

@@ -4,6 +4,7 @@ skip_invalid_records=false, every row's validation, so input errors are found be
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pyarrow.parquet as pq
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.fingerprint import Fingerprint
-from pardot_frames.errors import ValidationFailed
+from pardot_frames.errors import StopRequested, ValidationFailed
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.csv_batches import creating_rows
 from pardot_frames.prepare.frames import chunks
@@ -21,12 +22,18 @@ from pardot_frames.prepare.validation import validate
 
 
 def prepass(
-    data: Any, config: ExportConfig, chunk_rows: int, spill: Path, fields: Fields | None = None
+    data: Any,
+    config: ExportConfig,
+    chunk_rows: int,
+    spill: Path,
+    fields: Fields | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Any, Fingerprint, int]:
     """Read a stream once: its fingerprint, its validation when invalid rows must stop the job, and how many
     rows would create prospects through an import without a campaign (checked before any call).
 
-    One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again.
+    One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again. ``stop``
+    set (the job was cancelled while this ran in a worker thread) ends the read at the next chunk.
     """
     creating = 0
     one_shot = isinstance(data, pa.RecordBatchReader)
@@ -36,6 +43,8 @@ def prepass(
     fingerprint = Fingerprint()
     lenient = config.replace(skip_invalid_records=True)
     for chunk in chunks(data, chunk_rows):
+        if stop is not None and stop.is_set():
+            raise StopRequested("the input was still being read")
         if not config.skip_invalid_records:
             checked = validate(chunk, lenient, first_row=fingerprint.rows, fields=fields, with_json=False)
             problems.append(checked.problems)
