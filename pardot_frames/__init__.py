@@ -5,14 +5,9 @@ Names are imported on first use, so the command line starts quickly.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from pardot_frames._lazy import lazy_exports
-
-try:
-    __version__ = version("pardot-frames")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
 
 _EXPORTS = {
     "ExportConfig": "config",
@@ -52,4 +47,18 @@ _EXPORTS = {
     ),
 }
 __all__ = ["__version__", *_EXPORTS]
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+_exported = lazy_exports(__name__, _EXPORTS, globals())
+
+
+def __getattr__(name: str) -> Any:
+    """The exports, and ``__version__`` (read from the installed metadata on first use: 20 ms a start-up)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("pardot-frames")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found = "0.0.0"
+        globals()["__version__"] = found
+        return found
+    return _exported(name)

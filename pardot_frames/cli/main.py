@@ -24,7 +24,6 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from pardot_frames import __version__
 from pardot_frames.cli.auth import add_auth_parser
 from pardot_frames.cli.common import (
     EXIT_DAILY_LIMIT,
@@ -70,12 +69,22 @@ HINTS = {  # the first class that matches gives the hint
 }
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        import pardot_frames
+
+        print(f"pardot-frames {pardot_frames.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree; each command group adds its own parsers."""
     parser = argparse.ArgumentParser(
         prog="pardot-frames", description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--version", action="version", version=f"pardot-frames {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
     add_init_parser(sub)

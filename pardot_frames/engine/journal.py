@@ -18,10 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 import polars as pl
-import pyarrow.compute  # noqa: F401 - pa.compute
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.errors import ConfigError
@@ -86,6 +84,9 @@ class Journal:
     """Writes one job's journal; ``Journal.open_new`` or ``Journal.resume``."""
 
     def __init__(self, path: Path, job_id: str) -> None:
+        import duckdb  # imported when a journal or state is opened: a dry run needs none
+        import pyarrow.compute  # noqa: F401 - DuckDB reads the entries through it
+
         self.path, self.job_id = path, job_id
         # small writes: no worker threads to wake; a small buffer pool, so a long job's log stays on disk, not in RAM
         self._con = duckdb.connect(str(path), config={"threads": 1, "memory_limit": JOURNAL_MEMORY})
@@ -94,6 +95,8 @@ class Journal:
 
     @staticmethod
     def _create(path: Path) -> None:
+        import duckdb
+
         con = duckdb.connect(str(path))
         con.execute(
             "CREATE TABLE job (job_id VARCHAR, job_key VARCHAR, fingerprint VARCHAR, data_object VARCHAR, "
@@ -230,6 +233,8 @@ def _now() -> str:
 
 def list_jobs(folder: Path | None = None) -> list[JobInfo]:
     """Every journal in the state folder, oldest first."""
+    import duckdb
+
     folder = folder or state_dir()
     out = []
     for path in sorted(folder.glob("*.duckdb")) if folder.exists() else []:

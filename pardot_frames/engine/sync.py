@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 import polars as pl
 
@@ -96,6 +95,8 @@ class SyncState:
     """One destination's confirmed payload hashes; open for a job, ``learn`` confirmed rows, ``close``."""
 
     def __init__(self, config: ExportConfig, folder: Path, *, dry: bool = False) -> None:
+        import duckdb  # imported when a journal or state is opened: a dry run needs none
+
         self.config = config
         self.path = state_path(config, folder)
         self.seen = pl.Series("key", [], pl.String)  # keys met earlier in this job's input (duplicates)
@@ -215,6 +216,8 @@ class SyncState:
 
 def list_states(folder: Path) -> list[dict[str, Any]]:
     """Every destination state in the folder: file, destination, rows known."""
+    import duckdb
+
     out = []
     for path in sorted((folder / "sync").glob("*.duckdb")) if (folder / "sync").exists() else []:
         try:
