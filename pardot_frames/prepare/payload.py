@@ -6,7 +6,7 @@ which the transport applies itself, so the sizes computed here are the sizes sen
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import quote
 
 import numpy as np
@@ -182,17 +182,28 @@ def _encode_rows(fields: pl.DataFrame) -> pl.Series:
     return js.str.replace_all(r'"[a-z][a-z0-9_]*":null,?', "").str.replace(r",\}$", "}")
 
 
-def prospect_payloads(rows: pl.DataFrame, config: ExportConfig, with_json: bool = True) -> pl.DataFrame:
+def prospect_payloads(
+    rows: pl.DataFrame, config: ExportConfig, with_json: bool = True, sizes: np.ndarray | None = None
+) -> pl.DataFrame:
     """row_nr, json and size (URL-encoded length, from the values) per valid row; ``with_json`` False (a plan:
-    the dry run) leaves the JSON out, for the sizes alone decide the batches."""
+    the dry run) leaves the JSON out, for the sizes alone decide the batches. ``sizes``: computed already."""
     fields = _fields(rows, config)
     if not with_json:
         js = pl.Series("json", [None] * rows.height, dtype=pl.String)
-        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "size": json_sizes(fields)})
+        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "size": json_sizes(fields) if sizes is None else sizes})
     with ThreadPoolExecutor(1) as pool:  # polars encodes while numpy sizes: both release the GIL
-        sizes = pool.submit(json_sizes, fields)
+        pending = pool.submit(json_sizes, fields) if sizes is None else None
         js = _encode_rows(fields)
-        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "size": sizes.result()})
+        return pl.DataFrame({ROW_NR: rows[ROW_NR], "json": js, "size": sizes if pending is None else pending.result()})
+
+
+def sizes_ahead(rows: pl.DataFrame, config: ExportConfig) -> Future[np.ndarray]:
+    """Every row's size, computed in a worker thread while the caller checks the rows (the schema's checks
+    release the GIL as numpy does): a plan's validation overlaps the two (the caller picks the valid rows')."""
+    return _AHEAD.submit(json_sizes, _fields(rows, config))
+
+
+_AHEAD = ThreadPoolExecutor(1, thread_name_prefix="pardot-frames-sizes")
 
 
 def json_lengths(rows: pl.DataFrame, payloads: pl.DataFrame, config: ExportConfig, over: int) -> pl.DataFrame:

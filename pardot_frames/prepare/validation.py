@@ -23,7 +23,7 @@ from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.csv_batches import ROUTE_BATCH, match_kind
 from pardot_frames.prepare.frames import ROW_NR, to_polars
 from pardot_frames.prepare.normalise import MASK, REJECTED_SCHEMA, normalise
-from pardot_frames.prepare.payload import json_lengths, prospect_payloads
+from pardot_frames.prepare.payload import json_lengths, prospect_payloads, sizes_ahead
 from pardot_frames.prepare.rejected import from_problems, with_inputs
 
 
@@ -168,15 +168,22 @@ def validate(
     if fields is not None and config.data_object == "prospects" and (problems := fields.unknown(frame.columns)):
         raise ColumnError(problems)
     typed, cell = normalise(frame, config.data_object, first_row, fields)
+    # a plan's sizes are computed while the rows are checked (the run's, while its JSON is built)
+    sizes = sizes_ahead(typed, config) if config.data_object == "prospects" and not with_json else None
     rejected = pl.concat(
         [cell, schema_problems(typed, config.data_object, cell), key_problems(frame, config, first_row)]
     )
     bad = rejected[ROW_NR].unique()
-    rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
+    keep = ~pl.col(ROW_NR).is_in(bad.implode())
+    rows = typed.filter(keep)
     if config.data_object == "prospects":
         # an import job builds batchUpsert JSON only for the rows a CSV cannot carry (the rest go as CSV)
         json_rows = rows.filter(match_kind(rows, config) == ROUTE_BATCH) if config.method == "import" else rows
-        payloads = prospect_payloads(json_rows, config, with_json)
+        known = None
+        if sizes is not None:  # typed holds every input row in order: a row's position is row_nr - first_row
+            at = json_rows[ROW_NR].to_numpy() - (typed[ROW_NR][0] if typed.height else 0)
+            known = sizes.result()[at]
+        payloads = prospect_payloads(json_rows, config, with_json, known)
         # the 7,500-character rule exists because the row rides in the URI: not in body mode
         limit = MAX_ROW_JSON_CHARS if config.payload_location == "query" else None
         lengths = json_lengths(json_rows, payloads, config, limit) if limit else None
