@@ -99,3 +99,13 @@ def test_mirror(sim, demo, tmp_path):
     planned, result = check(sim, frame, tmp_path, prospect_lists=[10], prospect_list_operation="mirror")
     assert planned.to_remove == result.extra["mirror"]["removed"] == 60
     assert planned.calls == result.api_calls and sim.state.members(10) == set(range(1, 61))
+
+
+def test_a_large_frame_goes_as_a_first_slice_and_the_rest(sim, tmp_path):
+    """A frame over twice FIRST_SLICE rows is sent in its first slice and the rest (the first call goes while
+    the rest is checked); the dry run cuts it the same way, so a batch cut at the slice's end is planned too."""
+    from pardot_frames.prepare.frames import FIRST_SLICE
+
+    frame = demo_prospects(2 * FIRST_SLICE + 1_500)
+    planned, result = check(sim, frame, tmp_path, max_payload=4000)
+    assert result.succeeded == planned.valid == len(sim.state.prospects) and planned.calls == result.api_calls

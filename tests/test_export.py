@@ -275,3 +275,38 @@ def test_the_login_goes_while_the_input_is_read_and_an_input_error_still_comes_f
     with pytest.raises(AuthError):
         export_to_pardot(pl.DataFrame({"email": ["a@b.com"]}), job(sim, refresh_token="wrong"), progress=False)
     assert sim.pardot_calls == calls
+
+
+def test_a_large_frames_first_calls_go_while_its_rest_is_checked(sim, monkeypatch):
+    """skip_invalid_records: the first slice is checked and sent while the rest is checked (in a worker
+    thread); strict: every row is checked before the first call, so a bad row in the rest sends nothing."""
+    import time
+
+    from pardot_frames.engine import pipeline
+    from pardot_frames.prepare.frames import FIRST_SLICE
+
+    checked_rest_at = []
+
+    def slow_validate(chunk, *args, **kwargs):
+        result = validate(chunk, *args, **kwargs)
+        if kwargs.get("first_row"):  # the rest: slow enough for the first slice's calls to go meanwhile
+            time.sleep(0.5)
+            checked_rest_at.append(time.time())
+        return result
+
+    monkeypatch.setattr(pipeline, "validate", slow_validate)
+    rows = 2 * FIRST_SLICE + 100
+    frame = pl.DataFrame({"email": [f"s{i}@example.com" for i in range(rows)]}).with_columns(
+        pl.when(pl.int_range(pl.len()) == rows - 3).then(pl.lit("not an email")).otherwise("email").alias("email")
+    )
+    settings = dict(payload_location="body", parallel_tasks=1, check_fields=False)  # the first call: batchUpsert
+    result = export_to_pardot(frame, job(sim, **settings), progress=False)
+    assert result.succeeded == rows - 1 and result.rejected_validation == 1 and len(sim.state.prospects) == rows - 1
+    assert sim.snapshot()["first_call_at"] < checked_rest_at[0]  # a call went before the rest was checked
+
+    sim.state.prospects.clear()
+    from pardot_frames import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        export_to_pardot(frame, job(sim, skip_invalid_records=False, **settings), progress=False)
+    assert not sim.state.prospects

@@ -39,7 +39,7 @@ from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign, pick_method
-from pardot_frames.prepare.frames import chunks, detached, is_streaming
+from pardot_frames.prepare.frames import detached, is_streaming, job_chunks
 from pardot_frames.prepare.rejected import from_problems, with_inputs
 from pardot_frames.prepare.validation import Validated
 
@@ -187,7 +187,8 @@ def count(data: Any, setup: Setup, options: Options) -> Counted:
         candidate_paths(setup.config), sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None
     )
     json = setup.sync is not None  # the sync state hashes the JSON as sent; a plan alone needs its lengths
-    for step in steps(chunks(data, options.chunk_rows), config, setup.fields, setup.sync, setup.mirror, with_json=json):
+    pieces = job_chunks(data, options.chunk_rows, setup.config)  # the run's chunks, its first slice included
+    for step in steps(pieces, config, setup.fields, setup.sync, setup.mirror, with_json=json):
         counted.add(step, setup.config)
     for plan in counted.plans.values():
         plan.end()

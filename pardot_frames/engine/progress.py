@@ -22,6 +22,12 @@ class Progress:
         if self.bar is not None:
             self.bar.update(n)
 
+    def shrink(self, rows: int) -> None:
+        """Rows that will not be sent after all (found invalid as their chunk was checked) leave the total."""
+        if self.bar is not None and self.bar.total and rows:
+            self.bar.total -= rows
+            self.bar.refresh()
+
     def status(self, text: str) -> None:
         """What the job waits on beside rows (an import uploading or processing), shown after the count."""
         if self.bar is not None:

@@ -108,7 +108,8 @@ async def send(
 ) -> Run:
     """Open the journal (the job as the user wrote it, list names and all, is what a resume matches), then
     send every chunk and mirror the lists."""
-    bar = Progress(None if source.streaming else source.first_checked.rows.height, options.progress)
+    # a frame's rows (invalid ones leave the total as their chunk is checked); a stream's count is not known
+    bar = Progress(None if source.streaming else source.fingerprint.rows, options.progress)
     journal, ledger, unknown = None, Ledger(), set[int]()
     try:
         if options.journal:
@@ -143,8 +144,9 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
     Pardot confirmed."""
     totals, ledger, stop, sync = Totals(), job.ledger, setup.early, setup.sync
     pipeline = steps(source.chunks(), setup.config, setup.fields, sync, setup.mirror, first=source.first_checked)
-    async with aclosing(read_ahead(pipeline, source.streaming and sync is None)) as prepared:
+    async with aclosing(read_ahead(pipeline, source.chunked and sync is None)) as prepared:
         async for step in prepared:
+            job.progress.shrink(step.report.rejected_rows)
             stop = await send_step(step, job, totals, stop, sync)
             if stop is not None and not stop.reads_on:
                 break  # a fatal stop: report what was read
@@ -179,8 +181,8 @@ async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, syn
 
 async def read_ahead(pipeline: Iterator[Step], ahead: bool) -> AsyncIterator[Step]:
     """The pipeline's steps; ``ahead``, the next chunk is read and validated in a worker thread while the job
-    sends this one, so no call slot waits between chunks. Not with a sync state (its diff must see what the
-    chunk before taught it), and not for a frame (one chunk)."""
+    sends this one, so no call slot waits between chunks (a frame's rest is checked while its first slice
+    goes). Not with a sync state (its diff must see what the chunk before taught it)."""
     if not ahead:
         for step in pipeline:
             yield step

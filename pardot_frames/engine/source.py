@@ -22,7 +22,7 @@ from pardot_frames.engine.stream import prepass
 from pardot_frames.errors import ConfigError, PardotFramesWarning
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.csv_batches import needs_campaign, pick_method
-from pardot_frames.prepare.frames import chunks, is_streaming
+from pardot_frames.prepare.frames import chunks, is_streaming, job_chunks
 from pardot_frames.prepare.validation import Validated, validate
 
 
@@ -41,15 +41,21 @@ class Source:
     method_reason: str = "as configured"
     fields: Fields | None = None  # the account's fields the input was checked against (a strict stream)
     resume: bool | str = False  # the stopped job this run continues (False: a new job)
+    frames: list[pl.DataFrame] | None = None  # an in-memory input's chunks (its first slice and the rest)
 
     def chunks(self) -> Iterable[pl.DataFrame]:
         """Every chunk, the first one included (read once)."""
         yield self.first
         yield from self.rest
 
+    @property
+    def chunked(self) -> bool:
+        """More than one chunk may come: a stream, or a frame sent in a first slice and the rest."""
+        return self.streaming or len(self.frames or ()) > 1
+
     def again(self) -> Iterable[pl.DataFrame]:
         """The input read again from its start (for rows refused after their chunk was counted)."""
-        return chunks(self.data, self.first.height) if self.streaming else [self.first]
+        return chunks(self.data, self.first.height) if self.streaming else list(self.frames or [self.first])
 
 
 def read_source(
@@ -69,11 +75,14 @@ def read_source(
     creating = None  # rows of the whole stream an import would create (when it was read before sending)
     if streaming and (options.journal or not config.skip_invalid_records):
         data, fingerprint, creating = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields, stop)
-    rest = chunks(data, options.chunk_rows)
-    first = next(rest)
+    rest = job_chunks(data, options.chunk_rows, config)
+    frames = None if streaming else list(rest)  # a frame: whole, or its first slice and the rest
+    if frames is not None:
+        rest = iter(frames[1:])
+    first = frames[0] if frames is not None else next(rest)
     first_checked = validate(first, config, fields=fields)  # frame-level errors raise here, before any row
-    if not streaming:
-        fingerprint.add(first)
+    for frame in frames or ():
+        fingerprint.add(frame)
     resume = options.resume
     if resume and Journal.check_resumable(config, fingerprint.hexdigest(), resume, options.folder) is None:
         resume = False  # nothing of this job was sent (a journal is written before the first call): start it
@@ -83,6 +92,7 @@ def read_source(
             stacklevel=4,
         )
     source = Source(data, streaming, first, first_checked, rest, fingerprint, fields=fields, resume=resume)
+    source.frames = frames
     rows = fingerprint.rows or None if streaming else first_checked.rows.height
     source.method, source.method_reason = pick_method(config, rows)
     if creating is None or not streaming:

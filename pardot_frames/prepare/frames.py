@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
 
 from pardot_frames.errors import ColumnError, PardotFramesError, SourceError
+
+if TYPE_CHECKING:
+    from pardot_frames.config.job import ExportConfig
 
 ROW_NR = "row_nr"  # 0-based position of a row in the input, carried through every step
 KEYS = ("id", "fid")  # the columns that name an existing prospect
@@ -32,7 +35,11 @@ def keyed(columns: list[str]) -> pl.Expr:
 def detached(frame: pl.DataFrame) -> pl.DataFrame:
     """A frame that owns its data. A few rows kept across chunks (rejected rows, problems) would otherwise hold
     each chunk's whole string buffers, which polars' string views share: 14 MB a chunk of demo rows."""
-    return pl.DataFrame(pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest())))
+    texts = [name for name, dtype in frame.schema.items() if dtype in (pl.String, pl.Binary)]
+    if not texts:  # other columns own their values once filtered (a gather copies them)
+        return frame
+    owned = pl.DataFrame(pl.from_arrow(frame.select(texts).to_arrow(compat_level=pl.CompatLevel.oldest())))
+    return frame.with_columns(owned.get_columns())  # only text goes through Arrow (it has no Int128, say)
 
 
 def count_email_only(rows: pl.DataFrame) -> int:
@@ -128,6 +135,26 @@ def duckdb_reader(relation: Any, batch_rows: int) -> pa.RecordBatchReader:
     if hasattr(type(relation), "to_arrow_reader"):
         return relation.to_arrow_reader(batch_rows)
     return relation.fetch_arrow_reader(batch_rows)
+
+
+FIRST_SLICE = 5_000  # rows of an in-memory frame checked and sent while the rest is checked
+
+
+def job_chunks(data: Any, chunk_rows: int, config: ExportConfig) -> Iterator[pl.DataFrame]:
+    """The chunks a job and its dry run take: a stream's; an in-memory frame whole, or, when its rows may go
+    before every row is checked (invalid rows are skipped, not fatal; the batch method, whose choice needs
+    no row count), its first ``FIRST_SLICE`` rows and then the rest, so the first call goes out while the
+    rest is checked. A strict job checks every row before its first call, as documented."""
+    pieces = chunks(data, chunk_rows)
+    if is_streaming(data) or not config.skip_invalid_records or config.method != "batch":
+        yield from pieces
+        return
+    for frame in pieces:
+        if frame.height <= 2 * FIRST_SLICE:
+            yield frame
+        else:
+            yield frame.head(FIRST_SLICE)
+            yield frame.slice(FIRST_SLICE)
 
 
 def chunks(data: Any, chunk_rows: int) -> Iterator[pl.DataFrame]:
