@@ -102,10 +102,10 @@ def test_mirror(sim, demo, tmp_path):
 
 
 def test_a_large_frame_goes_as_a_first_slice_and_the_rest(sim, tmp_path):
-    """A frame over twice FIRST_SLICE rows is sent in its first slice and the rest (the first call goes while
+    """A frame over SLICED_FROM rows is sent in its first slice and the rest (the first call goes while
     the rest is checked); the dry run cuts it the same way, so a batch cut at the slice's end is planned too."""
-    from pardot_frames.prepare.frames import FIRST_SLICE
+    from pardot_frames.prepare.frames import SLICED_FROM
 
-    frame = demo_prospects(2 * FIRST_SLICE + 1_500)
-    planned, result = check(sim, frame, tmp_path, max_payload=4000)
+    frame = demo_prospects(SLICED_FROM + 1_500)
+    planned, result = check(sim, frame, tmp_path, payload_location="body")  # 50 rows a call: fewer calls
     assert result.succeeded == planned.valid == len(sim.state.prospects) and planned.calls == result.api_calls

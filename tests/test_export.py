@@ -283,7 +283,7 @@ def test_a_large_frames_first_calls_go_while_its_rest_is_checked(sim, monkeypatc
     import time
 
     from pardot_frames.engine import pipeline
-    from pardot_frames.prepare.frames import FIRST_SLICE
+    from pardot_frames.prepare.frames import SLICED_FROM
 
     checked_rest_at = []
 
@@ -295,7 +295,7 @@ def test_a_large_frames_first_calls_go_while_its_rest_is_checked(sim, monkeypatc
         return result
 
     monkeypatch.setattr(pipeline, "validate", slow_validate)
-    rows = 2 * FIRST_SLICE + 100
+    rows = SLICED_FROM + 100
     frame = pl.DataFrame({"email": [f"s{i}@example.com" for i in range(rows)]}).with_columns(
         pl.when(pl.int_range(pl.len()) == rows - 3).then(pl.lit("not an email")).otherwise("email").alias("email")
     )

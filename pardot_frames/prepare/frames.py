@@ -137,7 +137,9 @@ def duckdb_reader(relation: Any, batch_rows: int) -> pa.RecordBatchReader:
     return relation.fetch_arrow_reader(batch_rows)
 
 
-FIRST_SLICE = 5_000  # rows of an in-memory frame checked and sent while the rest is checked
+FIRST_SLICE = 5_000  # rows of an in-memory frame checked and sent while the rest is checked ...
+SLICED_FROM = 50_000  # ... when it has more rows than this (checking them takes 0.05 s or more, while a second
+# chunk costs its calls' ramp: about a round of calls)
 
 
 def job_chunks(data: Any, chunk_rows: int, config: ExportConfig) -> Iterator[pl.DataFrame]:
@@ -150,7 +152,7 @@ def job_chunks(data: Any, chunk_rows: int, config: ExportConfig) -> Iterator[pl.
         yield from pieces
         return
     for frame in pieces:
-        if frame.height <= 2 * FIRST_SLICE:
+        if frame.height <= SLICED_FROM:
             yield frame
         else:
             yield frame.head(FIRST_SLICE)
