@@ -2,6 +2,8 @@
 same setup, the same chunk pipeline and the same send paths' planning. Each case runs the dry run and
 then the run against the same simulated account, and compares what was planned with what was done."""
 
+import itertools
+
 import polars as pl
 import pytest
 from conftest import job
@@ -101,11 +103,17 @@ def test_mirror(sim, demo, tmp_path):
     assert planned.calls == result.api_calls and sim.state.members(10) == set(range(1, 61))
 
 
-def test_a_large_frame_goes_as_a_first_slice_and_the_rest(sim, tmp_path):
+def test_a_large_frame_goes_as_a_first_slice_and_the_rest(sim, tmp_path, monkeypatch):
     """A frame over SLICED_FROM rows is sent in its first slice and the rest (the first call goes while
-    the rest is checked); the dry run cuts it the same way, so a batch cut at the slice's end is planned too."""
-    from pardot_frames.prepare.frames import SLICED_FROM
+    the rest is checked); the dry run cuts it the same way, so a batch cut at the slice's end is planned too.
+    (The thresholds are lowered here so the case stays small: 50,000 and 5,000 in use.)"""
+    from pardot_frames.prepare import frames
 
-    frame = demo_prospects(SLICED_FROM + 1_500)
-    planned, result = check(sim, frame, tmp_path, payload_location="body")  # 50 rows a call: fewer calls
+    monkeypatch.setattr(frames, "SLICED_FROM", 1_000)
+    monkeypatch.setattr(frames, "FIRST_SLICE", 333)  # not a multiple of any batch: a batch is cut there
+    frame = demo_prospects(1_500)
+    planned, result = check(sim, frame, tmp_path, max_payload=4000)
     assert result.succeeded == planned.valid == len(sim.state.prospects) and planned.calls == result.api_calls
+    first = 333 - planned.rejected.filter(pl.col("row_nr") < 333).height  # valid rows of the first slice
+    sent = sim.state.rows_by_call  # the run's batchUpsert calls (a dry run sends none)
+    assert first in set(itertools.accumulate(sent))  # a call ended where the first slice ends
