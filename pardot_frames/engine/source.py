@@ -91,8 +91,9 @@ def read_source(
             PardotFramesWarning,
             stacklevel=4,
         )
-    source = Source(data, streaming, first, first_checked, rest, fingerprint, fields=fields, resume=resume)
-    source.frames = frames
+    source = Source(
+        data, streaming, first, first_checked, rest, fingerprint, fields=fields, resume=resume, frames=frames
+    )
     rows = fingerprint.rows or None if streaming else first_checked.rows.height
     source.method, source.method_reason = pick_method(config, rows)
     if creating is None or not streaming:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandera.errors
 import polars as pl
 
@@ -143,6 +144,38 @@ def key_problems(frame: pl.DataFrame, config: ExportConfig, first_row: int = 0) 
     )
 
 
+def prospect_rows(
+    rows: pl.DataFrame, config: ExportConfig, with_json: bool, sizes: np.ndarray | None, first_row: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Valid prospect rows, their payloads, and the problems of rows whose JSON is too long for the query
+    string (they leave the rows). ``sizes``: every row's of the chunk, computed already."""
+    # an import job builds batchUpsert JSON only for the rows a CSV cannot carry (the rest go as CSV)
+    json_rows = rows.filter(match_kind(rows, config) == ROUTE_BATCH) if config.method == "import" else rows
+    known = None if sizes is None else sizes[json_rows[ROW_NR].to_numpy() - first_row]
+    payloads = prospect_payloads(json_rows, config, with_json, known)
+    # the 7,500-character rule exists because the row rides in the URI: not in body mode
+    if config.payload_location != "query":
+        return rows, payloads, pl.DataFrame(schema=REJECTED_SCHEMA)
+    lengths = json_lengths(json_rows, payloads, config, MAX_ROW_JSON_CHARS)
+    too_long = lengths.filter(pl.col("chars") > MAX_ROW_JSON_CHARS)
+    if not too_long.height:
+        return rows, payloads, pl.DataFrame(schema=REJECTED_SCHEMA)
+    out = ~pl.col(ROW_NR).is_in(too_long[ROW_NR].implode())
+    problems = too_long.select(
+        pl.col(ROW_NR),
+        pl.lit("*").alias("column"),
+        pl.lit("row_size").alias("check"),
+        pl.format(
+            "the row is {} characters as JSON; at most {} are allowed in the query string "
+            '(payload_location = "body" sends rows of any size)',
+            pl.col("chars"),
+            pl.lit(MAX_ROW_JSON_CHARS),
+        ).alias("reason"),
+        pl.lit(None, pl.String).alias("value"),
+    )
+    return rows.filter(out), payloads.filter(out), problems
+
+
 def validate(
     data: Any,
     config: ExportConfig | None = None,
@@ -174,40 +207,11 @@ def validate(
         [cell, schema_problems(typed, config.data_object, cell), key_problems(frame, config, first_row)]
     )
     bad = rejected[ROW_NR].unique()
-    keep = ~pl.col(ROW_NR).is_in(bad.implode())
-    rows = typed.filter(keep)
+    rows = typed.filter(~pl.col(ROW_NR).is_in(bad.implode()))
     if config.data_object == "prospects":
-        # an import job builds batchUpsert JSON only for the rows a CSV cannot carry (the rest go as CSV)
-        json_rows = rows.filter(match_kind(rows, config) == ROUTE_BATCH) if config.method == "import" else rows
-        known = None
-        if sizes is not None:  # typed holds every input row in order: a row's position is row_nr - first_row
-            at = json_rows[ROW_NR].to_numpy() - (typed[ROW_NR][0] if typed.height else 0)
-            known = sizes.result()[at]
-        payloads = prospect_payloads(json_rows, config, with_json, known)
-        # the 7,500-character rule exists because the row rides in the URI: not in body mode
-        limit = MAX_ROW_JSON_CHARS if config.payload_location == "query" else None
-        lengths = json_lengths(json_rows, payloads, config, limit) if limit else None
-        too_long = lengths.filter(pl.col("chars") > limit) if lengths is not None else payloads.clear()
-        if too_long.height:
-            rejected = pl.concat(
-                [
-                    rejected,
-                    too_long.select(
-                        pl.col(ROW_NR),
-                        pl.lit("*").alias("column"),
-                        pl.lit("row_size").alias("check"),
-                        pl.format(
-                            "the row is {} characters as JSON; at most {} are allowed in the query string "
-                            '(payload_location = "body" sends rows of any size)',
-                            pl.col("chars"),
-                            pl.lit(MAX_ROW_JSON_CHARS),
-                        ).alias("reason"),
-                        pl.lit(None, pl.String).alias("value"),
-                    ),
-                ]
-            )
-            payloads = payloads.filter(~pl.col(ROW_NR).is_in(too_long[ROW_NR].implode()))
-            rows = rows.filter(~pl.col(ROW_NR).is_in(too_long[ROW_NR].implode()))
+        known = None if sizes is None else sizes.result()  # every typed row's, in order from first_row
+        rows, payloads, too_long = prospect_rows(rows, config, with_json, known, first_row)
+        rejected = pl.concat([rejected, too_long])
     else:
         payloads = rows.select(ROW_NR, "list_id", "prospect_id")
     rejected = rejected.sort(ROW_NR, maintain_order=True)

@@ -54,9 +54,6 @@ class Wire:
     size: int
     in_body: bool = False
 
-    def json(self) -> str:
-        return self.text
-
     def as_query(self) -> Wire:
         return self if not self.in_body else Wire(self.text, self.size)
 

@@ -55,7 +55,7 @@ def with_ids(rows: pl.DataFrame, found: dict[str, list[int]]) -> pl.DataFrame:
 
 def with_id(row: Row, prospect_id: int | None, email_only: str | None, mapped: str | None = None) -> Row:
     """The row's JSON going by ``prospect_id`` (None: without an id, so it creates its prospect)."""
-    values = {k: v for k, v in orjson.loads(row.wire.json()).items() if k != "id"}
+    values = {k: v for k, v in orjson.loads(row.wire.text).items() if k != "id"}
     text = orjson.dumps(values if prospect_id is None else {"id": prospect_id, **values}).decode()
     return Row(row.row_nr, Wire(text, len(encode(text)), row.wire.in_body), email_only, mapped=mapped)
 
