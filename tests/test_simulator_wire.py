@@ -140,7 +140,7 @@ def test_v5_object_reads_need_fields_and_page_with_a_token():
     async def scenario(sim, raw):
         sim.seed(prospects=[{"id": 100 + i, "email": f"p{i}@x.com", "first_name": "F"} for i in range(450)])
         status, body = await raw.call("GET", "/api/v5/objects/prospects")
-        assert status == 400 and body["code"] == 52
+        assert status == 400 and body == {"code": 13, "message": "One or more required parameters are missing: fields"}
         status, body = await raw.call("GET", "/api/v5/objects/prospects?fields=id,nope")
         assert status == 400 and body["code"] == 51 and "nope" in body["message"]
         seen, url = [], "/api/v5/objects/prospects?fields=id,email,firstName&limit=200&orderBy=id%20asc"

@@ -27,6 +27,7 @@ from .oauth import OAuth, Tokens
 from .state import PardotState
 from .v4 import V4, invalid_action
 from .v5 import V5
+from .v5_import_routes import ImportRoutes
 from .v5_imports import Imports
 from .wire import v4_error, v5_error
 
@@ -82,7 +83,8 @@ class PardotSimulatorApp:
         r = self.app.router
         OAuth(config, self.runtime.tokens, self._count_login).add_routes(r)
         V4(state, lambda: self.config.body_params, lambda: self.config.field_values_shown).add_routes(r)
-        V5(state, self._imports).add_routes(r)
+        V5(state, lambda: self.config).add_routes(r)
+        ImportRoutes(state, self._imports).add_routes(r)
         Admin(self).add_routes(r)
         r.add_route("*", "/api/{rest:.*}", self.unknown_path)
 
@@ -97,12 +99,16 @@ class PardotSimulatorApp:
 
     # ---- the Pardot pipeline ----------------------------------------------------------------
     def _auth_error(self, request: web.Request) -> web.Response | None:
+        """181/182/184/201, in the body shape of the API asked (v5: ``{"code", "message"}``, as recorded)."""
+        error = v5_error if request.path.startswith("/api/v5/") else v4_error
         auth = request.headers.get("Authorization")
         unit = request.headers.get(BU_HEADER)
-        if not auth or not unit:
-            return v4_error(181, "A required header is missing")
+        if not unit:
+            return error(181, f"A required header is missing: {BU_HEADER} header not found on request.")
+        if not auth:
+            return error(181, "A required header is missing: Authorization header not found on request.")
         if not auth.startswith("Bearer ") or not unit.startswith("0Uv") or len(unit) not in (15, 18):
-            return v4_error(182, "Invalid header value")
+            return error(182, "Invalid header value")
         value = auth.removeprefix("Bearer ").strip()
         tokens, cfg = self.runtime.tokens, self.config
         token = tokens.live.get(value)
@@ -119,9 +125,9 @@ class PardotSimulatorApp:
                 status = 401 if self.runtime.err_184_count % 2 else 400
             # a token this server issued and that died says so; one it never issued gets the bare text
             message = f"{TOKEN_TEXT}: Inactive token" if value in tokens.dead else TOKEN_TEXT
-            return v4_error(184, message, int(status))
+            return error(184, message, int(status))
         if unit not in cfg.business_units:
-            return v4_error(201, "Business Unit specified in Pardot-Business-Unit-Id header not found or inactive.")
+            return error(201, "Business Unit specified in Pardot-Business-Unit-Id header not found or inactive.")
         token.calls += 1
         return None
 
@@ -271,6 +277,11 @@ class PardotSimulatorApp:
         faults = self.config.faults
         imports.failed, imports.cancelled = faults.import_failed, faults.import_cancelled
         imports.failed_applies, imports.seed = faults.import_failed_applies, faults.seed
+        imports.cancelled_status, imports.too_big_code = (
+            self.config.import_cancelled_status,
+            self.config.import_too_big_code,
+        )
+        imports.errors_ref = self.config.import_errors_ref
         return imports
 
     async def _hold(self, call: int) -> None:

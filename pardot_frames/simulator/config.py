@@ -62,6 +62,14 @@ class SimConfig:
     import_max_batch_bytes: int = 10 * 1024 * 1024  # a bigger batch gets HTTP 413
     import_daily_batches: int = 1000  # Import API batches per account per day (error 164 above)
     import_apply: bool = True  # False: imports count their rows as created without storing them (load tests)
+    # import-api.md 4 and 6, not confirmed: the word a cancelled import's status reads ("Cancelled", "Canceled",
+    # "Canceling", or any other: a client must end polling on each), the code in a 413 answer's body (None: a
+    # plain-text body), and the name of the errors file's reference (errorsRef; one public client reads errorRef)
+    import_cancelled_status: str = "Cancelled"
+    import_too_big_code: int | None = 413
+    import_errors_ref: str = "errorsRef"
+    v5_utc_offset: str = "-07:00"  # v5 datetimes are in the API user's timezone (v5-objects 4; recorded: -07:00)
+    page_token_seconds: float = 4 * 3600  # a v5 nextPageToken's life (v5-objects 2: 4 h, then code 210)
     faults: Faults = field(default_factory=Faults)
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -99,29 +99,40 @@ def v4_select(found: list[dict[str, Any]], params: dict[str, str]) -> tuple[int,
     return len(chosen), chosen[offset : offset + limit]
 
 
+_RELATIONS = {
+    "After": lambda s, b: s > b, "AfterOrEqualTo": lambda s, b: s >= b,
+    "Before": lambda s, b: s < b, "BeforeOrEqualTo": lambda s, b: s <= b,
+}  # fmt: skip
 V5_TIMES = {
-    "createdAtAfter": ("created_at", lambda s, b: s > b),
-    "createdAtAfterOrEqualTo": ("created_at", lambda s, b: s >= b),
-    "createdAtBefore": ("created_at", lambda s, b: s < b),
-    "createdAtBeforeOrEqualTo": ("created_at", lambda s, b: s <= b),
-    "updatedAtAfter": ("updated_at", lambda s, b: s > b),
-    "updatedAtAfterOrEqualTo": ("updated_at", lambda s, b: s >= b),
-    "updatedAtBefore": ("updated_at", lambda s, b: s < b),
-    "updatedAtBeforeOrEqualTo": ("updated_at", lambda s, b: s <= b),
+    f"{field}{suffix}": (snake, test)
+    for field, snake in (
+        ("createdAt", "created_at"),
+        ("updatedAt", "updated_at"),
+        ("lastActivityAt", "last_activity_at"),
+    )
+    for suffix, test in _RELATIONS.items()
 }
+V5_IDS = {
+    "id": lambda r, n: r["id"] == n, "idGreaterThan": lambda r, n: r["id"] > n,
+    "idGreaterThanOrEqualTo": lambda r, n: r["id"] >= n, "idLessThan": lambda r, n: r["id"] < n,
+    "idLessThanOrEqualTo": lambda r, n: r["id"] <= n,
+}  # fmt: skip
 
 
 def v5_predicate(params: dict[str, str]) -> Callable[[dict[str, Any]], bool]:
     """The v5 filters of a query as one test of a record (at most three filtered fields: code 209)."""
-    used = {k for k in params if k in V5_TIMES or k in ("idGreaterThan", "idLessThan")}
+    used = {k for k in params if k in V5_TIMES or k in V5_IDS}
     if len({V5_TIMES[k][0] if k in V5_TIMES else "id" for k in used}) > 3:
-        raise BadCriterion(209, "Too many filtered fields: at most 3")
+        raise BadCriterion(
+            209,
+            "Too many fields have filters: The max number of 3 distinct fields with filters was exceeded "
+            "for this query.",
+        )
     tests = _time_filters({k: V5_TIMES[k] for k in used if k in V5_TIMES}, params)
-    above, below = number(params, "idGreaterThan"), number(params, "idLessThan")
-    if above is not None:
-        tests.append(lambda r: r["id"] > above)
-    if below is not None:
-        tests.append(lambda r: r["id"] < below)
+    for name in used & set(V5_IDS):
+        value = number(params, name)
+        if value is not None:
+            tests.append(lambda r, t=V5_IDS[name], n=value: t(r, n))
     return lambda r: all(t(r) for t in tests)
 
 

@@ -54,7 +54,7 @@ class V4:
         add("*", c + "query", self.query_custom_fields)
         add("*", c + "read/id/{id}", self.custom_field_read)
 
-    async def _params(self, request: web.Request, strict: bool = False) -> dict[str, str]:
+    async def _params(self, request: web.Request, strict: str | None = None) -> dict[str, str]:
         return await params(request, self.body_params(), strict)
 
     def present(self, record: dict[str, Any], mobile: bool = False) -> dict[str, Any]:
@@ -64,7 +64,7 @@ class V4:
     # ---- prospects ---------------------------------------------------------------------------
     async def batch_upsert(self, request: web.Request) -> web.Response:
         try:
-            raw = (await self._params(request, strict=True)).get("prospects")
+            raw = (await self._params(request, strict="prospects")).get("prospects")
             if raw is None:
                 raise ApiError(13, "Required parameters are missing: prospects")
             try:

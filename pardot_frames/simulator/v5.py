@@ -1,38 +1,40 @@
-"""The v5 API of the simulator: object reads, list memberships and the Import API (facts 3, 9; import-api.md).
+"""The v5 object API of the simulator (``pardot-v5-objects.md``; facts 3, 9): reads, prospect create and
+delete, list memberships. The Import API's routes are ``v5_import_routes``.
 
 Object reads: ``GET /api/v5/objects/{prospects|lists|list-memberships|custom-fields}`` (query) and
-``/{id}`` (read). ``fields`` is required (a comma list of camelCase names; an unknown one is code 51);
-``limit`` defaults to 200, at most 1000; ``orderBy``; the filters of ``criteria.v5_filter`` plus per object
-``listId``, ``prospectId``, ``email``, ``deleted``. After a full page the answer carries
-``nextPageToken`` and ``nextPageUrl``; a follow-up sends the token (and ``fields``) only. Tokens are
-the simulator's own (an unknown one is code 211). Values are the account's state, as v4 shows it,
-under v5 names; several-value custom fields come back as arrays.
+``/{id}`` (read). ``fields`` is parsed as Pardot does (``v5_fields.parse_fields``: missing is code 13, unknown
+names code 51, array custom fields refused in queries); ``limit`` defaults to 200, at most 1000; ``orderBy``;
+the filters of ``criteria.v5_predicate`` plus per object ``listId``, ``prospectId``, ``email``, ``name``, and
+``deleted`` (``true``, ``all``, ``false``: the default) on archivable objects; any other parameter is code
+51 naming it (section 3: not confirmed, the closest documented shape). After a full page the answer carries
+``nextPageToken`` (base64 JSON of the shape real tokens decode to, section 2) and ``nextPageUrl``; on the last
+page both are JSON null. A follow-up sends the token and ``fields`` only (anything else is code 51); a token
+lives ``page_token_seconds`` (210 once expired; 211 for one this server never issued).
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
 import json
-import secrets
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .config import SimConfig
 from .criteria import V5_LIMIT, BadCriterion, number, v5_filter, v5_predicate
-from .records import STANDARD
 from .state import ApiError, PardotState
-from .v5_imports import Import, ImportError_, Imports, v4_name
+from .v5_fields import ARCHIVABLE, OBJECT_FIELDS, parse_fields, shape, snake
 from .wire import json_answer, v5_error
 
-OBJECTS = ("prospects", "lists", "list-memberships", "custom-fields")
-COMMON = ("id", "createdAt", "updatedAt")
-KNOWN = {
-    "lists": (*COMMON, "name", "title", "description", "isPublic", "isDynamic", "isCrmVisible"),
-    "list-memberships": (*COMMON, "listId", "prospectId", "optedOut"),
-    "custom-fields": (*COMMON, "name", "fieldId", "type", "isRecordMultipleResponses", "isUseValues"),
-}
+OBJECTS = tuple(OBJECT_FIELDS)
 FILTERS = {"listId": "list_id", "prospectId": "prospect_id"}
+PAGING = frozenset({"fields", "limit", "orderBy", "offset", "deleted", "nextPageToken", "format"})
+EXTRA_FILTERS = {"prospects": {"email"}, "lists": {"name"}, "list-memberships": {"listId", "prospectId"}}
+NOT_FOUND = (109, "The requested record was not found.")
 
 
 def _by_ascending_id(query: dict[str, str]) -> bool:
@@ -41,58 +43,69 @@ def _by_ascending_id(query: dict[str, str]) -> bool:
     return order in ("idasc", "id") and "_skip" not in query
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+def _check_params(kind: str, query: dict[str, str]) -> None:
+    """Every parameter is one a v5 query of this object takes (code 51 naming the first that is not)."""
+    allowed = PAGING | EXTRA_FILTERS.get(kind, set())
+    for name in query:
+        if name not in allowed and not _is_filter(name):
+            raise BadCriterion(51, f"Invalid parameter: {name}. It is not a known parameter of {kind} queries.")
+
+
+def _is_filter(name: str) -> bool:
+    for field in ("id", "createdAt", "updatedAt", "lastActivityAt"):
+        if name.startswith(field) and name[len(field) :] in FILTER_SUFFIXES:
+            return True
+    return False
+
+
+FILTER_SUFFIXES = frozenset({"", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo", "After",
+                             "AfterOrEqualTo", "Before", "BeforeOrEqualTo"})  # fmt: skip
 
 
 class V5:
-    """Handlers for the v5 routes over one account state."""
+    """Handlers for the v5 object routes over one account state."""
 
-    def __init__(self, state: PardotState, imports: Any) -> None:
+    def __init__(self, state: PardotState, settings: Callable[[], SimConfig]) -> None:
         self.state = state
-        self.imports = imports  # a callable: the account's Imports, with the simulator's current settings
-        self.tokens: dict[str, dict[str, str]] = {}  # nextPageToken -> the query it continues
+        self.settings = settings
+        self.tokens: dict[str, tuple[dict[str, str], float]] = {}  # nextPageToken -> (its query, expiry)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         objects = "/api/v5/objects/"
         router.add_post(objects + "list-memberships", self.membership_create)
         router.add_delete(objects + "list-memberships/{id}", self.membership_delete)
+        router.add_post(objects + "prospects", self.prospect_create)
+        router.add_delete(objects + "prospects/{id}", self.prospect_delete)
         router.add_get(objects + "{object}", self.query)
         router.add_get(objects + "{object}/{id}", self.read)
-        router.add_post("/api/v5/imports", self.import_create)
-        router.add_post("/api/v5/imports/{id}/batches", self.import_batch)
-        router.add_patch("/api/v5/imports/{id}", self.import_submit)
-        router.add_get("/api/v5/imports/{id}", self.import_read)
-        router.add_get("/api/v5/imports/{id}/errors", self.import_errors)
 
     # ---- object reads ------------------------------------------------------------------------
-    def _records(self, kind: str) -> list[dict[str, Any]]:
+    def _records(self, kind: str, deleted: str = "false") -> list[dict[str, Any]]:
         state = self.state
         if kind == "prospects":
-            return list(state.prospects.values())
+            live = list(state.prospects.values()) if deleted in ("false", "all") else []
+            return live + (list(state.deleted.values()) if deleted in ("true", "all") else [])
+        if deleted == "true":
+            return []
         if kind == "lists":
             return list(state.lists.values())
         if kind == "list-memberships":
             return list(state.memberships.values())
-        return [{**d, "updated_at": d.get("updated_at", d.get("created_at"))} for d in state.custom_fields.values()]
-
-    def _filtered(self, kind: str, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Every record of the query, filtered and ordered (any ``orderBy``; a token's ``_skip``)."""
-        found = [r for r in self._records(kind) if self._matches(r, query)]
-        return v5_filter(found, query)
+        return [_custom_field(d) for d in state.custom_fields.values()]
 
     def _matches(self, record: dict[str, Any], query: dict[str, str]) -> bool:
         for name, field in FILTERS.items():
             if (value := number(query, name)) is not None and record.get(field) != value:
                 return False
-        email = query.get("email")
-        return not email or str(record.get("email") or "").lower() == email.lower()
+        for name in ("email", "name"):
+            if query.get(name) and str(record.get(name) or "").lower() != query[name].lower():
+                return False
+        return True
 
     def _by_id(self, kind: str, query: dict[str, str], limit: int) -> list[dict[str, Any]]:
         """An id-ordered query from ``idGreaterThan``: the records after it, one more than a page at most, found
         by bisecting the ids (a page costs its own size, not the account's)."""
-        ids, table = self._ids(kind)
+        ids, table = self._ids(kind, _deleted(kind, query))
         test = v5_predicate(query)
         after = number(query, "idGreaterThan")
         out: list[dict[str, Any]] = []
@@ -104,178 +117,152 @@ class V5:
                     break
         return out
 
-    def _ids(self, kind: str) -> tuple[list[int], dict[int, dict[str, Any]]]:
+    def _ids(self, kind: str, deleted: str) -> tuple[list[int], dict[int, dict[str, Any]]]:
         """The sorted ids of a kind's records and the records by id, kept while the records stay the same."""
-        if kind == "prospects":
+        if kind == "prospects" and deleted == "false":
             return self.state.sorted_ids(), self.state.prospects
-        table = {int(r["id"]): r for r in self._records(kind)}
+        table = {int(r["id"]): r for r in self._records(kind, deleted)}
         return sorted(table), table
 
-    def _known(self, kind: str) -> set[str]:
-        if kind != "prospects":
-            return set(KNOWN[kind])
-        return (
-            {camel(f) for f in STANDARD} | {"salesforceId", "isDeleted"} | {f"{f}__c" for f in self.state.custom_fields}
-        )
-
     def _shape(self, kind: str, record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-        out = {}
-        for name in fields:
-            if name.endswith("__c"):
-                value = record.get(name[:-3])
-                several = self.state.custom_fields.get(name[:-3], {}).get("type") in ("Checkbox", "Multi-Select")
-                if several and value:  # several-value fields come back as arrays
-                    value = list(value.values()) if isinstance(value, dict) else [value]
-                out[name] = value
-            elif name == "salesforceId":
-                out[name] = record.get("fid")
-            elif name == "isDeleted":
-                out[name] = record["id"] in self.state.deleted
-            else:
-                out[name] = record.get(v4_name(name))
-        return out
+        gone = kind == "prospects" and record["id"] in self.state.deleted
+        custom = self.state.custom_fields
+        return shape(record, fields, custom, deleted=gone, offset=self.settings().v5_utc_offset)
 
-    def _fields(self, kind: str, query: dict[str, str]) -> list[str]:
+    def _fields(self, kind: str, query: dict[str, str], *, many: bool) -> list[str]:
         if kind not in OBJECTS:
             raise BadCriterion(404, f"Invalid object: {kind}")
-        fields = [f.strip() for f in query.get("fields", "").split(",") if f.strip()]
-        if not fields:
-            raise BadCriterion(52, "Required parameter missing: fields.")
-        unknown = [f for f in fields if f not in self._known(kind)]
-        if unknown:
-            raise BadCriterion(51, f"Invalid parameter: fields. It contains an invalid or unknown field: {unknown[0]}.")
-        return fields
+        return parse_fields(kind, query.get("fields", ""), self.state.custom_fields, query=many)
 
     async def read(self, request: web.Request) -> web.Response:
         kind, wanted = request.match_info["object"], request.match_info["id"]
         try:
-            fields = self._fields(kind, dict(request.query))
+            fields = self._fields(kind, dict(request.query), many=False)
         except BadCriterion as exc:
             return v5_error(exc.code, exc.message, 404 if exc.code == 404 else 400)
-        found = next((r for r in self._records(kind) if str(r["id"]) == wanted), None)
-        if found is None:
-            return v5_error(404, "The requested object was not found.", 404)
+        found = next((r for r in self._records(kind, "all") if str(r["id"]) == wanted), None)
+        if found is None or (kind == "prospects" and found["id"] in self.state.deleted):
+            return v5_error(*NOT_FOUND, 404)  # a recycle-bin record reads as missing (section 5: not confirmed)
         return json_answer(self._shape(kind, found, fields))
 
     async def query(self, request: web.Request) -> web.Response:
         kind, query = request.match_info["object"], dict(request.query)
-        if "nextPageToken" in query:
-            saved = self.tokens.get(query["nextPageToken"])
-            if saved is None:
-                return v5_error(211, "Invalid nextPageToken.")
-            query = {**saved, **({"fields": query["fields"]} if query.get("fields") else {})}
         try:
-            fields = self._fields(kind, query)
+            if "nextPageToken" in query:
+                query = self._continued(request)
+            else:
+                _check_params(kind, query)
+            fields = self._fields(kind, query, many=True)
             limit = min(number(query, "limit", 200) or 200, V5_LIMIT)
             skip = number(query, "_skip", 0) or 0
-            found = self._by_id(kind, query, limit) if _by_ascending_id(query) else self._filtered(kind, query)
+            found = self._by_id(kind, query, limit) if _by_ascending_id(query) else self._found(kind, query)
         except BadCriterion as exc:
             return v5_error(exc.code, exc.message, 404 if exc.code == 404 else 400)
         page = found[skip : skip + limit]
-        body: dict[str, Any] = {"values": [self._shape(kind, r, fields) for r in page]}
+        body: dict[str, Any] = {"nextPageToken": None, "nextPageUrl": None}
         if len(page) == limit and skip + limit < len(found):
-            token = secrets.token_urlsafe(12)
-            self.tokens[token] = {**query, "_skip": str(skip + limit)}
+            token = self._token({**query, "_skip": str(skip + limit)}, page[-1]["id"], skip // limit + 2, limit)
             body["nextPageToken"] = token
             body["nextPageUrl"] = f"{request.scheme}://{request.host}{request.path}?" + urlencode(
-                {"nextPageToken": token, "fields": ",".join(fields)}
+                {"fields": query["fields"], "nextPageToken": token}
             )
-        else:
-            body["nextPageToken"] = body["nextPageUrl"] = None
+        body["values"] = [self._shape(kind, r, fields) for r in page]
         return json_answer(body)
 
-    # ---- list memberships --------------------------------------------------------------------
+    def _found(self, kind: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        found = [r for r in self._records(kind, _deleted(kind, query)) if self._matches(r, query)]
+        return v5_filter(found, query)
+
+    def _continued(self, request: web.Request) -> dict[str, str]:
+        """The query a follow-up continues: its token's, with the follow-up's ``fields`` (sent on every page)."""
+        extra = sorted({k for k in request.query if k not in ("nextPageToken", "fields")})
+        if extra:
+            raise BadCriterion(51, f"Invalid parameter: {extra[0]}. Only fields may be sent with nextPageToken.")
+        saved = self.tokens.get(request.query["nextPageToken"])
+        if saved is None:
+            raise BadCriterion(211, "Page token is invalid.")
+        if time.time() > saved[1]:
+            raise BadCriterion(210, "Page token has expired.")
+        fields = request.query.getall("fields", [])
+        return {**saved[0], **({"fields": fields[-1]} if fields else {})}
+
+    def _token(self, query: dict[str, str], last_id: int, page: int, limit: int) -> str:
+        """A page token shaped like real Pardot's (base64 JSON; opaque to clients), remembered here."""
+        expires = time.time() + self.settings().page_token_seconds
+        filters = sorted(k for k in query if k not in PAGING and not k.startswith("_"))
+        data = {"orderBy": query.get("orderBy", ""), "filters": filters, "limit": limit,
+                "resumeValue": {"id": last_id}, "page": page, "recCount": (page - 1) * limit,
+                "expireTime": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(expires)),
+                "deleted": query.get("deleted")}  # fmt: skip
+        token = base64.b64encode(json.dumps(data).encode()).decode()
+        self.tokens[token] = (query, expires)
+        return token
+
+    # ---- prospects and list memberships ------------------------------------------------------
+    async def prospect_create(self, request: web.Request) -> web.Response:
+        """A v5 prospect create: JSON under v5 names; the answer holds ``fields`` (else the id and what was sent)."""
+        try:
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise ValueError
+        except ValueError:
+            return v5_error(150, "The body is not valid JSON")
+        try:
+            parse_fields("prospects", ",".join(data) or "id", self.state.custom_fields, query=False)
+            answer = ["id", *data] if "fields" not in request.query else None
+            if answer is None:
+                answer = parse_fields("prospects", request.query["fields"], self.state.custom_fields, query=False)
+            record = self.state.upsert_one({snake(k): v for k, v in data.items() if k != "id"})
+        except BadCriterion as exc:
+            return v5_error(exc.code, exc.message)
+        except ApiError as exc:
+            return v5_error(exc.code, exc.message)
+        return json_answer(self._shape("prospects", record, answer), 201)
+
+    async def prospect_delete(self, request: web.Request) -> web.Response:
+        try:
+            self.state.delete_prospect(request.match_info["id"])
+        except ApiError:
+            return v5_error(*NOT_FOUND, 404)
+        return web.Response(status=204)
+
     async def membership_create(self, request: web.Request) -> web.Response:
         try:
             data = await request.json()
             list_id, prospect_id = int(data["listId"]), int(data["prospectId"])
         except (ValueError, KeyError, TypeError):
-            return v5_error(13, "listId and prospectId are required integers")
+            return v5_error(13, "One or more required parameters are missing: listId, prospectId")
         try:
             record = self.state.create_membership(list_id, prospect_id, bool(data.get("optedOut", False)))
         except ApiError as exc:
             return v5_error(exc.code, exc.message)
-        return json_answer(self._shape("list-memberships", record, list(KNOWN["list-memberships"])), 201)
+        fields = ["id", "listId", "prospectId", "optedOut", "createdAt", "updatedAt"]
+        return json_answer(self._shape("list-memberships", record, fields), 201)
 
     async def membership_delete(self, request: web.Request) -> web.Response:
         try:
             self.state.delete_membership_by_id(int(request.match_info["id"]))
         except (ApiError, ValueError):
-            return v5_error(109, "The requested record was not found.", 404)
+            return v5_error(*NOT_FOUND, 404)
         return web.Response(status=204)
 
-    # ---- the Import API ----------------------------------------------------------------------
-    def _import(self, request: web.Request) -> Import:
-        imports: Imports = self.imports()
-        item = imports.get(request.match_info["id"])
-        imports.advance(item, self.state.import_row)
-        return item
 
-    def _import_answer(self, item: Import, request: web.Request, status: int = 200) -> web.Response:
-        return json_answer(self.imports().record(item, f"{request.scheme}://{request.host}"), status)
+def _deleted(kind: str, query: dict[str, str]) -> str:
+    """The ``deleted`` filter of an archivable object (``false`` when not given; section 3)."""
+    value = (query.get("deleted") or "false").lower()
+    if kind not in ARCHIVABLE:
+        return "false"
+    if value not in ("true", "false", "all"):
+        raise BadCriterion(51, f"Invalid parameter: deleted. It must be true, false or all, not {value!r}.")
+    return value
 
-    async def import_create(self, request: web.Request) -> web.Response:
-        """JSON options, or multipart with ``input`` (JSON) and an optional ``file`` (the first batch)."""
-        try:
-            files: list[bytes] = []
-            if request.content_type.startswith("multipart/"):
-                options: Any = None
-                async for part in await request.multipart():
-                    if part.name == "input":
-                        options = json.loads(await part.text())
-                    elif part.name == "file":
-                        files.append(bytes(await part.read()))
-            else:
-                options = await request.json()
-            if not isinstance(options, dict):
-                raise ImportError_(400, 150, "The body is not valid JSON")
-            item = self.imports().create(options, self.state.import_fields())
-            for data in files:
-                self.imports().add_batch(item, data, self.state.import_fields())
-            if options.get("status") == "Ready":
-                self.imports().submit(item, {"status": "Ready"})
-        except ImportError_ as exc:
-            return v5_error(exc.code, exc.message, exc.status)
-        except ValueError:
-            return v5_error(150, "The body is not valid JSON")
-        return self._import_answer(item, request, 201)
 
-    async def import_batch(self, request: web.Request) -> web.Response:
-        try:
-            item = self._import(request)
-            if not request.content_type.startswith("multipart/"):
-                raise ImportError_(400, 162, "No file was specified or uploaded")
-            files = [bytes(await part.read()) async for part in await request.multipart() if part.name == "file"]
-            if not files:
-                raise ImportError_(400, 162, "No file was specified or uploaded")
-            if len(files) > 1:
-                raise ImportError_(400, 163, "Too many files were specified or uploaded")
-            self.imports().add_batch(item, files[0], self.state.import_fields())
-        except ImportError_ as exc:
-            return v5_error(exc.code, exc.message, exc.status)
-        return web.Response(status=204)
-
-    async def import_submit(self, request: web.Request) -> web.Response:
-        try:
-            item = self._import(request)
-            body = await request.json()
-            self.imports().submit(item, body if isinstance(body, dict) else {})
-        except ImportError_ as exc:
-            return v5_error(exc.code, exc.message, exc.status)
-        except ValueError:
-            return v5_error(150, "The body is not valid JSON")
-        return self._import_answer(item, request)
-
-    async def import_read(self, request: web.Request) -> web.Response:
-        try:
-            item = self._import(request)
-        except ImportError_ as exc:
-            return v5_error(exc.code, exc.message, exc.status)
-        return self._import_answer(item, request)
-
-    async def import_errors(self, request: web.Request) -> web.Response:
-        try:
-            text = self.imports().errors_csv(self._import(request))
-        except ImportError_ as exc:
-            return v5_error(exc.code, exc.message, exc.status)
-        return web.Response(text=text, content_type="text/csv")
+def _custom_field(definition: dict[str, Any]) -> dict[str, Any]:
+    """A custom field under its v5 keys: the type as a lower-case word (recorded: "radio button", "multi-select")."""
+    return {
+        **definition,
+        "type": str(definition.get("type", "Text")).lower(),
+        "fid": definition.get("crm_id"),
+        "api_field_id": definition.get("field_id"),
+        "updated_at": definition.get("updated_at", definition.get("created_at")),
+    }

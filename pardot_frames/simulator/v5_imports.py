@@ -37,10 +37,16 @@ FORCED_NULL_OVERWRITE = frozenset({"notes"})  # import-api.md 8: notes always nu
 NEVER_NULL_OVERWRITE = frozenset({"campaignId", "score", "isDoNotEmail", "isDoNotCall", "isReviewed", "isStarred"})
 
 
-class ImportError_(Exception):
-    """A refused Import API call: (HTTP status, Pardot code, message)."""
+READ_FIELDS = frozenset(
+    "id operation object status isExpired batchesRef createdAt updatedAt createdById updatedById createdCount "
+    "updatedCount errorCount".split()
+)
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+
+class ImportError_(Exception):
+    """A refused Import API call: (HTTP status, Pardot code or None for an answer without one, message)."""
+
+    def __init__(self, status: int, code: int | None, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
@@ -82,6 +88,9 @@ class Imports:
     cancelled: float = 0.0  # share of imports that end Cancelled (nothing applied)
     failed_applies: float = 0.5
     seed: int = 0
+    cancelled_status: str = "Cancelled"  # the word a cancelled import's status reads (not confirmed: 4)
+    too_big_code: int | None = 413  # the code in a 413 answer's body (not confirmed: 6); None: no JSON body
+    errors_ref: str = "errorsRef"  # the errors file's reference field (errorsRef, or errorRef: 4)
     items: dict[int, Import] = field(default_factory=dict)
     batches_today: int = 0
     next_id: int = 1
@@ -123,7 +132,7 @@ class Imports:
             )
             raise ImportError_(400, code, text)
         if len(data) > self.max_batch_bytes:
-            raise ImportError_(413, 413, "Limit of 10MB exceeded")
+            raise ImportError_(413, self.too_big_code, "Limit of 10MB exceeded")
         if len(item.batches) >= MAX_BATCHES:
             raise ImportError_(429, 160, "The limit of batches per import has been reached")
         if self.batches_today >= self.daily_batches:
@@ -150,13 +159,13 @@ class Imports:
 
     def advance(self, item: Import, apply: Any) -> None:
         """Move an import on in simulated time; apply its rows when processing ends."""
-        if item.ready_at is None or item.status == "Complete":
+        if item.ready_at is None or item.status not in ("Waiting", "Processing"):
             return
         elapsed = time.monotonic() - item.ready_at
         if elapsed >= self.wait + self.seconds:
             fate = self.fate(item)
             if fate == "Cancelled":
-                item.status, item.batches = fate, []
+                item.status, item.batches = self.cancelled_status, []
                 return
             budget = None
             if fate == "Failed":
@@ -207,8 +216,20 @@ class Imports:
             out |= {"createdCount": item.created_count, "updatedCount": item.updated_count,
                     "errorCount": len(item.errors)}  # fmt: skip
             if item.errors:
-                out["errorsRef"] = f"{base}/api/v5/imports/{item.id}/errors"
+                out[self.errors_ref] = f"{base}/api/v5/imports/{item.id}/errors"
         return out
+
+    def select(self, record: dict[str, Any], fields: str) -> dict[str, Any]:
+        """The read's ``fields``: each one present (null when it has no value now); an unknown name fails the
+        whole read with code 51 (import-api.md 4)."""
+        known = {*READ_FIELDS, self.errors_ref}
+        names = [n.strip() for n in fields.split(",") if n.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ImportError_(
+                400, 51, f"Invalid parameter: fields. It contains an invalid or unknown field: {', '.join(unknown)}."
+            )
+        return {n: record.get(n) for n in names}
 
     def errors_csv(self, item: Import) -> str:
         if item.status != "Complete":

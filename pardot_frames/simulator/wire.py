@@ -34,7 +34,11 @@ def v4_ok(status: int = 200, **payload: Any) -> web.Response:
     return json_answer({"@attributes": {"stat": "ok", "version": 1}, **payload}, status)
 
 
-def v5_error(code: int, message: str, status: int = 400) -> web.Response:
+def v5_error(code: int | None, message: str, status: int = 400) -> web.Response:
+    """A v5 error body ``{"code", "message"}``; with no code (an answer whose code is not Pardot's to give, such
+    as a front server's 413), a plain text body."""
+    if code is None:
+        return web.Response(status=status, text=message)
     return json_answer({"code": code, "message": message}, status)
 
 
@@ -55,15 +59,17 @@ def deleted(delete: Any) -> web.Response:
     return web.Response(status=204)
 
 
-async def params(request: web.Request, body_params: bool = True, strict: bool = False) -> dict[str, str]:
+async def params(request: web.Request, body_params: bool = True, strict: str | None = None) -> dict[str, str]:
     """Every v4 parameter of a request: the form-encoded or multipart body's (files read as text), then the
-    query string's over them. ``strict``: a raw JSON body is refused (error 71: not how v4 takes parameters)."""
+    query string's over them. A JSON body is no parameter source and hides none (facts 8: recorded, a ``{}``
+    body beside ``?prospects=...`` created the prospect); with ``strict`` (a parameter's name), a JSON body
+    is refused (error 71) when the query string lacks that parameter: the data was sent as raw JSON."""
     found: dict[str, str] = {}
     if request.method in ("POST", "PUT", "PATCH") and request.can_read_body and body_params:
         if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for name, value in (await request.post()).items():
                 found[name] = value.file.read().decode("utf-8") if hasattr(value, "file") else str(value)
-        elif strict and request.content_type in (JSON, "text/json"):
+        elif strict and request.content_type in (JSON, "text/json") and strict not in request.query:
             raise ApiError(71)
     found.update(request.query)
     return found
