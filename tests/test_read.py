@@ -37,7 +37,9 @@ def account(sim, tmp_path):
 def test_prospects_come_back_typed_named_and_in_few_calls(account, tmp_path):
     before = account.pardot_calls
     frame = pf.read_prospects(job(account), state_dir=tmp_path)
-    assert account.pardot_calls - before == 3  # 2,500 prospects, 1,000 a call (the fields are cached)
+    # 2,500 prospects, 1,000 a v5 call (the fields are cached); "tags" is an array field, refused in v5 queries:
+    # its values come from the v4 query, 200 a call
+    assert account.pardot_calls - before == 3 + 13
     assert frame.height == 2500 and frame["id"].is_unique().all()
     assert frame.schema["born"] == pl.Date and frame.schema["spend"] == pl.Float64
     assert frame.schema["tags"] == pl.List(pl.String) and frame.schema["score"] == pl.Int64
@@ -82,7 +84,7 @@ def test_a_read_frame_goes_back_unchanged(account, tmp_path):
 def test_a_stopped_read_resumes_after_its_last_id(account, tmp_path):
     pf.read_prospects(job(account), state_dir=tmp_path)  # the fields cached
     with pytest.raises(ReadStopped) as info:
-        pf.read_prospects(job(account, max_api_calls=1), state_dir=tmp_path)
+        pf.read_prospects(job(account, max_api_calls=6), state_dir=tmp_path)  # a page: 1 v5 + 5 v4 (array field)
     stopped = info.value
     assert stopped.frame.height == 1000 and stopped.after_id == stopped.frame["id"].max()
     rest = pf.read_prospects(job(account), after_id=stopped.after_id, state_dir=tmp_path)

@@ -139,7 +139,17 @@ def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, 
 
 def add_read_parser(sub: Any) -> None:
     """The ``read`` command."""
-    r = sub.add_parser("read", help="read prospects, lists or list members from Pardot into a file")
+    r = sub.add_parser(
+        "read",
+        help="read prospects, lists or list members from Pardot into a file",
+        description=(
+            "Read prospects, lists or list members into a file, page by page (1,000 records a v5 call). Pardot "
+            "refuses array custom fields (Checkbox, Multi-Select, fields recording multiple responses) in v5 "
+            "queries, so their values come from the v4 prospect query, 200 prospects a call (one or two prospects: "
+            "a single-record read each): a page of 1,000 prospects costs 1 + 5 calls when the account has such "
+            "fields, and they arrive as lists of text."
+        ),
+    )
     r.add_argument("what", choices=["prospects", "lists", "members"])
     add_job_arguments(r)
     r.add_argument("--out", metavar="FILE", help="a .parquet, .csv or .duckdb file (default: print the first rows)")

@@ -1,7 +1,10 @@
 """Reading Pardot back into frames: prospects, lists and list members, typed by the account's fields and
 named as a job sends them, so a read frame can be sent back unchanged.
 
-Reads go through v5 (``pardot.objects``: 1,000 records a call, by ascending id). Calls count against
+Reads go through v5 (``pardot.objects``: 1,000 records a call, by ascending id). Array custom fields
+(Checkbox, Multi-Select, multiple responses) are refused in v5 queries: their values come from
+``pardot.array_values`` (the v4 query, 200 prospects a call; single reads for one or two), so a page of
+1,000 with such fields costs 1 + 5 calls. Calls count against
 ``max_api_calls``; a read stopped by the budget, the daily limit or Ctrl-C raises ``ReadStopped`` with
 what was read and the id to resume after (``after_id=``; ``--after-id`` on the command line).
 """
@@ -9,7 +12,7 @@ what was read and the id to resume after (``after_id=``; ``--after-id`` on the c
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +25,10 @@ from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.progress import Progress
 from pardot_frames.errors import ConfigError, ReadStopped, ResumableStop
 from pardot_frames.pardot import lists, objects
+from pardot_frames.pardot.array_values import array_values
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.account_fields import Fields
-from pardot_frames.prepare.read_frames import column_type, prospect_columns, records_frame
+from pardot_frames.prepare.read_frames import TIMES, column_type, prospect_columns, records_frame
 
 OnPage = Callable[[pl.DataFrame], None]
 PER_ITEM = 50  # at most this many ids or emails are read one query each; more: pages, filtered here
@@ -34,11 +38,20 @@ PER_ITEM = 50  # at most this many ids or emails are read one query each; more: 
 class ProspectQuery:
     """What a prospect read asks for: columns (product names), v5 filters, and the rows it keeps."""
 
-    columns: dict[str, str]  # product column -> v5 field
+    columns: dict[str, str]  # product column -> v5 field (what the v5 query selects)
     types: dict[str, pl.DataType]
     filters: dict[str, str]
     ids: tuple[int, ...] = ()
     emails: tuple[str, ...] = ()
+    arrays: tuple[str, ...] = ()  # array custom fields (product columns): never in a v5 query, read another way
+    order: tuple[str, ...] = ()  # every column, in the frame's order
+
+    def without(self, refused: list[str]) -> ProspectQuery:
+        """The query with these v5 fields (refused by Pardot as arrays) read the other way instead."""
+        gone = {objects.column(f) for f in refused}
+        columns = {c: v for c, v in self.columns.items() if c not in gone}
+        types = {**self.types, **{c: pl.List(pl.String) for c in gone}}
+        return replace(self, columns=columns, types=types, arrays=(*self.arrays, *sorted(gone - set(self.arrays))))
 
 
 def prospect_query(
@@ -47,20 +60,31 @@ def prospect_query(
     """The query for these columns; an unknown column is a ConfigError naming it (every problem at once)."""
     names = prospect_columns(fields, wanted)
     custom = set(fields.custom) if fields is not None else set()
-    standard = set(prospect_columns(None, None)) | {"created_at", "updated_at"}
+    standard = set(prospect_columns(None, None)) | set(TIMES)
     unknown = [c for c in names if c not in standard and c not in custom]
     if unknown and fields is not None:
         raise ConfigError([f"fields: {c!r} is neither a readable standard field nor a custom field" for c in unknown])
-    columns = {c: objects.v5_field(c, custom=c in custom) for c in names}
+    arrays = tuple(c for c in names if fields is not None and c in fields.custom and fields.custom[c].array)
+    columns = {c: objects.v5_field(c, custom=c in custom) for c in names if c not in arrays}
     types = {c: column_type(c, fields) for c in names}
     wanted_ids = tuple(sorted({int(i) for i in ids})) if ids is not None else ()
     wanted_emails = tuple(sorted({str(e).strip().lower() for e in emails})) if emails is not None else ()
-    return ProspectQuery(columns, types, filters, wanted_ids, wanted_emails)
+    return ProspectQuery(columns, types, filters, wanted_ids, wanted_emails, arrays, tuple(names))
+
+
+async def with_arrays(client: Client, records: list[dict[str, Any]], query: ProspectQuery) -> pl.DataFrame:
+    """A page's records as a frame, its array custom fields read the other way (``pardot.array_values``)."""
+    frame = records_frame(records, query.columns, query.types)
+    if not query.arrays:
+        return frame
+    found = await array_values(client, [int(r["id"]) for r in records], list(query.arrays))
+    extra = {a: pl.Series(a, [found.get(int(r["id"]), {}).get(a) for r in records], dtype=query.types[a])
+             for a in query.arrays}  # fmt: skip
+    return frame.with_columns(**extra).select([c for c in query.order if c in frame.columns or c in extra])
 
 
 async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnPage, after: int | None = None) -> None:
     """Every prospect of the query, page by page (``on_page`` gets each page as a frame)."""
-    fields = list(query.columns.values())
 
     def keep(frame: pl.DataFrame) -> pl.DataFrame:
         if query.ids and len(query.ids) > PER_ITEM:
@@ -70,8 +94,17 @@ async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnP
         return frame
 
     async def run(filters: dict[str, str], start: int | None) -> None:
-        async for page in objects.pages(client, "prospects", fields, filters, after=start):
-            on_page(keep(records_frame(page, query.columns, query.types)))
+        nonlocal query
+        while True:
+            try:
+                async for page in objects.pages(
+                    client, "prospects", list(query.columns.values()), filters, after=start
+                ):
+                    start = max(int(r["id"]) for r in page)
+                    on_page(keep(await with_arrays(client, page, query)))
+                return
+            except objects.ArrayFieldsRefused as refused:  # an array the account's fields did not show
+                query = query.without(refused.fields)
 
     if query.ids and len(query.ids) <= PER_ITEM:  # one query each: id-1 < id < id+1
         for pid in query.ids:

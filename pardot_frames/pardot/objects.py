@@ -7,7 +7,12 @@ not a ``nextPageToken`` chain: a chain ends after 100,000 records and its tokens
 move the cursor forward is an error (``paging.forward``), never an endless loop.
 
 Names: the product's (v4) column names map to v5 field names here (``first_name`` <-> ``firstName``,
-``fid`` <-> ``salesforceId``, a custom field ``colour`` <-> ``colour__c``).
+``fid`` <-> ``salesforceId``, a custom field ``colour`` <-> ``colour__c``). A full page whose answer carries
+``"nextPageToken": null`` is the last (``last_page``): no call is spent to find an empty page.
+
+Array custom fields (Checkbox, Multi-Select, multiple responses) are refused in v5 queries (v5-objects 1):
+callers leave them out (``pardot.array_values`` reads their values); should Pardot refuse one the account's
+fields did not show as an array, ``ArrayFieldsRefused`` names them, so the caller reads them that other way.
 """
 
 from __future__ import annotations
@@ -23,9 +28,18 @@ from pardot_frames.pardot.paging import forward
 if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client
 
+ARRAY_REFUSAL = re.compile(r"array types are not allowed to be selected: (.+?)\.?$")
 OBJECTS = "/api/v5/objects"
 PAGE = 1000  # records a v5 query answers at most
 RENAMED = {"fid": "salesforceId"}
+
+
+class ArrayFieldsRefused(ApiError):
+    """A v5 query refused array custom fields (code 51, Pardot's FieldsParser); ``fields`` names them (v5)."""
+
+    def __init__(self, kind: str, fields: list[str], message: str) -> None:
+        super().__init__(f"reading {kind}: {message}", 51, 400)
+        self.fields = fields
 
 
 def v5_field(name: str, custom: bool = False) -> str:
@@ -68,8 +82,15 @@ async def pages(
         count += 1
         after = forward(after, [int(r["id"]) for r in records], count, f"reading {kind}", ApiError)
         yield records
-        if len(records) < limit:
+        if len(records) < limit or last_page(reply.body):
             return
+
+
+def last_page(body: Any) -> bool:
+    """The answer says no record follows: ``nextPageToken`` present and JSON null (v5-objects 2: a token comes
+    after a full page unless the data ends there; recorded). Each page here is its own query, so the
+    100,000-record cap of a token chain cannot be what ended it. A server that leaves the key out says nothing."""
+    return isinstance(body, dict) and "nextPageToken" in body and body["nextPageToken"] is None
 
 
 def records_of(reply: Any, kind: str) -> list[dict[str, Any]]:
@@ -77,6 +98,9 @@ def records_of(reply: Any, kind: str) -> list[dict[str, Any]]:
     body = reply.body if isinstance(reply.body, dict) else None
     if reply.code is not None or body is None or not isinstance(body.get("values"), list):
         message = reply.message or f"HTTP {reply.status}"
+        refused = ARRAY_REFUSAL.search(message) if reply.code == 51 else None
+        if refused:
+            raise ArrayFieldsRefused(kind, [f.strip() for f in refused.group(1).split(",")], message)
         if reply.code == 51:
             raise ConfigError([f"reading {kind}: {message} (check the field names; 'pardot-frames fields' lists them)"])
         raise ApiError(f"reading {kind} failed: Pardot error {reply.code} ({message})", reply.code, reply.status)

@@ -27,6 +27,9 @@ from pardot_frames.errors import ColumnError
 from pardot_frames.prepare.schemas import PROSPECT_FIELDS
 
 CHOICE_TYPES = frozenset({"Dropdown", "Radio Button", "Checkbox", "Multi-Select"})
+TYPE_NAMES = {
+    name.lower(): name for name in (*CHOICE_TYPES, "Text", "Textarea", "Hidden", "Number", "Date", "CRM User")
+}
 Normaliser = Callable[[pl.Expr, pl.DataType, str], tuple[pl.Expr, pl.Expr]]
 
 
@@ -45,16 +48,22 @@ class CustomField:
         """Takes several values (sent as ``<field>_0``, ``<field>_1``, ...)."""
         return self.multiple or self.type == "Multi-Select"
 
+    @property
+    def array(self) -> bool:
+        """Read back as an array: Pardot refuses it in v5 queries (v5-objects 1) and reads it as a list."""
+        return self.many or self.type == "Checkbox"
+
     @classmethod
     def from_answer(cls, record: dict[str, Any]) -> CustomField:
         values = record.get("values") or ()
         if isinstance(values, dict):  # v4 may nest them: {"value": [...]}
             values = values.get("value") or ()
         values = [values] if isinstance(values, str | dict) else values
+        kind = str(record.get("type") or "Text")
         return cls(
             field_id=str(record["field_id"]),
             name=str(record.get("name") or record["field_id"]),
-            type=str(record.get("type") or "Text"),
+            type=TYPE_NAMES.get(kind.lower(), kind),  # v5 answers lower-case words ("multi-select"): facts 9
             multiple=bool(record.get("is_record_multiple_responses")),
             values=tuple(str(v.get("value", v) if isinstance(v, dict) else v) for v in values),
         )
@@ -113,6 +122,8 @@ class Fields:
             return _date
         if found.type == "Number":
             return _number
+        if found.type == "Checkbox":
+            return _checkbox(found.values)
         if found.type in CHOICE_TYPES and found.values:
             return _choice(found.values)
         return None
@@ -175,6 +186,23 @@ def _choice(values: tuple[str, ...]) -> Normaliser:
         text = _as_text(c, dtype, name)
         bad = text.is_not_null() & (text != "") & ~text.is_in(allowed)
         return text, pl.when(bad).then(pl.lit(f"not one of the field's values: {shown}"))
+
+    return normalise
+
+
+def _checkbox(values: tuple[str, ...]) -> Normaliser:
+    """A Checkbox takes one value in batchUpsert (its name alone); Pardot reads it back as a list, so a list column
+    of at most one item is taken too (a read frame goes back unchanged). Several items: refused, since how a
+    batch sets several Checkbox values is not confirmed."""
+    plain = _choice(values) if values else None
+
+    def normalise(c: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, pl.Expr]:
+        several = None
+        if isinstance(dtype, pl.List):
+            several = pl.when(c.list.len() > 1).then(pl.lit("several values; a Checkbox field takes one in a batch"))
+            c, dtype = pl.when(c.list.len() == 0).then(pl.lit("")).otherwise(c.list.first().cast(pl.String)), pl.String
+        value, bad = plain(c, dtype, name) if plain else (_as_text(c, dtype, name), pl.lit(None, pl.String))
+        return value, bad if several is None else pl.coalesce(several, bad)
 
     return normalise
 

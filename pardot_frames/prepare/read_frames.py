@@ -11,9 +11,9 @@ import polars as pl
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.schemas import BOOL, INT, PROSPECT_FIELDS
 
-# standard fields a read gives back: never the password; the account and archive flags v5 does not read
-READABLE = tuple(c for c in PROSPECT_FIELDS if c not in ("password", "prospect_account_id", "is_archived"))
-TIMES = ("created_at", "updated_at")  # read-only: in a read frame only when asked for
+# standard fields a read gives back: never the password; the archive flag is no v5 prospect field
+READABLE = tuple(c for c in PROSPECT_FIELDS if c not in ("password", "is_archived"))  # prospectAccountId: v5 7
+TIMES = ("created_at", "updated_at", "last_activity_at")  # read-only: in a read frame only when asked for
 
 
 def column_type(name: str, fields: Fields | None) -> pl.DataType:
@@ -28,13 +28,22 @@ def column_type(name: str, fields: Fields | None) -> pl.DataType:
     if kind is not None:
         return pl.String
     custom = fields.custom.get(name) if fields is not None else None
-    if custom is not None and custom.many:
+    if custom is not None and custom.array:
         return pl.List(pl.String)
     if custom is not None and custom.type == "Date":
         return pl.Date
     if custom is not None and custom.type == "Number":
         return pl.Float64
     return pl.String
+
+
+def utc_time(column: str) -> pl.Expr:
+    """A time read back as a UTC datetime: v5 writes ISO 8601 in the API user's offset (``-07:00``, ``+00:00``,
+    perhaps ``Z``: v5-objects 4), v4 ``YYYY-MM-DD HH:MM:SS``; compared as instants, never as text."""
+    text = pl.col(column).cast(pl.String).str.replace(r"Z$", "+00:00")
+    offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False, time_zone="UTC")
+    plain = text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).dt.replace_time_zone("UTC")
+    return pl.coalesce(offset, plain)
 
 
 def prospect_columns(fields: Fields | None, wanted: list[str] | None) -> list[str]:
