@@ -68,6 +68,12 @@ CASES = [
         job={"parallel_tasks": 5},
         max_calls=40,
     ),
+    Case(  # the HTTP status of 66 and 122 is not confirmed (facts 5): the client keys on the code
+        "error 66 storm as HTTP 429",
+        sim={"concurrency_limit": 1, "latency": 0.01, "limit_error_status": 429},
+        job={"parallel_tasks": 5},
+        max_calls=40,
+    ),
     Case("token revoked, 184 as 400", sim={"faults": {"revoke_at_call": 4}, "err_184_status": 400}, max_calls=22),
     Case("token revoked, 184 as 401", sim={"faults": {"revoke_at_call": 4}, "err_184_status": 401}, max_calls=22),
     Case("414 below max_payload", sim={"max_uri_length": 1000}, job={"max_payload": 5000}, max_calls=50),

@@ -15,10 +15,15 @@ The choices where ``pardot-import-api.md`` says "not confirmed", in one place:
   answer, else from its ``batchesRef``.
 - A create whose answer was lost is sent again: the first, if it exists, is an Open import without a
   batch, which expires unapplied after 24 h (it costs no daily batch).
-- ``status`` is read; ``state`` is accepted too. ``errorsRef`` and ``errorRef`` are both accepted.
-  ``Complete`` is the end state with counts; ``Failed``, ``Cancelled`` and an expired import are end
-  states whose rows' outcome is unknown.
-- HTTP 413 (its code is not known) is the batch size limit; 160 (HTTP 429) the batches-per-import limit;
+- ``status`` is read; ``state`` is accepted too. The read asks only for the fields the client uses
+  (``READ_FIELDS``): an unknown name fails the whole read, and the errors reference is spelt two ways
+  (``errorsRef``, ``errorRef``), so it is never asked for; the errors file has its own path.
+- ``Complete`` is the end state with counts; ``Failed``, every spelling of cancelled (``Cancelled``,
+  ``Canceled``, ``Canceling``, ``Cancelling``) and an expired import are end states whose rows' outcome is
+  unknown. A status the client does not know (``KNOWN``) ends the wait after ``UNKNOWN_POLLS`` reads in a
+  row that show it: its rows then go again the safe way, never waiting out ``import_max_wait``.
+- HTTP 413 is the batch size limit, whatever code its body carries (none is known: the sheet says to key on
+  the status); 160 (HTTP 429) the batches-per-import limit;
   164 the daily batch limit; 2 (expired) and 161 (not Open) refuse a batch of an import that can take
   none any more (nothing of that batch was applied).
 """
@@ -39,11 +44,14 @@ if TYPE_CHECKING:
     from pardot_frames.pardot.client import Client
 
 IMPORTS = "/api/v5/imports"
-READ_FIELDS = "id,status,isExpired,createdCount,updatedCount,errorCount,errorsRef"
+READ_FIELDS = "id,status,isExpired,createdCount,updatedCount,errorCount"
 BATCH_TOO_BIG, TOO_MANY_BATCHES, DAILY_BATCHES = 413, 160, 164
 EXPIRED, NOT_OPEN = 2, 161
 DONE = "Complete"
-ENDED = frozenset({"Failed", "Cancelled"})  # end states without counts: the rows' outcome is unknown
+# end states without counts: the rows' outcome is unknown (import-api.md 4: the spelling is not confirmed)
+ENDED = frozenset({"Failed", "Cancelled", "Canceled", "Canceling", "Cancelling"})
+KNOWN = frozenset({"Open", "Ready", "Waiting", "Processing", DONE, *ENDED})
+UNKNOWN_POLLS = 3  # reads in a row that show a status the client does not know: the wait ends
 
 
 def refusal(what: str, reply: Reply) -> ImportRefused:
@@ -114,8 +122,13 @@ async def read(client: Client, import_id: int) -> dict[str, Any]:
 
 
 def ended(seen: dict[str, Any]) -> bool:
-    """The import will not change any more: Complete, Failed, Cancelled, or expired."""
+    """The import will not change any more: Complete, Failed, cancelled (any spelling), or expired."""
     return seen.get("status") in ENDED or seen.get("status") == DONE or bool(seen.get("isExpired"))
+
+
+def too_big(reply: Reply) -> bool:
+    """A batch refused for its size: HTTP 413, whatever the body says (or does not)."""
+    return reply.status == 413
 
 
 async def status(client: Client, import_id: int) -> str:

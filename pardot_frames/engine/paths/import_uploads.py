@@ -117,7 +117,7 @@ class Uploads:
         code = reply.code if reply.code is not None else (reply.status if reply.status >= 300 else None)
         if code is None:
             return await self._kept(item, batch, number)
-        if code == imports.BATCH_TOO_BIG:  # batches cut before an earlier 413 lower the limit no further
+        if imports.too_big(reply):  # batches cut before an earlier 413 lower the limit no further
             self.cutter.limit = max(min(self.cutter.limit, len(batch.data) // 2), 1_000)
             log.warning("an import batch of %d bytes was refused (413); batches now hold %d bytes at most",
                         len(batch.data), self.cutter.limit)  # fmt: skip

@@ -83,6 +83,18 @@ class Open:
             self.spill = None
 
 
+def _end_word(seen: dict[str, Any] | None) -> str:
+    """How an import ended without counts, in one word the counts use (the status as read, in brackets)."""
+    if seen is None:
+        return "timed out"
+    status = seen.get("status")
+    if seen.get("isExpired"):
+        return "expired"
+    if status in imports.ENDED and status != "Failed":
+        return f"cancelled ({status})"
+    return "failed" if status == "Failed" else f"unknown ({status!r}, read {imports.UNKNOWN_POLLS} times)"
+
+
 class Waits:
     """Submitted imports, each waited for by a background task; ``requeue(batch, in_doubt)`` sends rows again."""
 
@@ -136,8 +148,8 @@ class Waits:
             self.counts["imports_unreadable"] += 1
             return self.again(item, f"import {item.id} could not be read ({exc})")
         if seen is None or seen.get("status") != imports.DONE:
-            state = "timed out" if seen is None else ("expired" if seen.get("isExpired") else seen.get("status"))
-            self.counts[f"imports_{str(state).lower().replace(' ', '_')}"] += 1
+            state = _end_word(seen)
+            self.counts[f"imports_{state.split(' (')[0].replace(' ', '_')}"] += 1
             log.warning("import %s ended %s: its %d rows go again", item.id, state, len(item.rows()))
             return self.again(item, f"import {item.id} ended {state}")
         self.counts["imports_complete"] += 1
@@ -177,16 +189,20 @@ class Waits:
         item.close()
 
     async def _wait(self, import_id: int, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """Read the import until it ends (Complete, Failed, Cancelled, expired): first after
+        """Read the import until it ends (Complete, Failed, cancelled, expired): first after
         ``import_poll_seconds``, then 1.5x longer each time, at most ``import_poll_max`` apart; None when it
-        has not ended after ``import_max_wait`` seconds."""
-        delay, waited = self.config.import_poll_seconds, 0.0
+        has not ended after ``import_max_wait`` seconds. A status this client does not know, read
+        ``imports.UNKNOWN_POLLS`` times in a row, ends the wait too (its rows go again)."""
+        delay, waited, strange = self.config.import_poll_seconds, 0.0, 0
         while seen is None or not imports.ended(seen) and seen.get("status") != "Open":
+            if strange >= imports.UNKNOWN_POLLS:
+                return seen
             if waited >= self.config.import_max_wait:
                 return None
             await asyncio.sleep(delay)
             waited += delay
             seen = await imports.read(self._client(), import_id)
+            strange = strange + 1 if seen.get("status") not in imports.KNOWN else 0
             self.counts["polls"] += 1
             self.status(f"import {import_id}: {seen.get('status')}")
             delay = min(delay * 1.5, self.config.import_poll_max)
