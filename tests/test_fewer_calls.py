@@ -150,10 +150,15 @@ def test_two_jobs_of_one_business_unit_share_five_calls_in_flight(sim, tmp_path)
 
     sim.configure(latency=0.03, concurrency_limit=5)
 
-    async def both():
+    async def both():  # each job keeps its own state folder: the slots are the machine's, not the folder's
         return await asyncio.gather(
             *(
-                export_to_pardot_async(people(300, tag), job(sim, parallel_tasks=5, max_payload=1200), progress=False)
+                export_to_pardot_async(
+                    people(300, tag),
+                    job(sim, parallel_tasks=5, max_payload=1200),
+                    progress=False,
+                    state_dir=tmp_path / tag,
+                )  # fmt: skip
                 for tag in ("j1-", "j2-")
             )
         )

@@ -1,14 +1,18 @@
 """Calls in flight shared by every job of a business unit on this machine: five lock files per business
-unit (Pardot's limit) in the state folder; a call holds one while it is out. Two jobs, or a schedule and a
-manual run, then never have more than five calls out together, so they do not provoke error 66 from each
-other. flock locks belong to the open file, so they hold between processes and between jobs of one process,
-and die with a killed process. Without fcntl (Windows) each job only limits itself.
+unit (Pardot's limit) in one folder per user (``shared_folder``: the runtime folder, else the temporary
+folder), whatever state folder each job keeps; a call holds one while it is out. Two jobs, or a schedule
+and a manual run, then never have more than five calls out together, so they do not provoke error 66 from
+each other. (The files once lived in each job's state folder: two jobs with different state folders then
+shared nothing, and met error 66 in 3 runs of 5 here.) flock locks belong to the open file, so they hold
+between processes and between jobs of one process, and die with a killed process. Without fcntl (Windows)
+each job only limits itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from pathlib import Path
 
 try:
@@ -17,6 +21,12 @@ except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None  # type: ignore[assignment]
 
 POLL = 0.005  # seconds between tries when every slot is taken
+
+
+def shared_folder() -> Path:
+    """The folder of this user's slot files on this machine (private to the user: mode 0700)."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"pardot-frames-{getattr(os, 'getuid', lambda: 0)()}" / "slots"
 
 
 class Slots:
@@ -31,6 +41,7 @@ class Slots:
     def _open(self) -> list[int]:
         if self._fds is None:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.folder.parent.chmod(0o700)
             paths = [self.folder / f"{self.business_unit}-{k}.lock" for k in range(self.count)]
             self._fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o600) for p in paths]
         return self._fds
