@@ -38,6 +38,7 @@ _EXPORTS = {
             "AuthError",
             "ApiError",
             "JobFailed",
+            "VerifyFailed",
             "Interrupted",
             "RetriesExhausted",
             "PardotFramesWarning",

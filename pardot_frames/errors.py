@@ -34,7 +34,9 @@
         ├── ReadStopped               a read stopped (budget, daily limit, Ctrl-C): ``frame`` holds what was
         │                             read, ``after_id`` where to resume
         └── JobFailed                 the job stopped part-way (rows rejected with skip_invalid_records=false,
-                                      or a fatal error); ``result`` holds what was done so far
+            │                         or a fatal error); ``result`` holds what was done so far
+            └── VerifyFailed          verify_strict: the verify found values Pardot does not hold as sent;
+                                      ``result.verification`` holds the mismatches (exit 1)
 
 Warnings (``PardotFramesWarning``, a UserWarning) say what a job did that a user may not expect: rows that may
 create duplicate prospects, a switch out of body mode, a resume that started the job, parallel_tasks above
@@ -163,6 +165,10 @@ class JobFailed(PardotError):
     def __init__(self, message: str, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+class VerifyFailed(JobFailed):
+    """``verify_strict``: the job ran, and its verify found values Pardot does not hold as they were sent."""
 
 
 class Retriable(PardotFramesError):

@@ -91,6 +91,21 @@ def test_auto_with_upsert_by_email_plans_the_lookups_of_the_method_it_picks(sim,
     assert planned.calls == batch.calls
 
 
+@pytest.mark.parametrize("sync_mode", ["full", "changed"])
+def test_upsert_by_email_lookups_are_planned_as_the_run_makes_them(sim, demo, tmp_path, sync_mode):
+    """The dry run reads the account's size (one call) and the destination's id map, so its lookups are the
+    run's (issue #29: it planned one lookup per email, 722 calls for 25 made)."""
+    sim.seed(prospects=[{"id": 1 + i, "email": f"seed{i}@x.com"} for i in range(1000)])
+    settings = dict(upsert_by_email=True, sync_mode=sync_mode)
+    planned, result = check(sim, demo, tmp_path, **settings)
+    assert planned.summary()["lookups_exact"] and abs(planned.calls - result.api_calls) <= 0.1 * result.api_calls
+    if sync_mode == "changed":  # the second run: the id map knows every email, so no lookup at all
+        edited = demo.with_columns(pl.when(pl.int_range(pl.len()) % 50 == 0).then(pl.lit("Elsewhere"))
+                                   .otherwise(pl.col("city")).alias("city"))  # fmt: skip
+        again, second = check(sim, edited, tmp_path, **settings)
+        assert again.lookups == 0 and again.calls == second.api_calls
+
+
 def test_mirror(sim, demo, tmp_path):
     sim.seed(
         lists=[10],

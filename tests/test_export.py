@@ -234,12 +234,13 @@ def test_dry_run_counts_the_upsert_by_email_phases_and_lookups(sim):
     )
     config = job(sim, upsert_by_email=True)
     planned = dry_run(frame, config)
-    # phase 0: a, b, c (one call, up to 1 + 3 lookups); phase 1: A (1 + 1); phase 2: a (1 + 1)
-    assert planned.summary()["lookup_calls_at_most"] == 4 + 2 + 2
-    assert planned.calls == 3 + 8  # the dry run read the fields itself: the run finds them cached
+    # phase 0: a, b, c; phase 1: A; phase 2: a. The dry run read the account's size (empty): each phase's
+    # lookup is one listing call, as the run makes it
+    assert planned.summary()["lookup_calls"] == 1 + 1 + 1 and planned.summary()["lookups_exact"]
+    assert planned.calls == 3 + 3  # the dry run read the fields itself: the run finds them cached
     result = export_to_pardot(frame, config, progress=False)
-    assert result.planned_calls == planned.calls  # the same phases, batches and lookups (at most)
-    assert result.api_calls <= planned.calls
+    assert result.api_calls == planned.calls  # the same phases, batches and lookups
+    assert result.planned_calls == 3 + 8  # the run plans before its first lookup tells it the size: at most
     held = sorted((p["email"], p.get("first_name")) for p in sim.state.prospects.values())
     assert held == [("a@x.com", "5"), ("b@x.com", "2"), ("c@x.com", "4")]
 

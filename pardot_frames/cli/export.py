@@ -59,7 +59,9 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
         rows.append(("job budget", f"{s['max_api_calls']:,} calls: {verdict}"))
     rows += [(f"  {reason}", f"{count:,}") for reason, count in list(s["invalid_reasons"].items())[:10]]
     if s.get("verify_calls") is not None:
-        rows.append(("verify", f"{s['verify_calls']:,} calls at most"))
+        arrays = s.get("verify_reads_arrays_through_v4")
+        through = f" (array fields {', '.join(arrays)}: 5 v4 calls per 1,000 prospects read)" if arrays else ""
+        rows.append(("verify", f"{s['verify_calls']:,} calls at most{through}"))
     if s["note"]:
         rows.append(("note", s["note"]))
     return rows
@@ -86,7 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             print_summary(dry_run_rows(planned), "pardot-frames dry run (nothing sent)")
         return EXIT_REJECTED if planned.invalid else EXIT_OK
-    from pardot_frames.errors import Interrupted
+    from pardot_frames.errors import Interrupted, VerifyFailed
 
     resume: bool | str = args.resume if args.resume is not None else False
     try:
@@ -100,6 +102,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             refresh_fields=args.refresh_fields,
             verify=args.verify_sample if args.verify_sample is not None else bool(args.verify),
         )
+    except VerifyFailed as exc:  # verify_strict: the job ran; its summary, then exit 1
+        assert isinstance(exc.result, ExportResult)
+        report(exc.result, args)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     except (PardotError, Interrupted) as exc:
         partial = getattr(exc, "result", None)
         if isinstance(partial, ExportResult) and args.rejected_out:
@@ -109,9 +116,6 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"resume with: {resume_command(job_id)}", file=sys.stderr)
         raise
     code = report(result, args)
-    verification = result.verification
-    if verification is not None and not verification.ok and config.verify_strict and code == EXIT_OK:
-        code = EXIT_REJECTED
     if code == EXIT_DAILY_LIMIT and result.job_id:
         print(f"resume with: {resume_command(result.job_id)}", file=sys.stderr)
     return code

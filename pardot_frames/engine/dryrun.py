@@ -19,7 +19,7 @@ import polars as pl
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
-from pardot_frames.engine.paths import ImportPath, SendPath, for_job
+from pardot_frames.engine.paths import ImportPath, KnownIds, SendPath, UpsertPath, for_job
 from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
 from pardot_frames.engine.results import DAILY_IMPORT_BATCHES, DryRun, grouped_reasons
 from pardot_frames.engine.setup import (
@@ -35,8 +35,9 @@ from pardot_frames.engine.setup import (
     warn_concurrency,
 )
 from pardot_frames.engine.verify import verify_calls
-from pardot_frames.errors import PardotError, ValidationFailed
+from pardot_frames.errors import LookupFailed, PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
+from pardot_frames.pardot import prospects
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign, pick_method
 from pardot_frames.prepare.frames import detached, is_streaming, job_chunks
@@ -88,8 +89,10 @@ class Counted:
     rejected: list[pl.DataFrame] = field(default_factory=list)  # one row per invalid input row
     sync: dict[str, int] | None = None
     may_create: int = 0
+    columns: list[str] = field(default_factory=list)  # the input's columns, as the first chunk has them
 
     def add(self, step: Step, config: ExportConfig) -> None:
+        self.columns = self.columns or list(step.send.rows.columns)
         for plan in self.plans.values():
             plan.add(step.send, config)
         self.rows_in += step.report.rows_in
@@ -104,15 +107,19 @@ class Counted:
             self.sync["unchanged"] += step.unchanged
 
 
-def candidate_paths(config: ExportConfig) -> dict[str, Planned]:
-    """The paths a run of this job may take: its method's (both for ``auto``), and body mode to compare."""
+def candidate_paths(config: ExportConfig, ids: KnownIds | None = None, size: int | None = None) -> dict[str, Planned]:
+    """The paths a run of this job may take: its method's (both for ``auto``), and body mode to compare; they
+    plan lookups as the run makes them (the destination's id map ``ids``, the account's ``size``)."""
     plans: dict[str, Planned] = {}
     if config.data_object == "prospects" and config.method in ("import", "auto") and can_import(config):
-        plans["import"] = Planned(for_job(config.replace(method="import")), tally=ImportTally())
+        plans["import"] = Planned(for_job(config.replace(method="import"), ids=ids), tally=ImportTally())
     if config.data_object != "prospects" or config.method in ("batch", "auto") or not can_import(config):
-        plans["batch"] = Planned(for_job(config.replace(method="batch")))
+        plans["batch"] = Planned(for_job(config.replace(method="batch"), ids=ids))
     if config.payload_location == "query" and "batch" in plans:
-        plans["body"] = Planned(for_job(config.replace(method="batch", payload_location="body")))
+        plans["body"] = Planned(for_job(config.replace(method="batch", payload_location="body"), ids=ids))
+    for plan in plans.values():
+        if isinstance(plan.path, UpsertPath):
+            plan.path.account_size = size
     return plans
 
 
@@ -132,7 +139,8 @@ def dry_run(
     planned = run_sync(_dry_run(data, config, options, daily_limit))
     if verify is None or verify is False:
         return planned
-    return replace(planned, verify_calls=verify_calls(planned.calls, planned.valid, verify))
+    calls = verify_calls(planned.calls, planned.valid, verify, bool(planned.array_columns))
+    return replace(planned, verify_calls=calls)
 
 
 @asynccontextmanager
@@ -176,6 +184,11 @@ async def dry_setup(client: Client | None, config: ExportConfig, options: Option
     else:
         setup = Setup(config)
         await checked_reads(setup, client, config, options)
+        if config.upsert_by_email and config.data_object == "prospects":
+            try:  # one call: lookups are then planned as the run makes them, not at most
+                setup.account_size = await prospects.account_size(client)
+            except (PardotError, LookupFailed) as exc:
+                setup.notes.append(f"the account's size not read ({exc}): email lookups counted at most")
     destination(setup, options.state_folder, dry=True)
     return setup
 
@@ -183,9 +196,8 @@ async def dry_setup(client: Client | None, config: ExportConfig, options: Option
 def count(data: Any, setup: Setup, options: Options) -> Counted:
     """Every chunk through the pipeline, planned by each candidate path."""
     config = setup.config.replace(skip_invalid_records=True)
-    counted = Counted(
-        candidate_paths(setup.config), sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None
-    )
+    plans = candidate_paths(setup.config, setup.sync, setup.account_size)
+    counted = Counted(plans, sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None)
     json = setup.sync is not None  # the sync state hashes the JSON as sent; a plan alone needs its lengths
     pieces = job_chunks(data, options.chunk_rows, setup.config)  # the run's chunks, its first slice included
     for step in steps(pieces, config, setup.fields, setup.sync, setup.mirror, with_json=json):
@@ -222,10 +234,16 @@ def summarise(
     notes = list(setup.notes)
     if counted.may_create:
         notes.append(MAY_CREATE.format(n=counted.may_create))
-    if config.upsert_by_email and config.data_object == "prospects":
+    if config.upsert_by_email and config.data_object == "prospects" and setup.account_size is None:
         notes.append(
             "upsert_by_email looks emails up before sending: the calls include at most one lookup per distinct "
             "email and phase (fewer when listing the account, 200 prospects a call, is cheaper)"
+        )
+    elif config.upsert_by_email and config.data_object == "prospects":
+        notes.append(
+            f"upsert_by_email looks emails up before sending: the account holds {setup.account_size:,} prospects, "
+            "so each phase reads its emails one by one or lists the account (200 a call), whichever is fewer calls; "
+            "emails the id map knows are not looked up"
         )
     body = counted.plans.get("body")
     return DryRun(
@@ -246,6 +264,12 @@ def summarise(
         mirror[0],
         import_figures(config, method, counted.plans.get("import")),
         counted.may_create,
+        lookups_exact=setup.account_size is not None,
+        array_columns=tuple(
+            c
+            for c in counted.columns
+            if c in (setup.fields.custom if setup.fields else {}) and setup.fields.custom[c].array
+        ),  # fmt: skip
     )
 
 

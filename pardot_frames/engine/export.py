@@ -36,8 +36,9 @@ from pardot_frames.engine.setup import (
 from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.source import Source, read_source
 from pardot_frames.engine.verify import Verification, verify_async
-from pardot_frames.errors import Interrupted
+from pardot_frames.errors import Interrupted, VerifyFailed
 from pardot_frames.pardot.client import Client
+from pardot_frames.pardot.slots import shared_folder
 from pardot_frames.pardot.transport import Transport
 from pardot_frames.prepare.frames import is_streaming
 from pardot_frames.prepare.rejected import in_kind_of
@@ -117,9 +118,10 @@ async def export_to_pardot_async(
     config = job_config(config, overrides)
     require_credentials(config)
     warn_concurrency(config)
-    options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None, refresh_fields)
+    options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None, refresh_fields,
+                      keep_input=bool(verify))  # a one-shot input is kept for the verify's second read  # fmt: skip
     flag = StopFlag()
-    slots = options.state_folder / "slots"
+    slots = shared_folder()  # one per user and machine, whatever the state folder: jobs share Pardot's five
     with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill:
         async with Client(config, transport=transport, slots_folder=slots, stop=lambda: flag.set) as client:
             source, calls = await check_input(data, config, options, Path(spill), client)
@@ -139,6 +141,13 @@ async def export_to_pardot_async(
         result.extra["verification"] = checked.summary()
     close_journal(outcome, result)
     raise_for_stop(outcome.stop, result)
+    if checked is not None and not checked.ok and config.verify_strict:
+        summary = checked.summary()
+        raise VerifyFailed(
+            f"the verify found {summary['mismatched_rows']:,} row(s) whose values Pardot does not hold as sent and "
+            f"{summary['missing']:,} missing (verify_strict = true); result.verification.mismatches lists them",
+            result,
+        )
     return result
 
 

@@ -160,6 +160,8 @@ class DryRun:
     imports: dict[str, Any] | None = None  # import method: imports, batches, bytes, daily batch share, choice
     may_create: int = 0  # rows keyed by email alone while upsert_by_email is off: each run may create them
     verify_calls: int | None = None  # with verify: the calls a verify after the run takes at most
+    lookups_exact: bool = False  # the account's size was read: lookups are planned as the run makes them
+    array_columns: tuple[str, ...] = ()  # columns of array custom fields: a verify reads them through v4
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -169,6 +171,8 @@ class DryRun:
             "invalid": self.invalid,
             "calls_planned": self.calls,
             "lookup_calls_at_most": self.lookups,
+            "lookup_calls": self.lookups,
+            "lookups_exact": self.lookups_exact,
             "rows_per_call": round(self.valid / self.calls, 2) if self.calls else 0.0,
             "calls_per_row": round(self.calls / self.rows_in, 4) if self.rows_in else 0.0,
             "daily_limit": self.daily_limit,
@@ -183,6 +187,7 @@ class DryRun:
             **(self.imports or {}),
             "rows_may_create_prospects": self.may_create,
             "verify_calls": self.verify_calls,
+            **({"verify_reads_arrays_through_v4": list(self.array_columns)} if self.array_columns else {}),
             "invalid_reasons": self.reasons,
             "note": self.note,
         }

@@ -40,6 +40,7 @@ class Options:
     journal: bool = True
     folder: Path | None = None
     refresh_fields: bool = False
+    keep_input: bool = False  # a one-shot stream is kept (spilled to Parquet) for a second read: the verify
 
     @property
     def state_folder(self) -> Path:
@@ -60,6 +61,7 @@ class Setup:
     calls: int = 0  # calls the setup spends in a run (the fields, the list names)
     early: Stop | None = None  # Pardot refused the job before a row went
     notes: list[str] = field(default_factory=list)  # what a dry run could not check
+    account_size: int | None = None  # prospects in the account (a dry run with upsert_by_email reads it)
 
     def close(self) -> None:
         if self.sync is not None:

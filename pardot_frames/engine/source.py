@@ -73,7 +73,7 @@ def read_source(
     fingerprint = Fingerprint()
     streaming = is_streaming(data)
     creating = None  # rows of the whole stream an import would create (when it was read before sending)
-    if streaming and (options.journal or not config.skip_invalid_records):
+    if streaming and (options.journal or not config.skip_invalid_records or options.keep_input):
         data, fingerprint, creating = prepass(data, config, options.chunk_rows, spill / "input.parquet", fields, stop)
     rest = job_chunks(data, options.chunk_rows, config)
     frames = None if streaming else list(rest)  # a frame: whole, or its first slice and the rest

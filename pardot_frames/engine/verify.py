@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,14 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.field_cache import account_fields
 from pardot_frames.engine.journal import state_dir as default_state_dir
+from pardot_frames.engine.read import prospect_query, with_arrays
 from pardot_frames.pardot import objects
+from pardot_frames.pardot.array_values import calls_for
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.compare import MISMATCH_SCHEMA, held_keys, mismatches, row_key
 from pardot_frames.prepare.frames import ROW_NR, chunks
-from pardot_frames.prepare.read_frames import column_type, prospect_columns, records_frame
+from pardot_frames.prepare.read_frames import prospect_columns
 from pardot_frames.prepare.validation import validate
 
 ENOUGH_ROWS = 500  # rows checked by default: a 1% silent drop is found with probability 1 - 0.99^500
@@ -102,7 +104,7 @@ async def verify_async(
     wanted = ENOUGH_ROWS if sample is None else max(1, int(sample * keys.height))
     budget = max(MIN_CALLS, int(CALL_SHARE * (job_calls if job_calls is not None else keys.height / 50)))
     filters = {"updatedAtAfterOrEqualTo": started_after} if started_after else {}
-    reader = Windows(client, fields, filters, random.Random(seed))
+    reader = Windows(client, fields, filters, random.Random(seed), sent_columns(data))
     result = Verification(sample="all" if sample == 1.0 else ("default" if sample is None else f"{sample:.2%}"))
     held: list[pl.DataFrame] = []
     covered = 0
@@ -111,7 +113,7 @@ async def verify_async(
         if window is None:
             break
         held.append(window)
-        covered += int(keys["key"].is_in(held_keys(window)["key"]).sum())
+        covered += int(keys["key"].is_in(held_keys(window)["key"].implode()).sum())
     if held:
         merge(result, check(data, checked, pl.concat(held).unique("id"), fields, reader.done, keys))
     result.prospects_read = reader.read
@@ -129,22 +131,43 @@ def sent_keys(data: Any, config: ExportConfig, fields: Fields | None) -> pl.Data
     return pl.concat(parts) if parts else pl.DataFrame(schema={ROW_NR: pl.Int64, "key": pl.String, "id": pl.Int64})
 
 
-def verify_calls(job_calls: int, rows: int, verify: bool | float) -> int:
-    """The calls a verify takes at most: the default sample's budget, or the windows a share of rows needs."""
+def sent_columns(data: Any) -> list[str] | None:
+    """The input's column names, when they can be known without reading it (None: every column counts)."""
+    if isinstance(data, pl.LazyFrame):
+        return data.collect_schema().names()
+    names = getattr(getattr(data, "schema", None), "names", None)  # pyarrow tables and readers
+    if names is None:
+        names = getattr(data, "columns", None)  # polars and pandas frames, DuckDB relations
+    try:
+        listed = [str(n) for n in names] if names is not None else None
+    except TypeError:
+        return None
+    return listed
+
+
+def verify_calls(job_calls: int, rows: int, verify: bool | float, arrays: bool = False) -> int:
+    """The calls a verify takes at most: the default sample's budget, or the windows a share of rows needs. A
+    window is one v5 call, plus 5 v4 calls when the input sent array custom fields (``engine.read``); the
+    default sample reads its first window whatever the budget, and stops before a window past it."""
+    window = 1 + (calls_for(objects.PAGE) if arrays else 0)
     if verify is True:
-        return max(MIN_CALLS, int(CALL_SHARE * job_calls))
-    return 2 + max(1, -(-int(float(verify) * rows) // objects.PAGE))
+        return max(2 + window, max(MIN_CALLS, int(CALL_SHARE * job_calls)) - 1 + window)
+    return 2 + max(1, -(-int(float(verify) * rows) // objects.PAGE)) * window
 
 
 class Windows:
-    """Windows of touched prospects, 1,000 by ascending id from random starts (or every page, in order)."""
+    """Windows of touched prospects, 1,000 by ascending id from random starts (or every page, in order).
 
-    def __init__(self, client: Client, fields: Fields | None, filters: dict[str, str], rng: random.Random) -> None:
+    A window reads every column the input sent plus ``last_activity_at`` (which prospect an email means);
+    array custom fields the input sent come the way ``engine.read`` reads them (1 + 5 calls a window)."""
+
+    def __init__(self, client: Client, fields: Fields | None, filters: dict[str, str], rng: random.Random,
+                 sent: list[str] | None = None) -> None:  # fmt: skip
         self.client, self.fields, self.filters, self.rng = client, fields, filters, rng
-        names = [*prospect_columns(fields, None)]
-        custom = set(fields.custom) if fields is not None else set()
-        self.columns = {c: objects.v5_field(c, custom=c in custom) for c in names}
-        self.types = {c: column_type(c, fields) for c in names}
+        query = prospect_query(fields, [*prospect_columns(fields, None), "last_activity_at"], {})
+        self.query = replace(query, arrays=tuple(a for a in query.arrays if sent is None or a in sent))
+        self.query = replace(self.query, order=tuple(c for c in query.order if c in self.query.columns
+                                                     or c in self.query.arrays))  # fmt: skip
         self.low = self.high = 0
         self.done: list[tuple[int, int]] = []  # id ranges read
         self.read = 0
@@ -179,14 +202,14 @@ class Windows:
         self.cursor = max(ids)
         self.done.append((start + 1, self.cursor if len(records) == objects.PAGE else self.high))
         self.read += len(records)
-        return records_frame(records, self.columns, self.types)
+        return await with_arrays(self.client, records, self.query)
 
     def _covered(self, at: int) -> bool:
         return any(lo <= at <= hi for lo, hi in self.done)
 
     async def _page(self, after: int | None, limit: int, order: str = "id asc") -> list[dict[str, Any]]:
         params = {**self.filters, "orderBy": order}
-        fields = list(self.columns.values()) if limit > 1 else ["id"]
+        fields = list(self.query.columns.values()) if limit > 1 else ["id"]
         path = objects.query_path("prospects", fields, after, params, limit)
         reply = await self.client.get_as(path, "import")
         return objects.records_of(reply, "prospects")
@@ -201,8 +224,8 @@ def check(
     keyed_held = held_keys(held)
     found = Verification()
     inside = pl.any_horizontal([pl.col("id").is_between(lo, hi) for lo, hi in ranges])
-    found.missing = keys.filter(inside & ~pl.col("key").is_in(keyed_held["key"])).height
-    wanted = keys.filter(pl.col("key").is_in(keyed_held["key"]))[ROW_NR]
+    found.missing = keys.filter(inside & ~pl.col("key").is_in(keyed_held["key"].implode())).height
+    wanted = keys.filter(pl.col("key").is_in(keyed_held["key"].implode()))[ROW_NR]
     shared = keyed_held.filter(pl.col("sharing") > 1)["key"]
     for offset, chunk in _offsets(chunks(data, 100_000)):
         mine = wanted.filter(wanted.is_between(offset, offset + chunk.height - 1))
@@ -212,7 +235,7 @@ def check(
         sent = rows.filter(pl.col(ROW_NR).is_in(mine.implode())).with_columns(row_key(rows.columns).alias("key"))
         found.rows_checked += sent.height
         found.mismatches = pl.concat([found.mismatches, mismatches(sent, keyed_held.drop("sharing"), fields)])
-        found.duplicate_emails += int(sent["key"].is_in(shared).sum())
+        found.duplicate_emails += int(sent["key"].is_in(shared.implode()).sum())
     return found
 
 

@@ -101,9 +101,23 @@ async def identity(client: Client, prospect_id: int) -> tuple[str | None, set[st
     return (str(email).lower() if email else None), fids
 
 
-def lookup_calls_at_most(emails: int) -> int:
-    """The most calls ``resolve_emails`` spends on this many distinct emails (the account size unknown)."""
-    return 1 + emails if emails else 0
+def lookup_calls(emails: int, account_size: int | None = None) -> int:
+    """The calls ``resolve_emails`` spends on this many distinct emails: with the account's size known, what
+    it will spend (the first listing page gives the size: listing costs its pages, reading each email one call
+    more); unknown, the most it may spend."""
+    if not emails:
+        return 0
+    if account_size is None:
+        return 1 + emails
+    pages = math.ceil(account_size / PAGE)
+    return max(pages, 1) if pages - 1 < emails else 1 + emails
+
+
+async def account_size(client: Client) -> int:
+    """How many prospects the account holds (one call: a one-prospect page of the v4 query)."""
+    reply = _listing(await client.get(endpoints.prospect_query(limit=1)))
+    result = reply.body.get("result", {}) if isinstance(reply.body, dict) else {}
+    return int(result.get("total_results") or 0)
 
 
 async def resolve_emails(client: Client, emails: list[str]) -> dict[str, list[int]]:

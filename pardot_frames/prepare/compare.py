@@ -9,9 +9,10 @@ import polars as pl
 
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.frames import ROW_NR
+from pardot_frames.prepare.read_frames import utc_time
 from pardot_frames.prepare.schemas import BOOL, INT, PROSPECT_FIELDS
 
-NOT_COMPARED = frozenset({"id", "fid", "email", "password", "campaign_id"})  # keys, secrets, write-only
+NOT_COMPARED = frozenset({"id", "fid", "email", "password", "campaign_id", "last_activity_at"})  # keys, secrets, ...
 MISMATCH_SCHEMA = {ROW_NR: pl.Int64, "key": pl.String, "column": pl.String, "sent": pl.String, "held": pl.String}
 
 
@@ -32,6 +33,13 @@ def normalised(name: str, dtype: pl.DataType, fields: Fields | None) -> pl.Expr:
     return c.cast(pl.String).str.strip_chars()
 
 
+def _shown(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A value as the mismatch table shows it: text; several values joined with ", "."""
+    if isinstance(dtype, pl.List):
+        return pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(", ")
+    return pl.col(name).cast(pl.String)
+
+
 def compared_columns(sent: pl.DataFrame, held: pl.DataFrame) -> list[str]:
     return [c for c in sent.columns if c in held.columns and c not in NOT_COMPARED and c not in (ROW_NR, "key")]
 
@@ -44,14 +52,22 @@ def mismatches(sent: pl.DataFrame, held: pl.DataFrame, fields: Fields | None) ->
     for name in compared_columns(sent, held):
         left = normalised(name, sent.schema[name], fields).alias("s")
         right = normalised(f"{name}__held", held.schema[name], fields).alias("h")
-        pair = joined.select(ROW_NR, "key", left, right, pl.col(name).cast(pl.String).alias("sent"),
-                             pl.col(f"{name}__held").cast(pl.String).alias("held"))  # fmt: skip
+        pair = joined.select(ROW_NR, "key", left, right, _shown(name, sent.schema[name]).alias("sent"),
+                             _shown(f"{name}__held", held.schema[name]).alias("held"))  # fmt: skip
         cleared = (pl.col("s") == "") & pl.col("h").is_null().or_(pl.col("h") == "")
         differ = pl.col("s").is_not_null() & ~cleared & (pl.col("s") != pl.col("h")).fill_null(True)
         parts.append(pair.filter(differ).select(ROW_NR, "key", pl.lit(name).alias("column"), "sent", "held"))
     if not parts:
         return pl.DataFrame(schema=MISMATCH_SCHEMA)
     return pl.concat([p.cast(MISMATCH_SCHEMA) for p in parts]).sort(ROW_NR, "column")  # type: ignore[arg-type]
+
+
+def _preference(held: pl.DataFrame) -> list[pl.Expr]:
+    """The order in which the last prospect of an email is the one Pardot's matchEmail picks."""
+    if "last_activity_at" not in held.columns:
+        return [pl.col("id")]
+    active = utc_time("last_activity_at")
+    return [active.is_not_null(), active, pl.col("id")]  # never active sorts first, then by activity, then id
 
 
 def row_key(columns: list[str]) -> pl.Expr:
@@ -67,7 +83,8 @@ def row_key(columns: list[str]) -> pl.Expr:
 
 def held_keys(held: pl.DataFrame) -> pl.DataFrame:
     """Held prospects once per way a row may name them (id, fid, email); for an email several prospects
-    share, the newest (the one a send by email updates), with ``sharing`` saying how many share it."""
+    share, the one a send by email updates (Pardot's matchEmail, ``pardot.prospects.preferred``: the most
+    recently active, then the newest), with ``sharing`` saying how many share it."""
     frames = []
     for name in ("id", "fid", "email"):
         if name not in held.columns:
@@ -75,6 +92,10 @@ def held_keys(held: pl.DataFrame) -> pl.DataFrame:
         value = pl.col(name).cast(pl.String).str.strip_chars()
         value = value.str.to_lowercase() if name == "email" else value
         part = held.filter(value.is_not_null() & (value != "")).with_columns((pl.lit(f"{name}:") + value).alias("key"))
-        part = part.with_columns(pl.len().over("key").alias("sharing")).sort("id").unique("key", keep="last")
+        part = (
+            part.with_columns(pl.len().over("key").alias("sharing"))
+            .sort(*_preference(held))
+            .unique("key", keep="last", maintain_order=True)
+        )
         frames.append(part)
     return pl.concat(frames, how="vertical_relaxed") if frames else held.with_columns(key=pl.lit(None, pl.String))

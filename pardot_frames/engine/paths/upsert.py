@@ -90,6 +90,7 @@ class UpsertPath:
         self.lookups = 0
         self.emails_matched = 0
         self.creating = 0  # rows sent without an id or fid: each creates its prospect (or updates, by email)
+        self.account_size: int | None = None  # prospects in the account, when known: lookups are planned exactly
 
     # planning (pure)
 
@@ -99,9 +100,19 @@ class UpsertPath:
         out = []
         for rows in by_occurrence(checked.rows):
             payloads = checked.payloads.filter(pl.col(ROW_NR).is_in(rows[ROW_NR].implode()))
-            emails = _without_id(rows)["email"].str.to_lowercase().n_unique() if rows.height else 0
-            out.append(Phase(rows, payloads, prospects.lookup_calls_at_most(emails)))
+            asked = self._to_ask(rows)
+            out.append(Phase(rows, payloads, prospects.lookup_calls(asked, self.account_size)))
+            if self.account_size is not None:  # a dry run's estimate: an email Pardot did not know creates one
+                self.account_size += asked
         return out
+
+    def _to_ask(self, rows: pl.DataFrame) -> int:
+        """The distinct emails of rows without an id that the id map does not answer: what a lookup asks Pardot."""
+        if not rows.height:
+            return 0
+        emails = _without_id(rows)["email"].str.strip_chars().str.to_lowercase().unique().drop_nulls().to_list()
+        known = self.ids.known_ids(emails) if self.ids is not None and emails else {}
+        return len(emails) - len(known)
 
     def count(self, phase: Phase) -> int:
         return len(batch_rows(phase.payloads["size"], self.config))
