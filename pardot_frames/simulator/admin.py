@@ -35,7 +35,7 @@ class Admin:
             self.app.config.update(await request.json())
         except (ValueError, TypeError, AttributeError) as exc:
             return json_answer({"error": str(exc)}, 400)
-        self.app.state.one_prospect_per_email = self.app.config.one_prospect_per_email
+        self.app.state.follow(self.app.config)
         return json_answer(self.app.config.public())
 
     async def sim_seed(self, request: web.Request) -> web.Response:

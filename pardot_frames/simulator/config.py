@@ -44,6 +44,10 @@ class SimConfig:
     token_ttl_calls: int | None = None  # ... or after this many Pardot calls
     err_184_status: Literal["alternate", 400, 401] = "alternate"  # the real API has used both
     one_prospect_per_email: bool = False  # account setting: email-only rows update the match
+    # the recycle bin (facts 7), not confirmed: an email-only batchUpsert row on an account with one prospect
+    # per email brings a binned prospect back (likely: it is an upsert by email); deleting touches updated_at
+    batch_email_unarchives: bool = True
+    delete_touches_updated_at: bool = True
     body_params: bool = True  # v4 takes parameters from a form/multipart body (False: only the query string)
     # the customField read lists a field's allowed values: not confirmed (recorded/pardot-v4-recorded.json has
     # customField answers, output=mobile, with is_use_values and no values; the full output is not recorded).

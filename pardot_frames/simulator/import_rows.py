@@ -39,6 +39,8 @@ class ImportRows:
                 values[v4_name(name)] = cell
         if match is not None:
             target = self._import_match(*match)
+            if target is None:  # a match in the recycle bin: refused, or brought back (restoreDeleted)
+                target = self.import_binned(*match, bool(options.get("restoreDeleted")))
             if target is not None:
                 return self._upsert_one({**values, "id": target})
             if not options.get("createOnNoMatch"):

@@ -24,7 +24,8 @@ class Simulator:
     def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, **settings: Any):
         self.config = config or SimConfig()
         self.config.update(settings)
-        self.state = PardotState(one_prospect_per_email=self.config.one_prospect_per_email)
+        self.state = PardotState()
+        self.state.follow(self.config)
         self.host, self.port = host, port
         self._app = PardotSimulatorApp(self.config, self.state)
         self._runner: web.AppRunner | None = None
@@ -51,7 +52,7 @@ class Simulator:
     def configure(self, **changes: Any) -> None:
         """Change settings while running (limits, faults, account rules)."""
         self.config.update(changes)
-        self.state.one_prospect_per_email = self.config.one_prospect_per_email
+        self.state.follow(self.config)
 
     def seed(self, data: dict[str, Any] | None = None, **items: Any) -> None:
         """Add lists, prospects and memberships: ``sim.seed(lists=[1, 2], prospects=[{...}])``."""

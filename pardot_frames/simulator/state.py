@@ -16,6 +16,7 @@ from .criteria import V4_LIMIT, number, v4_by_id_only, v4_select
 from .import_rows import ImportRows
 from .memberships import ListsAndMemberships
 from .records import typed_value
+from .recycle_bin import RecycleBin
 
 EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
 INTEGER_FIELDS = frozenset({"campaign_id", "prospect_account_id", "score"})
@@ -34,10 +35,12 @@ def _truthy(value: Any) -> bool | None:
 
 
 @dataclass
-class PardotState(ListsAndMemberships, ImportRows):
+class PardotState(ListsAndMemberships, ImportRows, RecycleBin):
     """Prospects, lists and memberships of one simulated account, plus what was asked of it."""
 
     one_prospect_per_email: bool = False
+    batch_email_unarchives: bool = True  # recycle_bin: an email-only batch row brings a binned prospect back
+    delete_touches_updated_at: bool = True  # recycle_bin: deleting a prospect sets its updated_at
     prospects: dict[int, dict[str, Any]] = field(default_factory=dict)
     lists: dict[int, dict[str, Any]] = field(default_factory=dict)
     memberships: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
@@ -150,9 +153,14 @@ class PardotState(ListsAndMemberships, ImportRows):
         target = None
         if row.get("id") not in (None, ""):
             try:
-                target = self.prospects.get(int(row["id"]))
+                pid = int(row["id"])
             except (TypeError, ValueError):
-                target = None
+                raise ApiError(3) from None
+            target = self.prospects.get(pid)
+            if target is None and pid in self.deleted:  # stays in the bin unless is_archived is set false
+                if values.get("is_archived") is not False:
+                    return self._update_binned(self.deleted[pid], values)
+                target = self.unarchive(self.deleted[pid])
             if target is None:
                 raise ApiError(3)
         elif row.get("fid") not in (None, ""):
@@ -164,6 +172,8 @@ class PardotState(ListsAndMemberships, ImportRows):
             raise ApiError(13, "Email address is required to create a prospect")
         elif self.one_prospect_per_email:
             target = self.latest_by_email(str(row["email"]))
+            if target is None and self.batch_email_unarchives:
+                target = self.restore_by_email(str(row["email"]))
         created = target is None
         if created:
             target = self.add_prospect()
@@ -178,6 +188,18 @@ class PardotState(ListsAndMemberships, ImportRows):
             else:
                 self.memberships.pop((list_id, target["id"]), None)
         return created
+
+    def _update_binned(self, record: dict[str, Any], values: dict[str, Any]) -> bool:
+        """An update of a prospect in the bin: its fields change, it stays there (facts 7)."""
+        record.update({k: v for k, v in values.items() if k != "is_archived"})
+        record["updated_at"] = now()
+        return False
+
+    def follow(self, config: Any) -> None:
+        """The account rules of the simulator's settings (``SimConfig``), applied while it runs."""
+        self.one_prospect_per_email = config.one_prospect_per_email
+        self.batch_email_unarchives = config.batch_email_unarchives
+        self.delete_touches_updated_at = config.delete_touches_updated_at
 
     def _check_row(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[int, bool]]:
         """Validate one row before anything is applied; returns (field values, list flags)."""
@@ -285,15 +307,3 @@ class PardotState(ListsAndMemberships, ImportRows):
         found = self.latest_by_email(str(row.get("email") or ""))
         assert found is not None
         return found
-
-    def delete_prospect(self, prospect_id: str) -> None:
-        """v4 delete: the prospect goes to the recycle bin, with its memberships."""
-        record = self.read_prospect(prospect_id=prospect_id)[0]
-        email = record.get("email")
-        self.set_field(record, "email", None)  # out of the email index, then the record keeps its email
-        record["email"] = email
-        self._by_fid.pop(str(record.get("fid")), None)
-        del self.prospects[record["id"]]
-        for key in [k for k in self.memberships if k[1] == record["id"]]:
-            del self.memberships[key]
-        self.deleted[record["id"]] = record

@@ -95,7 +95,10 @@ class V4:
     async def prospect_create(self, request: web.Request) -> web.Response:
         fields = _fields(await self._params(request))
         try:
-            record = self.state.upsert_one({**fields, "email": request.match_info["email"]})
+            email = request.match_info["email"]
+            binned = None if self.state.latest_by_email(email) else self.state.restore_by_email(email)  # facts 7
+            row = {**fields, "id": binned["id"]} if binned is not None else {**fields, "email": email}
+            record = self.state.upsert_one(row)
         except ApiError as exc:
             return v4_error(exc.code, exc.message)
         return v4_ok(prospect=self.present(record))
@@ -106,6 +109,8 @@ class V4:
         value = request.match_info[key]
         missing = {"id": 3, "email": 4, "fid": 3}[key]
         target = self._target(key, value)
+        if target is None and key == "id" and op in ("update", "upsert") and value.isdigit():
+            target = self.state.deleted.get(int(value))  # updated where it is: it stays in the bin (facts 7)
         try:
             if op == "read":
                 if target is None:
@@ -117,6 +122,8 @@ class V4:
                     raise ApiError(missing)
                 return deleted(lambda: self.state.delete_prospect(str(target["id"])))
             fields = _fields(await self._params(request))
+            if target is None and op == "upsert" and key == "email":  # a binned prospect comes back (facts 7)
+                target = self.state.restore_by_email(value)
             if target is None and op == "upsert" and key != "id":
                 row = {**fields, key: value} if key == "email" else {**fields, "fid": value}
                 if key == "fid" and "email" not in row:
