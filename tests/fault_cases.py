@@ -43,7 +43,7 @@ class Case:
 
 
 CASES = [
-    Case("no fault", max_calls=21),  # 20 batches and the read of the account's fields
+    Case("no fault", max_calls=22),  # 20 batches and the reads of the account's fields and recycle bin
     Case("5xx bursts (30%)", sim={"faults": {"seed": 1, "http_5xx": 0.3}}, max_calls=45),
     Case("dropped connections (20%)", sim={"faults": {"seed": 2, "drop": 0.2}}, max_calls=32),
     Case("lost responses (20%, applied)", sim={"faults": {"seed": 3, "lost": 0.2}}, max_calls=34),
@@ -74,8 +74,8 @@ CASES = [
         job={"parallel_tasks": 5},
         max_calls=40,
     ),
-    Case("token revoked, 184 as 400", sim={"faults": {"revoke_at_call": 4}, "err_184_status": 400}, max_calls=22),
-    Case("token revoked, 184 as 401", sim={"faults": {"revoke_at_call": 4}, "err_184_status": 401}, max_calls=22),
+    Case("token revoked, 184 as 400", sim={"faults": {"revoke_at_call": 4}, "err_184_status": 400}, max_calls=23),
+    Case("token revoked, 184 as 401", sim={"faults": {"revoke_at_call": 4}, "err_184_status": 401}, max_calls=23),
     Case("414 below max_payload", sim={"max_uri_length": 1000}, job={"max_payload": 5000}, max_calls=50),
     Case(
         "daily limit at call 4, then resume", sim={"daily_limit": 4}, resume_after={"daily_limit": None}, max_calls=24

@@ -23,6 +23,7 @@ CONFIG = dict(  # a job for the scripted transport: hosts it never reaches, wait
     initial_retry_wait=0.001,
     maximum_retry_wait=0.002,
     check_fields=False,  # the scripts answer batchUpsert and lookups; the field read has its own tests
+    check_deleted=False,  # ... and the recycle bin too
 )
 LOGIN = Answer(200, orjson.dumps({"access_token": "scripted-at-1", "token_type": "Bearer"}).decode(), {})
 

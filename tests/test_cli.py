@@ -104,12 +104,13 @@ def test_dry_run_figures_equal_the_real_run(sim, tmp_path):
     job = job_file(tmp_path, sim, max_payload=2500)
     code, out, _ = cli("export", "--config", job, "--query", QUERY, "--dry-run", "--json", "--daily-limit", "1000")
     planned = json.loads(out)
-    # with credentials the dry run reads the account's fields (one call, cached): nothing else goes out
-    assert code == 0 and planned["calls_planned"] > 1 and sim.pardot_calls == 1
+    # with credentials the dry run reads the account's fields and its recycle bin (a call each, both kept):
+    # nothing else goes out
+    assert code == 0 and planned["calls_planned"] > 1 and sim.pardot_calls == 2
     assert sim.state.calls_by_endpoint["prospect/batchUpsert"] == 0
     assert planned["daily_limit_share"] == round(planned["calls_planned"] / 1000, 6)
     code, out, _ = cli("export", "--config", job, "--query", QUERY, "--json")
-    assert json.loads(out)["api_calls"] == planned["calls_planned"] == sim.pardot_calls - 1  # fields cached
+    assert json.loads(out)["api_calls"] == planned["calls_planned"] == sim.pardot_calls - 2  # both kept
 
 
 def test_bad_config_is_one_line_and_sends_nothing(sim, tmp_path):

@@ -173,7 +173,7 @@ def test_7_planned_and_made_calls_agree_and_say_why(sim, tmp_path):
     code, out, _ = cli("export", "--config", config, "--query", EMAILS, "--json", "--state-dir", tmp_path)
     summary = json.loads(out)
     assert code == 0 and summary["api_calls"] == summary["planned_calls"]  # the list's query and creation
-    assert summary["setup_calls"] == 3  # the fields, the list query, the list's creation
+    assert summary["setup_calls"] == 4  # the fields, the recycle bin, the list query, the list's creation
     code, out, _ = cli("export", "--config", config, "--query", EMAILS, "--state-dir", tmp_path)
     assert "of them to read fields and lists" in out
     code, out, _ = cli("export", "--config", job_file(tmp_path, sim, method="import", import_campaign_id=1),

@@ -151,7 +151,14 @@ def kill_and_resume(sim, tmp_path, kill_after_calls):
     from pathlib import Path
 
     people(300).write_parquet(tmp_path / "input.parquet")
-    values = {**sim.credentials, "method": "import", "import_campaign_id": 1, "check_fields": False, **FAST}
+    values = {
+        **sim.credentials,
+        "method": "import",
+        "import_campaign_id": 1,
+        "check_fields": False,
+        "check_deleted": False,
+        **FAST,
+    }  # fmt: skip  (the calls before the import's are none)
     (tmp_path / "job.toml").write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + "\n")
     script = shutil.which("pardot-frames") or str(Path(sys.executable).with_name("pardot-frames"))
     args = [script, "export", "--config", str(tmp_path / "job.toml"), "--input", str(tmp_path / "input.parquet"),

@@ -101,7 +101,8 @@ def test_upsert_by_email_uses_the_id_map_and_relooks_stale_ids(sim):
     after = sim.state.calls_by_endpoint.get("prospect/query", 0) + sim.state.calls_by_endpoint.get("prospect/read", 0)
     assert after == lookups and second.extra["ids_from_state"] == 2  # no lookup: the map knew both
     assert {p["id"]: p["company"] for p in sim.state.prospects.values()} == {5: "two", 6: "two"}
-    sim.state.delete_prospect("5")  # Pardot forgets prospect 5; a@x.com is looked up again and created
+    sim.state.delete_prospect("5")  # deleted and emptied from the recycle bin: Pardot forgets prospect 5 ...
+    sim.state.deleted.pop(5)  # ... so a@x.com is looked up again and created (deleted only: see test_recycle_bin)
     third = export_to_pardot(frame.with_columns(pl.lit("three").alias("company")), config, progress=False)
     assert third.ok and third.succeeded == 2
     held = {p["email"]: p["company"] for p in sim.state.prospects.values()}

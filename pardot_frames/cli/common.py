@@ -168,6 +168,12 @@ def result_rows(result: ExportResult) -> list[tuple[str, str]]:
         ("rejected by validation", f"{s['rejected_validation']:,}"),
         ("rejected by Pardot", f"{s['rejected_pardot']:,}"),
         ("not sent", f"{s['not_sent']:,}"),
+        *(
+            [("deleted in Pardot (not sent)", f"{s['deleted']:,}; restore_deleted = true brings them back")]
+            if s.get("deleted")
+            else []
+        ),  # fmt: skip
+        *([("restored from the recycle bin", f"{s['rows_restored']:,}")] if s.get("rows_restored") else []),
         ("API calls", f"{s['api_calls']:,} ({planned_text(s)}; {s['calls_per_row']:.4f} per row)"),
         ("retries", f"{s['retries']:,}"),
         ("elapsed", f"{s['elapsed_seconds']:.2f} s"),

@@ -42,6 +42,10 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
     ]
     if s["calls_in_body_mode"] is not None and s["calls_in_body_mode"] < s["calls_planned"]:
         rows.append(("in the POST body", f"{s['calls_in_body_mode']:,} calls (payload_location = body)"))
+    if s.get("deleted_in_pardot"):
+        rows.append(
+            ("deleted in Pardot", f"{s['deleted_in_pardot']:,} row(s): not sent (restore_deleted = true: restored)")
+        )
     if "unchanged" in s:
         rows.append(("new / changed / unchanged", f"{s['new']:,} / {s['changed']:,} / {s['unchanged']:,}"))
     if "method" in s:

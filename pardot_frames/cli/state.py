@@ -1,4 +1,5 @@
-"""``pardot-frames state``: the destination states of incremental sync (``sync_mode = "changed"``)."""
+"""``pardot-frames state``: the destination states of incremental sync (``sync_mode = "changed"``) and the
+recycle-bin caches (one per Pardot host and business unit: the prospects deleted there, issue #33)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ def cmd_state(args: argparse.Namespace) -> int:
     import orjson
 
     from pardot_frames.engine.journal import state_dir
+    from pardot_frames.engine.recycle_bin import list_bins
     from pardot_frames.engine.sync import list_states
 
     folder = Path(args.state_dir) if args.state_dir else state_dir()
-    states = list_states(folder)
+    states, bins = list_states(folder), list_bins(folder)
     if args.action == "list":
         if not states:
             print(f"no sync states in {folder / 'sync'}")
@@ -26,19 +28,30 @@ def cmd_state(args: argparse.Namespace) -> int:
                 [state_row(s) for s in states],
                 right=["rows"],
             )
+        if bins:
+            print("\nrecycle bins (prospects deleted in Pardot: rows for them are not sent)")
+            print_table(["id", "prospects", "host", "business unit", "read", "checked"],
+                        [bin_row(b) for b in bins], right=["prospects"])  # fmt: skip
         return EXIT_OK
-    chosen = [s for s in states if args.all or s["id"] == args.id]
+    chosen = [s for s in [*states, *bins] if args.all or s["id"] == args.id]
     if not chosen:
-        raise UsageError(f"no sync state {args.id!r} in {folder / 'sync'} (pardot-frames state list shows them)")
+        raise UsageError(f"no sync state or recycle bin {args.id!r} in {folder} (pardot-frames state list shows them)")
     if args.action == "show":
         for s in chosen:
             print(orjson.dumps(s, option=orjson.OPT_INDENT_2).decode())
         return EXIT_OK
-    for s in chosen:  # reset: the next changed-mode run sends every row again
+    for s in chosen:  # reset: the next changed-mode run sends every row again; the next job reads the bin whole
         Path(s["path"]).unlink(missing_ok=True)
         Path(f"{s['path']}.wal").unlink(missing_ok=True)
-        print(f"reset {s['id']} ({s['rows']:,} rows forgotten)")
+        what = f"{s['rows']:,} rows" if "rows" in s else f"the recycle bin's {s['prospects']:,} prospects"
+        print(f"reset {s['id']} ({what} forgotten)")
     return EXIT_OK
+
+
+def bin_row(found: dict[str, Any]) -> list[object]:
+    """One recycle-bin cache as a table row."""
+    return [found["id"], f"{found['prospects']:,}", found.get("host") or "-", found.get("business_unit") or "-",
+            found.get("read_at") or "-", found.get("checked_at") or "-"]  # fmt: skip
 
 
 def state_row(state: dict[str, Any]) -> list[object]:
@@ -53,9 +66,9 @@ def state_row(state: dict[str, Any]) -> list[object]:
 
 def add_state_parser(sub: Any) -> None:
     """The ``state`` command."""
-    p = sub.add_parser("state", help="list, show or reset incremental-sync states")
+    p = sub.add_parser("state", help="list, show or reset incremental-sync states and recycle-bin caches")
     p.add_argument("action", choices=["list", "show", "reset"], nargs="?", default="list")
-    p.add_argument("id", nargs="?", help="the state id (from 'state list')")
+    p.add_argument("id", nargs="?", help="the state or recycle bin id (from 'state list')")
     p.add_argument("--all", action="store_true", help="show or reset every state")
     p.add_argument("--state-dir", metavar="DIR")
     p.set_defaults(func=cmd_state)

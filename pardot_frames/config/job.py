@@ -95,6 +95,10 @@ class ExportConfig(BaseModel):
     import_max_wait: float = Field(6 * 3600, gt=0)
     import_batch_bytes: int = Field(10 * 1024 * 1024, ge=1_000, le=10 * 1024 * 1024)  # the most bytes a CSV batch holds
     check_fields: bool = True  # check columns and custom field values against the account's fields first
+    # the recycle bin: rows for prospects a team deleted are not sent (reported, stage "deleted"), unless
+    # restore_deleted brings them back (same name and meaning as the Import API's restoreDeleted, which it sets)
+    check_deleted: bool = True
+    restore_deleted: bool = False
     maximum_retries: int = Field(5, ge=0)
     initial_retry_wait: float = Field(1, gt=0)
     maximum_retry_wait: float = Field(120, gt=0)

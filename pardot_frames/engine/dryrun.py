@@ -20,7 +20,8 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.paths import ImportPath, KnownIds, SendPath, UpsertPath, for_job
-from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
+from pardot_frames.engine.pipeline import MAY_CREATE, Step, may_create, steps
+from pardot_frames.engine.recycle_bin import Screened, bin_calls, checks_bin, screened
 from pardot_frames.engine.results import DAILY_IMPORT_BATCHES, DryRun, grouped_reasons
 from pardot_frames.engine.setup import (
     CHUNK_ROWS,
@@ -31,6 +32,7 @@ from pardot_frames.engine.setup import (
     checks_fields,
     destination,
     field_calls,
+    open_bin,
     resolve_lists,
     warn_concurrency,
 )
@@ -41,7 +43,7 @@ from pardot_frames.pardot import prospects
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign, pick_method
 from pardot_frames.prepare.frames import detached, is_streaming, job_chunks
-from pardot_frames.prepare.rejected import from_problems, with_inputs
+from pardot_frames.prepare.rejected import from_outcomes, from_problems, with_inputs
 from pardot_frames.prepare.validation import Validated
 
 NOT_CHECKED = "columns and custom field values not checked against the account's fields (no credentials)"
@@ -90,6 +92,16 @@ class Counted:
     sync: dict[str, int] | None = None
     may_create: int = 0
     columns: list[str] = field(default_factory=list)  # the input's columns, as the first chunk has them
+    deleted: int = 0  # rows for prospects in the recycle bin (reported; with restore_deleted: restored)
+    bin_lookups: int = 0  # calls the bin's live check spends (the run spends the same)
+
+    def screened(self, step: Step, found: Screened) -> None:
+        """What the recycle bin did to a step's rows: refused ones are rejected rows (stage "deleted")."""
+        self.bin_lookups += found.lookups
+        self.deleted += len(found.refused) + found.restored
+        if found.refused:
+            outcomes = [(r, "deleted", None, reason) for r, reason in found.refused]
+            self.rejected.append(detached(with_inputs(from_outcomes(outcomes), step.chunk, step.offset)))
 
     def add(self, step: Step, config: ExportConfig) -> None:
         self.columns = self.columns or list(step.send.rows.columns)
@@ -157,7 +169,7 @@ async def _dry_run(data: Any, config: ExportConfig, options: Options, daily_limi
     async with reader(config) as client:
         setup = await dry_setup(client, config, options)
         try:
-            counted = count(data, setup, options)
+            counted = await count(data, setup, options, client)
             method, reason = pick_method(config, counted.rows_in if is_streaming(data) else counted.valid)
             to_remove, mirror_calls = await mirror_preview(setup, client)
         finally:
@@ -176,7 +188,9 @@ async def dry_setup(client: Client | None, config: ExportConfig, options: Option
     (the run then finds them cached), the destination's state and mirror for the lists as they resolve."""
     if client is None:
         setup = await resolve_lists(None, config, dry=True)
-        setup.calls += field_calls(config, options.state_folder)
+        setup.calls += field_calls(config, options.state_folder) + bin_calls(config, options.state_folder)
+        if checks_bin(config):
+            setup.notes.append("the recycle bin not read (no credentials): rows for deleted prospects not counted")
         if checks_fields(config):
             setup.notes.append(
                 "columns and custom field values not checked against the account's fields (no credentials)"
@@ -184,6 +198,7 @@ async def dry_setup(client: Client | None, config: ExportConfig, options: Option
     else:
         setup = Setup(config)
         await checked_reads(setup, client, config, options)
+        await dry_bin(setup, client, options)
         if config.upsert_by_email and config.data_object == "prospects":
             try:  # one call: lookups are then planned as the run makes them, not at most
                 setup.account_size = await prospects.account_size(client)
@@ -193,18 +208,38 @@ async def dry_setup(client: Client | None, config: ExportConfig, options: Option
     return setup
 
 
-def count(data: Any, setup: Setup, options: Options) -> Counted:
-    """Every chunk through the pipeline, planned by each candidate path."""
+async def count(data: Any, setup: Setup, options: Options, client: Client | None) -> Counted:
+    """Every chunk through the pipeline (and the recycle bin, as the run screens it), planned by each
+    candidate path."""
     config = setup.config.replace(skip_invalid_records=True)
     plans = candidate_paths(setup.config, setup.sync, setup.account_size)
     counted = Counted(plans, sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None)
     json = setup.sync is not None  # the sync state hashes the JSON as sent; a plan alone needs its lengths
     pieces = job_chunks(data, options.chunk_rows, setup.config)  # the run's chunks, its first slice included
     for step in steps(pieces, config, setup.fields, setup.sync, setup.mirror, with_json=json):
+        if setup.bin is not None:
+            send, found = await screened(setup.bin, step.send, step.report.rows, client, setup.sync, with_json=json)
+            counted.screened(step, found)
+            changed = found.unchanged if found.restored else 0
+            step = replace(step, send=send, unchanged=step.unchanged - found.unchanged, changed=step.changed + changed,
+                           may_create=may_create(send, setup.config))  # fmt: skip
         counted.add(step, setup.config)
     for plan in counted.plans.values():
         plan.end()
     return counted
+
+
+async def dry_bin(setup: Setup, client: Client, options: Options) -> None:
+    """The recycle bin, read (and kept, like the field cache) so the plan screens rows as the run will; a run
+    within the minute asks nothing more of it (later: one call, the probe, which the plan then counts)."""
+    if not checks_bin(setup.config):
+        return
+    before = setup.calls
+    await open_bin(setup, client, options)
+    if setup.early is not None:
+        setup.notes.append(f"the recycle bin not read ({setup.early.reason}): rows for deleted prospects not counted")
+        setup.early, setup.bin = None, None
+    setup.calls = before + (0 if setup.bin is None or setup.bin.fresh() else 1)
 
 
 async def mirror_preview(setup: Setup, client: Client | None) -> tuple[int | str | None, int]:
@@ -250,14 +285,14 @@ def summarise(
         counted.rows_in,
         counted.valid,
         problems["row_nr"].n_unique(),
-        plan.total + setup.calls + mirror[1],
+        plan.total + setup.calls + mirror[1] + counted.bin_lookups,
         daily_limit,
         grouped_reasons(problems),
         pl.concat(counted.rejected, how="diagonal_relaxed") if counted.rejected else from_problems(problems),
         "; ".join(notes) or None,
         plan.lookups,
         config.payload_location,
-        body.total + setup.calls + mirror[1] if body is not None and plan.tally is None else None,
+        body.total + setup.calls + mirror[1] + counted.bin_lookups if body is not None and plan.tally is None else None,
         config.max_api_calls,
         setup.lists,
         counted.sync,
@@ -265,6 +300,7 @@ def summarise(
         import_figures(config, method, counted.plans.get("import")),
         counted.may_create,
         lookups_exact=setup.account_size is not None,
+        deleted=counted.deleted,
         array_columns=tuple(
             c
             for c in counted.columns

@@ -40,6 +40,7 @@ class ExportResult:
     job_id: str | None = None  # the journal's job id (resume it with resume=job_id)
     unchanged: int = 0  # rows not sent because Pardot has them as they are (sync_mode = "changed")
     verification: Any = None  # with verify: what Pardot holds compared with what was sent (engine.verify)
+    deleted: int = 0  # rows not sent: their prospect is in Pardot's recycle bin (stage "deleted"; restore_deleted)
 
     @property
     def calls_per_row(self) -> float:
@@ -68,6 +69,7 @@ class ExportResult:
             "succeeded": self.succeeded,
             "unchanged": self.unchanged,
             "not_sent": self.not_sent,
+            "deleted": self.deleted,
             "api_calls": self.api_calls,
             "planned_calls": self.planned_calls,
             "retries": self.retries,
@@ -86,6 +88,7 @@ class ExportResult:
             + (f", {self.unchanged:,} unchanged" if self.unchanged else "")
             + f"; {self.rejected_validation:,} rejected by "
             f"validation, {self.rejected_pardot:,} by Pardot, {self.not_sent:,} not sent"
+            + (f", {self.deleted:,} deleted in Pardot" if self.deleted else "")
         )
         return line + (f" (stopped: {self.stopped})" if self.stopped else "")
 
@@ -113,6 +116,11 @@ class ExportResult:
             ("applied", f"{self.succeeded:,} of {self.rows_in:,} rows"),
             ("rejected", f"{self.rejected_validation:,} by validation, {self.rejected_pardot:,} by Pardot"),
             ("not sent", f"{self.not_sent:,}"),
+            *(
+                [("deleted in Pardot", f"{self.deleted:,} (restore_deleted = true brings them back)")]
+                if self.deleted
+                else []
+            ),  # fmt: skip
             *([("unchanged", f"{self.unchanged:,}")] if self.unchanged else []),
             ("API calls", f"{self.api_calls:,} (planned {self.planned_calls:,}), {self.retries:,} retries"),
             ("elapsed", f"{self.elapsed:.2f} s"),
@@ -162,6 +170,7 @@ class DryRun:
     verify_calls: int | None = None  # with verify: the calls a verify after the run takes at most
     lookups_exact: bool = False  # the account's size was read: lookups are planned as the run makes them
     array_columns: tuple[str, ...] = ()  # columns of array custom fields: a verify reads them through v4
+    deleted: int = 0  # rows for prospects in the recycle bin: reported (stage "deleted"), or restored
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -186,6 +195,7 @@ class DryRun:
             **({"to_remove": self.to_remove} if self.to_remove is not None else {}),
             **(self.imports or {}),
             "rows_may_create_prospects": self.may_create,
+            "deleted_in_pardot": self.deleted,
             "verify_calls": self.verify_calls,
             **({"verify_reads_arrays_through_v4": list(self.array_columns)} if self.array_columns else {}),
             "invalid_reasons": self.reasons,

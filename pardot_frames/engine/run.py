@@ -10,7 +10,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pardot_frames.config.job import ExportConfig
@@ -19,9 +19,10 @@ from pardot_frames.engine.job import Job, Totals
 from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.mirror import Mirror
-from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
+from pardot_frames.engine.pipeline import MAY_CREATE, Step, may_create, steps
 from pardot_frames.engine.progress import Progress
-from pardot_frames.engine.setup import Options, Setup, destination, read_fields, resolve_lists
+from pardot_frames.engine.recycle_bin import screened
+from pardot_frames.engine.setup import Options, Setup, destination, open_bin, read_fields, resolve_lists
 from pardot_frames.engine.signals import StopFlag, on_signals
 from pardot_frames.engine.source import Source
 from pardot_frames.engine.stop import Stop, stop_for
@@ -78,6 +79,7 @@ async def set_up(client: Client, config: ExportConfig, options: Options, source:
         source.first_checked = validate(source.first, setup.config, fields=setup.fields)
     if setup.method != setup.config.method:
         setup.config = setup.config.replace(method=setup.method)
+    await open_bin(setup, client, options)
     destination(setup, options.state_folder, dry=False)
     return setup
 
@@ -147,6 +149,8 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
     async with aclosing(read_ahead(pipeline, source.chunked and sync is None)) as prepared:
         async for step in prepared:
             job.progress.shrink(step.report.rejected_rows)
+            if setup.bin is not None and stop is None:
+                step = await without_deleted(step, setup, job)
             stop = await send_step(step, job, totals, stop, sync)
             if stop is not None and not stop.reads_on:
                 break  # a fatal stop: report what was read
@@ -157,6 +161,24 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
         warnings.warn(MAY_CREATE.format(n=totals.may_create), PardotFramesWarning, stacklevel=2)
     totals.add_late(source.again(), ledger, source.first_checked.problems.clear())
     return totals, stop
+
+
+async def without_deleted(step: Step, setup: Setup, job: Job) -> Step:
+    """The step's rows for prospects in the recycle bin: reported (stage "deleted"), or restored."""
+    assert setup.bin is not None
+    try:
+        send, found = await screened(setup.bin, step.send, step.report.rows, job.client, setup.sync)
+    except (ResumableStop, PardotError, LookupFailed) as exc:  # the live check's lookup: nothing of it goes
+        reason = f"not sent: the recycle-bin check could not look the emails up ({exc})"
+        job.ledger.reject(step.send.rows[ROW_NR].to_list(), None, reason, transient=True)
+        return replace(step, send=replace(step.send, rows=step.send.rows.clear(), payloads=step.send.payloads.clear()))
+    for row_nr, reason in found.refused:
+        job.ledger.reject([row_nr], None, reason, stage="deleted")
+    job.extra["rows_restored"] = job.extra.get("rows_restored", 0) + found.restored
+    job.extra["recycle_bin_lookups"] = job.extra.get("recycle_bin_lookups", 0) + found.lookups
+    changed = found.unchanged if found.restored else 0  # held back as unchanged, going now to restore
+    return replace(step, send=send, unchanged=step.unchanged - found.unchanged, changed=step.changed + changed,
+                   may_create=may_create(send, setup.config))  # fmt: skip
 
 
 async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, sync: SyncState | None) -> Stop | None:

@@ -18,6 +18,7 @@ from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.field_cache import account_fields, cached
 from pardot_frames.engine.journal import state_dir as default_state_dir
 from pardot_frames.engine.mirror import Mirror, mirrors
+from pardot_frames.engine.recycle_bin import RecycleBin, checks_bin
 from pardot_frames.engine.stop import Stop
 from pardot_frames.engine.sync import SyncState
 from pardot_frames.errors import ApiError, ConfigError, PardotError, PardotFramesWarning, RetriesExhausted
@@ -62,10 +63,23 @@ class Setup:
     early: Stop | None = None  # Pardot refused the job before a row went
     notes: list[str] = field(default_factory=list)  # what a dry run could not check
     account_size: int | None = None  # prospects in the account (a dry run with upsert_by_email reads it)
+    bin: RecycleBin | None = None  # the account's recycle bin (check_deleted): rows for deleted prospects stay
 
     def close(self) -> None:
         if self.sync is not None:
             self.sync.close()
+
+
+async def open_bin(setup: Setup, client: Client, options: Options) -> None:
+    """The account's recycle bin, brought up to date (its calls are the setup's); a refusal stops the job
+    before a row goes."""
+    if not checks_bin(setup.config) or setup.early is not None:
+        return
+    setup.bin = RecycleBin(setup.config, options.state_folder)
+    try:
+        setup.calls += await setup.bin.refresh(client)
+    except PardotError as exc:
+        setup.early = Stop.fatal(exc)
 
 
 def job_config(config: ExportConfig | None, overrides: dict[str, Any]) -> ExportConfig:

@@ -59,14 +59,14 @@ def refusal(what: str, reply: Reply) -> ImportRefused:
     return ImportRefused(what, reply.code if reply.code is not None else reply.status, reply.message, reply.status)
 
 
-def options(header: list[str], create: bool) -> dict[str, Any]:
+def options(header: list[str], create: bool, restore: bool = False) -> dict[str, Any]:
     """The create call's JSON: an upsert of prospects, blank cells leaving fields as they are; ``fields``
-    names the header's real fields only."""
+    names the header's real fields only; ``restoreDeleted`` is the job's ``restore_deleted``."""
     return {
         "operation": "Upsert",
         "object": "Prospect",
         "createOnNoMatch": create,
-        "restoreDeleted": False,
+        "restoreDeleted": restore,
         "fields": {name: {"overwrite": True, "nullOverwrite": False} for name in real_fields(header)},
     }
 
@@ -76,9 +76,10 @@ def refused(reply: Reply) -> bool:
     return reply.code is not None or not 200 <= reply.status < 300
 
 
-async def create(client: Client, header: list[str], create_on_no_match: bool) -> int:
+async def create(client: Client, header: list[str], create_on_no_match: bool, restore: bool = False) -> int:
     """A new Open import; its id."""
-    request = Request("POST", IMPORTS, json_body=orjson.dumps(options(header, create_on_no_match)), accept="import")
+    body = orjson.dumps(options(header, create_on_no_match, restore))
+    request = Request("POST", IMPORTS, json_body=body, accept="import")
     reply = await client.repeat(request)
     if refused(reply):
         raise refusal("creating the import", reply)

@@ -1,7 +1,8 @@
 """Rejected rows as users read them, one column set everywhere (``validate().rejected``, the dry run's and
 the run's ``rejected``, ``--rejected-out`` files): one row per input row that was not applied, with
 
-``row_nr``, ``stage`` (validation, pardot, not_sent), ``error_code`` (Pardot's, where it gives one),
+``row_nr``, ``stage`` (validation, pardot, deleted: the prospect is in Pardot's recycle bin, not_sent),
+``error_code`` (Pardot's, where it gives one),
 ``column`` (the columns at fault, for validation), ``message``, then the row's input columns (secrets
 masked), in the input's frame kind (pandas in, pandas out). Errors are data, as in pandera's
 ``failure_cases``; ``Validated.problems`` keeps one row per problem for those who want the detail.

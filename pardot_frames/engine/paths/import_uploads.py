@@ -163,7 +163,8 @@ class Uploads:
         """A new Open import for the batch's group; None when it cannot be had (rows reported)."""
         ledger = self._ledger()
         try:
-            import_id = await imports.create(self._client(), batch.header, creates(batch.group))
+            import_id = await imports.create(self._client(), batch.header, creates(batch.group),
+                                             self.config.restore_deleted)  # fmt: skip
         except ImportRefused as exc:
             if exc.code == imports.DAILY_BATCHES:
                 ledger.not_sent(batch.rows, exc.code, f"not sent: {DailyBatchLimit.reason}")
