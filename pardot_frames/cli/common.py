@@ -218,9 +218,10 @@ def report(result: ExportResult, args: argparse.Namespace) -> int:
 SECRET_SETTINGS = {"client_secret": "PARDOT_CLIENT_SECRET", "refresh_token": "PARDOT_REFRESH_TOKEN"}
 
 
-def resume_command(job_id: str, argv: Sequence[str] | None = None) -> str:
-    """This command line again, resuming the given job; secrets given with --set are left out (never printed):
-    the command then reads them from their PARDOT_* variables, which it names."""
+def resume_command(job_id: str | None, argv: Sequence[str] | None = None) -> str:
+    """This command line again, resuming the given job (none: the unfinished job of this configuration, or the
+    job from its start); secrets given with --set are left out (never printed): the command then reads them
+    from their PARDOT_* variables, which it names."""
     import shlex
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -243,7 +244,7 @@ def resume_command(job_id: str, argv: Sequence[str] | None = None) -> str:
         else:
             kept += args[i : i + step]
         i += step
-    command = shlex.join(["pardot-frames", *kept, "--resume", job_id])
+    command = shlex.join(["pardot-frames", *kept, "--resume", *([job_id] if job_id else [])])
     if dropped:
         command = " ".join(f"{name}=..." for name in dropped) + " " + command + "  (secrets left out: set them)"
     return command

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pardot_frames.errors import Interrupted, VerifyFailed
 
     resume: bool | str = args.resume if args.resume is not None else False
+    began = datetime.now(UTC)
     try:
         result = export_to_pardot(
             data,
@@ -110,6 +112,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         assert isinstance(exc.result, ExportResult)
         report(exc.result, args)
         print(f"error: {exc}", file=sys.stderr)
+        tell(args, config, "rejected", began, result=exc.result)
         return EXIT_REJECTED
     except (PardotError, Interrupted) as exc:
         partial = getattr(exc, "result", None)
@@ -118,11 +121,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         job_id = getattr(exc, "job_id", None) or (partial.job_id if isinstance(partial, ExportResult) else None)
         if job_id:
             print(f"resume with: {resume_command(job_id)}", file=sys.stderr)
+        tell(args, config, "failure", began, error=exc, job_id=job_id)
         raise
     code = report(result, args)
     if code == EXIT_DAILY_LIMIT and result.job_id:
         print(f"resume with: {resume_command(result.job_id)}", file=sys.stderr)
+    event = {EXIT_OK: "success", EXIT_REJECTED: "rejected"}.get(code, "failure")
+    tell(args, config, event, began, result=result, job_id=result.job_id)
     return code
+
+
+def tell(args: argparse.Namespace, config: Any, event: str, began: Any, *, result: Any = None,
+         error: BaseException | None = None, job_id: str | None = None) -> None:  # fmt: skip
+    """The job's notification (its notify URLs, on its notify_on outcomes), with the command that resumes it."""
+    if not config.notify or event not in config.notify_on:
+        return
+    from pardot_frames.engine.notify import message, notify
+
+    name = Path(args.config).stem if getattr(args, "config", None) else "export"
+    resume = resume_command(job_id)
+    notify(config, message(event, config, name=name, started=began, result=result, error=error, resume=resume))
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
 from pardot_frames.cli.init import add_init_parser
+from pardot_frames.cli.notify import add_notify_parser
 from pardot_frames.cli.read import add_read_parser
 from pardot_frames.cli.schedule import add_schedule_parser
 from pardot_frames.cli.simulator import add_simulator_parser
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulator_parser(sub)
     add_auth_parser(sub)
     add_schedule_parser(sub)
+    add_notify_parser(sub)
     return parser
 
 

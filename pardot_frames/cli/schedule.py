@@ -35,15 +35,32 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
     from pardot_frames.schedule.runner import History, history_path, run_schedule
 
     schedule = parse(args.cron, args.tz)
-    load_config(args)  # a bad job file fails now, not at the first scheduled time
+    latest = {"config": load_config(args)}  # a bad job file fails now, not at the first scheduled time
     if not (args.sql or args.query or args.input):
         raise UsageError("give the rows to send: --sql FILE, --query TEXT or --input FILE")
 
     def job() -> Any:
         try:  # the config is read again each run: a rotated refresh token saved by the last run is used
-            return export_to_pardot(open_source(args), load_config(args), progress=False, state_dir=args.state_dir)
+            latest["config"] = load_config(args)
+            return export_to_pardot(open_source(args), latest["config"], progress=False, state_dir=args.state_dir)
         finally:
             stop_on_sigterm()  # the export's own handlers are gone: SIGTERM stops the waiting schedule again
+
+    def tell(event: str, started: Any, ended: Any, result: Any, error: Any, detail: Any) -> None:
+        """Each run's notification, with the job file as it last read (its notify URLs and notify_on)."""
+        config = latest["config"]
+        if not config.notify or event not in config.notify_on:
+            return
+        from pardot_frames.cli.common import resume_command
+        from pardot_frames.engine.notify import message, notify
+
+        job_id = getattr(result, "job_id", None) or getattr(error, "job_id", None)
+        job_id = job_id or getattr(getattr(error, "result", None), "job_id", None)
+        resume = resume_command(job_id, export_argv(args))
+        name = Path(args.config).stem if args.config else "schedule"
+        note = message(event, config, name=f"{name} (schedule {args.cron!r})", started=started, ended=ended,
+                       result=result, error=error, resume=resume, detail=detail)  # fmt: skip
+        notify(config, note)
 
     stop_on_sigterm()
 
@@ -57,10 +74,23 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
             max_config_failures=args.max_config_failures,
             max_runs=args.max_runs,
             say=lambda line: print(line, flush=True),
+            tell=tell,
         )
     finally:
         history.close()
     return EXIT_OK
+
+
+def export_argv(args: argparse.Namespace) -> list[str]:
+    """The ``export`` command line of this schedule's job (what a resume of one of its runs is)."""
+    argv = ["export"]
+    for flag, value in (("--config", args.config), ("--sql", args.sql), ("--query", args.query),
+                        ("--input", args.input), ("--state-dir", args.state_dir)):  # fmt: skip
+        if value:
+            argv += [flag, str(value)]
+    for item in args.set or []:
+        argv += ["--set", item]
+    return argv
 
 
 def stop_on_sigterm() -> None:

@@ -99,6 +99,10 @@ class ExportConfig(BaseModel):
     # restore_deleted brings them back (same name and meaning as the Import API's restoreDeleted, which it sets)
     check_deleted: bool = True
     restore_deleted: bool = False
+    # who is told how a job went (engine.notify): Apprise URLs (mailto://, slack://, msteams://, json:// ...), which
+    # hold passwords and tokens, so they are secrets; and on which outcomes
+    notify: tuple[SecretStr, ...] = ()
+    notify_on: tuple[Literal["failure", "rejected", "disabled", "success"], ...] = ("failure", "disabled")
     maximum_retries: int = Field(5, ge=0)
     initial_retry_wait: float = Field(1, gt=0)
     maximum_retry_wait: float = Field(120, gt=0)
@@ -123,6 +127,27 @@ class ExportConfig(BaseModel):
                 "15 or 18 letters and digits (Setup > Pardot Account Setup)"
             )
         return value
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _notify(cls, value: Any) -> tuple[Any, ...]:
+        if value is None or value == "":
+            return ()
+        items = value.split() if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else [value]
+        for item in items:
+            text = item.get_secret_value() if isinstance(item, SecretStr) else str(item)
+            if "://" not in text:
+                raise ValueError(
+                    f"{mask_url(text)} is not a notification URL (scheme://...: mailto://, slack://, json://)"
+                )
+        return tuple(items)
+
+    @field_validator("notify_on", mode="before")
+    @classmethod
+    def _notify_on(cls, value: Any) -> tuple[Any, ...]:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return tuple(value) if isinstance(value, list | tuple) else (value,)
 
     @field_validator("prospect_lists", mode="before")
     @classmethod
@@ -201,6 +226,7 @@ class ExportConfig(BaseModel):
         for key in SECRET_KEYS:
             if current[key] is not None:
                 current[key] = current[key].get_secret_value()
+        current["notify"] = [u.get_secret_value() for u in current["notify"]]
         return type(self)(**{**current, **overrides})
 
     def missing_credentials(self) -> list[str]:
@@ -224,7 +250,14 @@ class ExportConfig(BaseModel):
         for key in SECRET_KEYS:
             if out.get(key) is not None:
                 out[key] = MASK
+        out["notify"] = [mask_url(u.get_secret_value()) for u in self.notify]
         return out
+
+
+def mask_url(url: str) -> str:
+    """A notification URL as it may be shown: its scheme only (the rest may hold a password or a token)."""
+    scheme, sep, _ = url.partition("://")
+    return f"{scheme}://…" if sep else "…"
 
 
 def _unknown_key(key: str) -> str:
@@ -239,7 +272,7 @@ def _describe(err: Any, values: dict[str, Any]) -> str:
     if err["type"] == "literal_error":
         allowed = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
         return f"{key} = {values.get(key)!r} is not allowed; use one of: {allowed}"
-    if key in SECRET_KEYS:
+    if key in SECRET_KEYS or key == "notify":
         return f"{key}: {message} (value hidden)"
     if err["type"] == "value_error":
         return f"{key}: {message}"

@@ -12,15 +12,17 @@ import asyncio
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
+from pardot_frames.engine.notify import event_of, message
+from pardot_frames.engine.notify import notify as send_note
 from pardot_frames.engine.outcome import assemble, close_journal, raise_for_stop
 from pardot_frames.engine.results import ExportResult
 from pardot_frames.engine.run import Run, send, set_up
@@ -36,7 +38,7 @@ from pardot_frames.engine.setup import (
 from pardot_frames.engine.signals import StopFlag
 from pardot_frames.engine.source import Source, read_source
 from pardot_frames.engine.verify import Verification, verify_async
-from pardot_frames.errors import Interrupted, VerifyFailed
+from pardot_frames.errors import Interrupted, PardotError, VerifyFailed
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.slots import shared_folder
 from pardot_frames.pardot.transport import Transport
@@ -111,11 +113,51 @@ async def export_to_pardot_async(
     refresh_fields: bool = False,
     verify: bool | float = False,
     transport: Transport | None = None,
+    notify: bool | Sequence[str] | None = None,
     **overrides: Any,
 ) -> ExportResult:
     """The async twin of ``export_to_pardot``; ``transport`` replaces aiohttp (tests script answers with it)."""
-    started = time.perf_counter()
     config = job_config(config, overrides)
+    options = dict(progress=progress, chunk_rows=chunk_rows, resume=resume, journal=journal, state_dir=state_dir,
+                   refresh_fields=refresh_fields, verify=verify, transport=transport)  # fmt: skip
+    if not notify:
+        return await _export(data, config, **options)
+    began = datetime.now(UTC)
+    urls = None if notify is True else list(notify)  # type: ignore[arg-type]
+    try:
+        result = await _export(data, config, **options)
+    except (PardotError, Interrupted) as exc:
+        event = "rejected" if isinstance(exc, VerifyFailed) else "failure"
+        note = message(event, config, name="export_to_pardot", started=began, error=exc,
+                       resume=_resume_hint(exc))  # fmt: skip
+        await asyncio.to_thread(send_note, config, note, urls)
+        raise
+    note = message(event_of(result), config, name="export_to_pardot", started=began, result=result,
+                   resume=f"export_to_pardot(..., resume={result.job_id!r})" if result.job_id else None)  # fmt: skip
+    await asyncio.to_thread(send_note, config, note, urls)
+    return result
+
+
+def _resume_hint(exc: BaseException) -> str:
+    job_id = getattr(exc, "job_id", None) or getattr(getattr(exc, "result", None), "job_id", None)
+    return f"export_to_pardot(..., resume={job_id or True!r})"
+
+
+async def _export(
+    data: Any,
+    config: ExportConfig,
+    *,
+    progress: bool | None,
+    chunk_rows: int,
+    resume: bool | str,
+    journal: bool,
+    state_dir: str | Path | None,
+    refresh_fields: bool,
+    verify: bool | float,
+    transport: Transport | None,
+) -> ExportResult:
+    """The export itself (``export_to_pardot_async`` adds the notification)."""
+    started = time.perf_counter()
     require_credentials(config)
     warn_concurrency(config)
     options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None, refresh_fields,
@@ -162,6 +204,7 @@ def export_to_pardot(
     state_dir: str | Path | None = None,
     refresh_fields: bool = False,
     verify: bool | float = False,
+    notify: bool | Sequence[str] | None = None,
     **overrides: Any,
 ) -> ExportResult:
     """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
@@ -173,7 +216,8 @@ def export_to_pardot(
     Every job keeps a journal (``state_dir``, default the user's data folder); ``resume=True`` (or a
     job id) continues a stopped job with the same config and input, sending only unconfirmed rows.
     ``verify`` (True, or the share of rows to check) reads back what the job landed and compares it with
-    what was sent: ``result.verification`` (``engine.verify``).
+    what was sent: ``result.verification`` (``engine.verify``). ``notify`` (off by default here): True tells the
+    job's ``notify`` URLs how it went (on its ``notify_on`` outcomes), or give the URLs (``engine.notify``).
     """
     coroutine = export_to_pardot_async(
         data,
@@ -185,6 +229,7 @@ def export_to_pardot(
         state_dir=state_dir,
         refresh_fields=refresh_fields,
         verify=verify,
+        notify=notify,
         **overrides,
     )
     return run_sync(coroutine)

@@ -22,6 +22,8 @@ from pardot_frames.errors import AuthError, ConfigError, InputError, Interrupted
 from pardot_frames.schedule.cron import Schedule
 
 CONFIG_FAILURES = (AuthError, ConfigError, InputError)
+# an outcome heard: (event, started, ended, result, error, detail)
+Tell = Callable[[str, datetime, datetime, "ExportResult | None", "BaseException | None", "str | None"], None]
 
 
 def history_path() -> Path:
@@ -96,8 +98,10 @@ def run_schedule(
     max_runs: int | None = None,
     clock: Clock | None = None,
     say: Callable[[str], None] = print,
+    tell: Tell | None = None,
 ) -> int:
-    """Run ``job`` at each scheduled time (plus ``delay`` seconds) until stopped; returns runs made."""
+    """Run ``job`` at each scheduled time (plus ``delay`` seconds) until stopped; returns runs made. ``tell``
+    hears each run's outcome (success, rejected, failure) and the schedule's end (disabled): notifications."""
     clock = clock or Clock()
     if schedule.translated is None:
         say(f"schedule {schedule.expression!r} has no scheduled run; nothing to do")
@@ -112,7 +116,7 @@ def run_schedule(
             say(f"waiting for the run due {due.isoformat()}")
             clock.sleep(wait)
         started = clock.now()
-        outcome, result, message = "ok", None, None
+        outcome, result, message, error = "ok", None, None, None
         try:
             result = job()
             outcome = "ok" if result.ok else ("stopped" if result.stopped else "rejected rows")
@@ -120,14 +124,20 @@ def run_schedule(
         except Interrupted as exc:  # Ctrl-C or SIGTERM: the run is recorded, and the schedule stops
             history.add(schedule.expression, due, "interrupted", started=started, ended=clock.now(), message=str(exc))
             say(f"{due.isoformat()}: interrupted; the schedule stops")
+            if tell is not None:
+                tell("failure", started, clock.now(), None, exc, None)
             raise
         except CONFIG_FAILURES as exc:
-            outcome, message = "config failure", str(exc).splitlines()[0]
+            outcome, message, error = "config failure", str(exc).splitlines()[0], exc
             failures += 1
         except PardotFramesError as exc:
-            outcome, message = "failed", str(exc).splitlines()[0]
+            outcome, message, error = "failed", str(exc).splitlines()[0], exc
             failures = 0
         ended = clock.now()
+        if tell is not None:
+            event = "failure" if error is not None or result is None or result.stopped else (
+                "success" if result.ok else "rejected")  # fmt: skip
+            tell(event, started, ended, result, error, None)
         runs += 1
         history.add(schedule.expression, due, outcome, started=started, ended=ended, result=result, message=message)
         say(f"{due.isoformat()}: {outcome}" + (f" ({message})" if message else ""))
@@ -139,10 +149,13 @@ def run_schedule(
             say(f"{missed.isoformat()}: skipped (the previous run was still going)")
         cursor = max(ended - timedelta(seconds=delay), due)
         if failures >= max_config_failures:
-            say(
+            why = (
                 f"schedule disabled after {failures} consecutive configuration failures (login, configuration or "
                 f"input schema): {message}. Fix the job, then start the schedule again."
             )
+            if tell is not None:  # said before the schedule exits
+                tell("disabled", started, clock.now(), None, error, why)
+            say(why)
             break
     return runs
 
