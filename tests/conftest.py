@@ -9,6 +9,8 @@ def private_state(tmp_path, monkeypatch):
     """Journals and saved credentials of every test go to its own folder, never the user's."""
     monkeypatch.setenv("PARDOT_FRAMES_STATE", str(tmp_path / "state"))
     monkeypatch.setenv("PARDOT_FRAMES_HOME", str(tmp_path / "home"))
+    # each test's jobs share calls in flight among themselves only: tests run side by side (pytest -n 2)
+    monkeypatch.setenv("PARDOT_FRAMES_SLOTS", str(tmp_path / "slots"))
 
 
 @pytest.fixture

@@ -24,7 +24,11 @@ POLL = 0.005  # seconds between tries when every slot is taken
 
 
 def shared_folder() -> Path:
-    """The folder of this user's slot files on this machine (private to the user: mode 0700)."""
+    """The folder of this user's slot files on this machine (private to the user: mode 0700);
+    ``$PARDOT_FRAMES_SLOTS`` names another (jobs that should not share Pardot's five calls: tests run side by
+    side against simulators of their own)."""
+    if os.environ.get("PARDOT_FRAMES_SLOTS"):
+        return Path(os.environ["PARDOT_FRAMES_SLOTS"])
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     return Path(base) / f"pardot-frames-{getattr(os, 'getuid', lambda: 0)()}" / "slots"
 
@@ -41,7 +45,8 @@ class Slots:
     def _open(self) -> list[int]:
         if self._fds is None:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.folder.parent.chmod(0o700)
+            if self.folder.parent.name.startswith("pardot-frames-"):  # our own folder in a shared place: private
+                self.folder.parent.chmod(0o700)
             paths = [self.folder / f"{self.business_unit}-{k}.lock" for k in range(self.count)]
             self._fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o600) for p in paths]
         return self._fds
