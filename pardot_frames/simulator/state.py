@@ -273,14 +273,17 @@ class PardotState(ListsAndMemberships, ImportRows, RecycleBin):
     def query_prospects(self, params: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
         """v4 query: (total matches, one page). Filters email (case-insensitive), deleted (true: the recycle
         bin; all: both), list_id, then the common criteria (``criteria.v4_select``)."""
-        if v4_by_id_only(params):  # the readers' usual loop: id_greater_than, by ascending id; no scan
+        if v4_by_id_only(params):  # the readers' usual loop: an id range, by ascending id; no scan
             ids = self.sorted_ids()
             start = bisect.bisect_right(ids, number(params, "id_greater_than") or 0)
+            below = number(params, "id_less_than")
+            end = bisect.bisect_left(ids, below) if below is not None else len(ids)
             offset, limit = (
                 number(params, "offset", 0) or 0,
                 min(number(params, "limit", V4_LIMIT) or V4_LIMIT, V4_LIMIT),
             )
-            return len(ids) - start, [self.prospects[i] for i in ids[start + offset : start + offset + limit]]
+            chosen = ids[start + offset : min(start + offset + limit, end)]
+            return max(end - start, 0), [self.prospects[i] for i in chosen]
         deleted = str(params.get("deleted", "")).lower()
         if deleted in ("true", "all"):
             found = list(self.deleted.values()) + (list(self.prospects.values()) if deleted == "all" else [])
