@@ -22,7 +22,7 @@ import aiohttp
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from simproc import CREDENTIALS, peak_rss, simulator  # noqa: E402
+from simproc import CREDENTIALS, pardot_headers, peak_rss, simulator  # noqa: E402
 
 from pardot_frames.demo import demo_prospects  # noqa: E402
 
@@ -46,11 +46,7 @@ async def naive(base: str) -> tuple[int, float]:
     """A v4 reader as the wrappers and taps do it: 200 a call by id, rows kept as dicts."""
     started, rows, after, made = time.perf_counter(), [], 0, 0
     async with aiohttp.ClientSession() as session:
-        secrets = ("client_id", "client_secret", "refresh_token")
-        form = {"grant_type": "refresh_token", **{k: CREDENTIALS[k] for k in secrets}}
-        async with session.post(f"{base}/services/oauth2/token", data=form) as answer:
-            token = (await answer.json())["access_token"]
-        headers = {"Authorization": f"Bearer {token}", "Pardot-Business-Unit-Id": CREDENTIALS["business_unit"]}
+        headers = await pardot_headers(session, base)
         while True:
             url = f"{base}/api/prospect/version/4/do/query?format=json&sort_by=id&limit=200&id_greater_than={after}"
             async with session.get(url, headers=headers) as answer:

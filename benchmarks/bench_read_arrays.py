@@ -23,7 +23,7 @@ import aiohttp
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from simproc import CREDENTIALS, peak_rss, simulator  # noqa: E402
+from simproc import CREDENTIALS, pardot_headers, peak_rss, simulator  # noqa: E402
 
 FIELDS = [
     {"field_id": "interests", "type": "Checkbox", "values": ["golf", "sail", "ski"]},
@@ -63,11 +63,7 @@ async def naive(base: str) -> tuple[int, float, int]:
     single-record read for the arrays (rows kept as dicts)."""
     started, rows, after, made = time.perf_counter(), 0, 0, 0
     async with aiohttp.ClientSession() as session:
-        secrets = ("client_id", "client_secret", "refresh_token")
-        form = {"grant_type": "refresh_token", **{k: CREDENTIALS[k] for k in secrets}}
-        async with session.post(f"{base}/services/oauth2/token", data=form) as answer:
-            token = (await answer.json())["access_token"]
-        headers = {"Authorization": f"Bearer {token}", "Pardot-Business-Unit-Id": CREDENTIALS["business_unit"]}
+        headers = await pardot_headers(session, base)
         fields = "id,email,firstName,lastName,company,city,score,tier__c"
         while True:
             url = f"{base}/api/v5/objects/prospects?fields={fields}&limit=1000&idGreaterThan={after}&orderBy=id%20asc"

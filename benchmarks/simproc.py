@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 CREDENTIALS = {
     "client_id": "sim-client-id",
@@ -37,6 +38,15 @@ def simulator(latency: float = 0.0, command: list[str] | None = None) -> Iterato
     finally:
         server.terminate()
         server.wait(10)
+
+
+async def pardot_headers(session: Any, base: str) -> dict[str, str]:
+    """Log in to the simulator (the refresh-token grant) with a bare aiohttp session; the headers of a Pardot call."""
+    secrets = ("client_id", "client_secret", "refresh_token")
+    form = {"grant_type": "refresh_token", **{k: CREDENTIALS[k] for k in secrets}}
+    async with session.post(f"{base}/services/oauth2/token", data=form) as answer:
+        token = (await answer.json())["access_token"]
+    return {"Authorization": f"Bearer {token}", "Pardot-Business-Unit-Id": CREDENTIALS["business_unit"]}
 
 
 def peak_rss(process: subprocess.Popen) -> float:

@@ -20,8 +20,8 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.bridge import run_sync
 from pardot_frames.engine.paths import ImportPath, KnownIds, SendPath, UpsertPath, for_job
-from pardot_frames.engine.pipeline import MAY_CREATE, Step, may_create, steps
-from pardot_frames.engine.recycle_bin import Screened, bin_calls, checks_bin, screened
+from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
+from pardot_frames.engine.recycle_bin import Screened, bin_calls, checks_bin, screened, step_after
 from pardot_frames.engine.results import DAILY_IMPORT_BATCHES, DryRun, grouped_reasons
 from pardot_frames.engine.setup import (
     CHUNK_ROWS,
@@ -220,9 +220,7 @@ async def count(data: Any, setup: Setup, options: Options, client: Client | None
         if setup.bin is not None:
             send, found = await screened(setup.bin, step.send, step.report.rows, client, setup.sync, with_json=json)
             counted.screened(step, found)
-            changed = found.unchanged if found.restored else 0
-            step = replace(step, send=send, unchanged=step.unchanged - found.unchanged, changed=step.changed + changed,
-                           may_create=may_create(send, setup.config))  # fmt: skip
+            step = step_after(step, send, found, setup.config)
         counted.add(step, setup.config)
     for plan in counted.plans.values():
         plan.end()

@@ -19,9 +19,9 @@ from pardot_frames.engine.job import Job, Totals
 from pardot_frames.engine.journal import Journal
 from pardot_frames.engine.ledger import Ledger
 from pardot_frames.engine.mirror import Mirror
-from pardot_frames.engine.pipeline import MAY_CREATE, Step, may_create, steps
+from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
 from pardot_frames.engine.progress import Progress
-from pardot_frames.engine.recycle_bin import screened
+from pardot_frames.engine.recycle_bin import screened, step_after
 from pardot_frames.engine.setup import Options, Setup, destination, open_bin, read_fields, resolve_lists
 from pardot_frames.engine.signals import StopFlag, on_signals
 from pardot_frames.engine.source import Source
@@ -176,9 +176,7 @@ async def without_deleted(step: Step, setup: Setup, job: Job) -> Step:
         job.ledger.reject([row_nr], None, reason, stage="deleted")
     job.extra["rows_restored"] = job.extra.get("rows_restored", 0) + found.restored
     job.extra["recycle_bin_lookups"] = job.extra.get("recycle_bin_lookups", 0) + found.lookups
-    changed = found.unchanged if found.restored else 0  # held back as unchanged, going now to restore
-    return replace(step, send=send, unchanged=step.unchanged - found.unchanged, changed=step.changed + changed,
-                   may_create=may_create(send, setup.config))  # fmt: skip
+    return step_after(step, send, found, setup.config)
 
 
 async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, sync: SyncState | None) -> Stop | None:

@@ -165,9 +165,9 @@ class Windows:
                  sent: list[str] | None = None) -> None:  # fmt: skip
         self.client, self.fields, self.filters, self.rng = client, fields, filters, rng
         query = prospect_query(fields, [*prospect_columns(fields, None), "last_activity_at"], {})
-        self.query = replace(query, arrays=tuple(a for a in query.arrays if sent is None or a in sent))
-        self.query = replace(self.query, order=tuple(c for c in query.order if c in self.query.columns
-                                                     or c in self.query.arrays))  # fmt: skip
+        arrays = tuple(a for a in query.arrays if sent is None or a in sent)  # only what the input sent
+        order = tuple(c for c in query.order if c in query.columns or c in arrays)
+        self.query = replace(query, arrays=arrays, order=order)
         self.low = self.high = 0
         self.done: list[tuple[int, int]] = []  # id ranges read
         self.read = 0
