@@ -181,3 +181,11 @@ def test_the_simulator_recycle_bin_follows_the_facts(unarchives):
     assert sim.state.prospects[5]["company"] == "Explicit"
     assert (4 in sim.state.prospects) == unarchives and len(sim.state.prospects) == 4  # else a new prospect for d4
     assert sum(p["email"] == "d4@x.com" for p in sim.state.prospects.values()) == 1
+
+
+def test_a_bin_file_that_cannot_be_read_is_read_again_from_pardot(binned, tmp_path):
+    pf.export_to_pardot(rows(), job(binned), progress=False, state_dir=tmp_path)
+    path = recycle_bin.bin_path(job(binned), tmp_path)
+    path.write_bytes(b"not a database")
+    result = pf.export_to_pardot(rows(), job(binned), progress=False, state_dir=tmp_path)
+    assert result.deleted == GONE and recycle_bin.list_bins(tmp_path)[0]["prospects"] == 100

@@ -69,21 +69,26 @@ class Screened:
 
 
 class RecycleBin:
-    """The bin as this machine knows it: ``refresh`` with Pardot, ``screen`` rows, ``close``."""
+    """The bin as this machine knows it: ``refresh`` it with Pardot, then ``screen`` rows against it."""
 
-    def __init__(self, config: ExportConfig, folder: Path, *, dry: bool = False) -> None:
-        self.config, self.path, self.dry = config, bin_path(config, folder), dry
+    def __init__(self, config: ExportConfig, folder: Path) -> None:
+        self.config, self.path = config, bin_path(config, folder)
         self.frame = pl.DataFrame(schema=SCHEMA)
         self.meta: dict[str, Any] = {"host": config.pardot_domain, "business_unit": config.business_unit}
         if self.path.exists():
             self._load()
 
     def _load(self) -> None:
+        """The kept bin; a file that cannot be read is as none (the bin is read whole again)."""
         import duckdb
 
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            self.frame = con.sql("SELECT id, email, updated_at FROM binned").pl().cast(SCHEMA)  # type: ignore[arg-type]
-            self.meta = orjson.loads(con.execute("SELECT value FROM meta").fetchall()[0][0])
+        try:
+            with duckdb.connect(str(self.path), read_only=True) as con:
+                frame = con.sql("SELECT id, email, updated_at FROM binned").pl().cast(SCHEMA)  # type: ignore[arg-type]
+                meta = orjson.loads(con.execute("SELECT value FROM meta").fetchall()[0][0])
+        except (duckdb.Error, IndexError, orjson.JSONDecodeError):
+            return
+        self.frame, self.meta = frame, meta
 
     def save(self) -> None:
         import duckdb
@@ -101,8 +106,8 @@ class RecycleBin:
 
     def fresh(self) -> bool:
         """Checked less than ``FRESH_SECONDS`` ago: not asked again (v5 reads lag up to 60 s anyway, v5-objects 4)."""
-        checked = self.meta.get("checked_at")
-        return checked is not None and time.time() - float(self.meta.get("checked_epoch", 0)) < FRESH_SECONDS
+        checked = self.meta.get("checked_epoch")
+        return checked is not None and time.time() - float(checked) < FRESH_SECONDS
 
     async def refresh(self, client: Client) -> int:
         """Bring the bin up to date (see the module docstring); the calls it took."""
