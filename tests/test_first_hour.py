@@ -175,7 +175,7 @@ def test_7_planned_and_made_calls_agree_and_say_why(sim, tmp_path):
     assert code == 0 and summary["api_calls"] == summary["planned_calls"]  # the list's query and creation
     assert summary["setup_calls"] == 4  # the fields, the recycle bin, the list query, the list's creation
     code, out, _ = cli("export", "--config", config, "--query", EMAILS, "--state-dir", tmp_path)
-    assert "of them to read fields and lists" in out
+    assert "of them to set up" in out
     code, out, _ = cli("export", "--config", job_file(tmp_path, sim, method="import", import_campaign_id=1),
                        "--query", EMAILS, "--dry-run")  # fmt: skip
     assert "CSV batches (Import API)" in out and "query" not in out.split("payload in")[1].splitlines()[0]

@@ -139,7 +139,7 @@ def planned_text(s: dict[str, Any]) -> str:
     """How the planned calls were made up, so a difference from the calls made is explained."""
     parts = [f"planned {s['planned_calls']:,}"]
     if s.get("setup_calls"):
-        parts.append(f"{s['setup_calls']:,} of them to read fields and lists")
+        parts.append(f"{s['setup_calls']:,} of them to set up")
     if "emails_matched" in s:
         parts.append("email lookups counted at most")
     return ", ".join(parts)

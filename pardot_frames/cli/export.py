@@ -193,7 +193,7 @@ def add_export_parser(sub: Any) -> None:
     e.add_argument(
         "--dry-run",
         action="store_true",
-        help="validate and plan only: nothing is sent (with credentials, fields and list names are read)",
+        help="validate and plan only: nothing is sent (with credentials: fields, list names, the recycle bin read)",
     )
     e.add_argument("--daily-limit", type=int, default=DAILY_LIMIT, help="daily API calls, for the dry-run share")
     e.add_argument("--rejected-out", metavar="PATH", help="write rejected rows to .parquet or .csv")

@@ -24,7 +24,7 @@ def assemble(outcome: Run, config: ExportConfig, started: float, resumed: bool, 
         "token_refreshes": stats.refreshes,
         "concurrency_lowered": outcome.client.limiter.lowered,
         "send_seconds": round(outcome.send_seconds, 3),
-        "setup_calls": setup_calls,  # of the planned calls: the account's fields and list names
+        "setup_calls": setup_calls,  # of the planned calls: the fields, list names and the recycle bin
     }
     if resumed:
         extra |= {"resumed": True, "rows_done_before": outcome.rows_done_before, "rows_in_doubt": outcome.rows_in_doubt}
