@@ -150,6 +150,9 @@ class _Stderr(logging.Handler):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors print one line and a hint (a traceback only with --debug)."""
     args = build_parser().parse_args(argv)
+    from pardot_frames.engine.heap import OWN_PROCESS
+
+    own = OWN_PROCESS.set(True)  # the command line's process is its own: a job may freeze the collector
     handler, logger = _Stderr(), logging.getLogger("pardot_frames")
     logger.addHandler(handler)
     shown, warnings.showwarning = warnings.showwarning, handler.show
@@ -166,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         logger.removeHandler(handler)
         warnings.showwarning = shown
+        OWN_PROCESS.reset(own)
 
 
 def run() -> NoReturn:

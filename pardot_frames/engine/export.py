@@ -114,12 +114,14 @@ async def export_to_pardot_async(
     verify: bool | float = False,
     transport: Transport | None = None,
     notify: bool | Sequence[str] | None = None,
+    signals: bool = True,
     **overrides: Any,
 ) -> ExportResult:
-    """The async twin of ``export_to_pardot``; ``transport`` replaces aiohttp (tests script answers with it)."""
+    """The async twin of ``export_to_pardot``; ``transport`` replaces aiohttp (tests script answers with it);
+    ``signals=False`` leaves the loop's SIGINT/SIGTERM handlers alone (a host that owns them)."""
     config = job_config(config, overrides)
     options = dict(progress=progress, chunk_rows=chunk_rows, resume=resume, journal=journal, state_dir=state_dir,
-                   refresh_fields=refresh_fields, verify=verify, transport=transport)  # fmt: skip
+                   refresh_fields=refresh_fields, verify=verify, transport=transport, signals=signals)  # fmt: skip
     if not notify:
         return await _export(data, config, **options)
     began = datetime.now(UTC)
@@ -155,13 +157,14 @@ async def _export(
     refresh_fields: bool,
     verify: bool | float,
     transport: Transport | None,
+    signals: bool,
 ) -> ExportResult:
     """The export itself (``export_to_pardot_async`` adds the notification)."""
     started = time.perf_counter()
     require_credentials(config)
     warn_concurrency(config)
     options = Options(progress, chunk_rows, resume, journal, Path(state_dir) if state_dir else None, refresh_fields,
-                      keep_input=bool(verify))  # a one-shot input is kept for the verify's second read  # fmt: skip
+                      keep_input=bool(verify), signals=signals)  # a one-shot input is kept for the verify  # fmt: skip
     flag = StopFlag()
     slots = shared_folder()  # one per user and machine, whatever the state folder: jobs share Pardot's five
     with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill:
@@ -205,6 +208,7 @@ def export_to_pardot(
     refresh_fields: bool = False,
     verify: bool | float = False,
     notify: bool | Sequence[str] | None = None,
+    signals: bool = True,
     **overrides: Any,
 ) -> ExportResult:
     """Send ``data`` (polars, pandas, pyarrow, DuckDB) to Pardot; also ``df.pipe(export_to_pardot, config)``.
@@ -230,6 +234,7 @@ def export_to_pardot(
         refresh_fields=refresh_fields,
         verify=verify,
         notify=notify,
+        signals=signals,
         **overrides,
     )
     return run_sync(coroutine)

@@ -121,7 +121,7 @@ async def send(
         job = Job(setup.config, client, ledger, bar, unknown, flag, ids=setup.sync, attached=ledger.attached)
         if setup.config.data_object == "prospects":
             job.extra |= {"method": setup.method, "method_reason": setup.method_reason}
-        restore = on_signals(job.flag)
+        restore = on_signals(job.flag, options.signals)
         started = datetime.now(UTC)
         sending = time.perf_counter()
         try:

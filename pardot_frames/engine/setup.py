@@ -42,6 +42,7 @@ class Options:
     folder: Path | None = None
     refresh_fields: bool = False
     keep_input: bool = False  # a one-shot stream is kept (spilled to Parquet) for a second read: the verify
+    signals: bool = True  # Ctrl-C and SIGTERM stop the job (the host's handlers put back after); False: untouched
 
     @property
     def state_folder(self) -> Path:
