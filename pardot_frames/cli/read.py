@@ -21,7 +21,8 @@ class Sink:
     """Where read pages go: a Parquet or CSV file, or a table of a DuckDB file (named after the object)."""
 
     def __init__(self, path: Path | None, table: str) -> None:
-        self.path, self.table, self.rows, self.kept = path, table, 0, []
+        self.path, self.table, self.rows = path, table, 0
+        self.kept: list[pl.DataFrame] = []
         self.writer: Any = None
         if path is not None and path.suffix.lower() not in (".parquet", ".csv", ".duckdb"):
             raise UsageError(f"--out {str(path)!r}: give a .parquet, .csv or .duckdb path")

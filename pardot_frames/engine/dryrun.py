@@ -300,9 +300,7 @@ def summarise(
         lookups_exact=setup.account_size is not None,
         deleted=counted.deleted,
         array_columns=tuple(
-            c
-            for c in counted.columns
-            if c in (setup.fields.custom if setup.fields else {}) and setup.fields.custom[c].array
+            c for c in counted.columns if setup.fields and c in setup.fields.custom and setup.fields.custom[c].array
         ),  # fmt: skip
     )
 

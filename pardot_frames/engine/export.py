@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -120,14 +121,15 @@ async def export_to_pardot_async(
     """The async twin of ``export_to_pardot``; ``transport`` replaces aiohttp (tests script answers with it);
     ``signals=False`` leaves the loop's SIGINT/SIGTERM handlers alone (a host that owns them)."""
     config = job_config(config, overrides)
-    options = dict(progress=progress, chunk_rows=chunk_rows, resume=resume, journal=journal, state_dir=state_dir,
-                   refresh_fields=refresh_fields, verify=verify, transport=transport, signals=signals)  # fmt: skip
+    export = partial(_export, data, config, progress=progress, chunk_rows=chunk_rows, resume=resume, journal=journal,
+                     state_dir=state_dir, refresh_fields=refresh_fields, verify=verify, transport=transport,
+                     signals=signals)  # fmt: skip
     if not notify:
-        return await _export(data, config, **options)
+        return await export()
     began = datetime.now(UTC)
-    urls = None if notify is True else list(notify)  # type: ignore[arg-type]
+    urls = None if notify is True else list(notify)
     try:
-        result = await _export(data, config, **options)
+        result = await export()
     except (PardotError, Interrupted) as exc:
         event = "rejected" if isinstance(exc, VerifyFailed) else "failure"
         note = message(event, config, name="export_to_pardot", started=began, error=exc,

@@ -49,7 +49,7 @@ class Applied:
             self._notes.update(dict.fromkeys(row_nrs, note))
 
     def __contains__(self, row_nr: object) -> bool:
-        return isinstance(row_nr, (int, np.integer)) and 0 <= row_nr < len(self._bits) and bool(self._bits[row_nr])
+        return bool(isinstance(row_nr, (int, np.integer)) and 0 <= row_nr < len(self._bits) and self._bits[row_nr])
 
     def __len__(self) -> int:
         return self._count
@@ -107,7 +107,7 @@ class Ledger:
         """Rows refused (or, ``transient``, not settled: a resume sends them again); ``note`` says where they
         went for a resume (``import:<id>``)."""
         state = "rejected" if stage == "pardot" else stage
-        entries = []
+        entries: list[Entry] = []
         for r in row_nrs:
             self._marked.discard(r)
             if r not in self.succeeded:

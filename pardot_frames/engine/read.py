@@ -28,7 +28,7 @@ from pardot_frames.pardot import lists, objects
 from pardot_frames.pardot.array_values import array_values
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.account_fields import Fields
-from pardot_frames.prepare.read_frames import TIMES, column_type, prospect_columns, records_frame
+from pardot_frames.prepare.read_frames import TIMES, DType, column_type, prospect_columns, records_frame
 
 OnPage = Callable[[pl.DataFrame], None]
 PER_ITEM = 50  # at most this many ids or emails are read one query each; more: pages, filtered here
@@ -39,7 +39,7 @@ class ProspectQuery:
     """What a prospect read asks for: columns (product names), v5 filters, and the rows it keeps."""
 
     columns: dict[str, str]  # product column -> v5 field (what the v5 query selects)
-    types: dict[str, pl.DataType]
+    types: dict[str, DType]
     filters: dict[str, str]
     ids: tuple[int, ...] = ()
     emails: tuple[str, ...] = ()
@@ -166,7 +166,7 @@ def read_prospects(
     folder = Path(state_dir) if state_dir else default_state_dir()
     filters = {"updatedAtAfterOrEqualTo": updated_after} if updated_after else {}
 
-    schema: dict[str, pl.DataType] = {}
+    schema: dict[str, DType] = {}
 
     async def read(client: Client, page: OnPage) -> None:
         known = await account_fields(client, config, folder)
@@ -182,14 +182,14 @@ def read_prospects(
 def read_lists(config: ExportConfig, *, progress: bool | None = False) -> pl.DataFrame:
     """The account's lists: id, name, title, is_public, is_dynamic, created_at, updated_at."""
     names = ["id", "name", "title", "is_public", "is_dynamic", "created_at", "updated_at"]
-    types = {"id": pl.Int64, "is_public": pl.Boolean, "is_dynamic": pl.Boolean}
+    types: dict[str, DType] = {"id": pl.Int64, "is_public": pl.Boolean, "is_dynamic": pl.Boolean}
     return _read_simple(config, "lists", names, types, {}, progress)
 
 
 def read_list_members(config: ExportConfig, list_: int | str, *, progress: bool | None = False) -> pl.DataFrame:
     """The members of one list (its id or name): list_id, prospect_id, opted_out, created_at, updated_at."""
     names = ["id", "list_id", "prospect_id", "opted_out", "created_at", "updated_at"]
-    types = {"id": pl.Int64, "list_id": pl.Int64, "prospect_id": pl.Int64, "opted_out": pl.Boolean}
+    types: dict[str, DType] = {"id": pl.Int64, "list_id": pl.Int64, "prospect_id": pl.Int64, "opted_out": pl.Boolean}
 
     async def list_id(client: Client) -> int:
         if isinstance(list_, int) or str(list_).isdigit():
@@ -200,7 +200,7 @@ def read_list_members(config: ExportConfig, list_: int | str, *, progress: bool 
     return frame.drop("id") if "id" in frame.columns else frame
 
 
-def _read_simple(config: ExportConfig, kind: str, names: list[str], types: dict[str, pl.DataType],
+def _read_simple(config: ExportConfig, kind: str, names: list[str], types: dict[str, DType],
                  filters: dict[str, str], progress: bool | None,
                  list_id: Callable[[Client], Awaitable[int]] | None = None) -> pl.DataFrame:  # fmt: skip
     columns = {c: objects.v5_field(c) for c in names}

@@ -84,7 +84,7 @@ class RecycleBin:
 
         try:
             with duckdb.connect(str(self.path), read_only=True) as con:
-                frame = con.sql("SELECT id, email, updated_at FROM binned").pl().cast(SCHEMA)  # type: ignore[arg-type]
+                frame = con.sql("SELECT id, email, updated_at FROM binned").pl().cast(SCHEMA)
                 meta = orjson.loads(con.execute("SELECT value FROM meta").fetchall()[0][0])
         except (duckdb.Error, IndexError, orjson.JSONDecodeError):
             return

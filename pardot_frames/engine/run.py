@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -199,7 +199,7 @@ async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, syn
     return stop
 
 
-async def read_ahead(pipeline: Iterator[Step], ahead: bool) -> AsyncIterator[Step]:
+async def read_ahead(pipeline: Iterator[Step], ahead: bool) -> AsyncGenerator[Step, None]:
     """The pipeline's steps; ``ahead``, the next chunk is read and validated in a worker thread while the job
     sends this one, so no call slot waits between chunks (a frame's rest is checked while its first slice
     goes). Not with a sync state (its diff must see what the chunk before taught it)."""
@@ -207,9 +207,10 @@ async def read_ahead(pipeline: Iterator[Step], ahead: bool) -> AsyncIterator[Ste
         for step in pipeline:
             yield step
         return
-    pending = asyncio.ensure_future(asyncio.to_thread(next, pipeline, None))
+    pending: asyncio.Future[Step | None] = asyncio.ensure_future(asyncio.to_thread(next, pipeline, None))
     try:
-        while (step := await pending) is not None:
+        while (ready := await pending) is not None:
+            step = ready
             pending = asyncio.ensure_future(asyncio.to_thread(next, pipeline, None))
             yield step
     finally:

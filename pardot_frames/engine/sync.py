@@ -189,7 +189,7 @@ class SyncState:
             checked,
             rows=checked.rows.filter(keep),
             payloads=checked.payloads.filter(keep),
-            problems=pl.concat([checked.problems, duplicates.cast(REJECTED_SCHEMA)]).sort(ROW_NR),
+            problems=pl.concat([checked.problems, duplicates.cast(REJECTED_SCHEMA)]).sort(ROW_NR),  # type: ignore[arg-type]
         )
         return Diff(
             to_send,
@@ -222,7 +222,7 @@ def list_states(folder: Path) -> list[dict[str, Any]]:
     for path in sorted((folder / "sync").glob("*.duckdb")) if (folder / "sync").exists() else []:
         try:
             con = duckdb.connect(str(path), read_only=True)
-            rows = con.execute("SELECT count(*) FROM synced").fetchone()[0]
+            rows = con.execute("SELECT count(*) FROM synced").fetchall()[0][0]
             meta = dict(con.execute("SELECT name, value FROM meta").fetchall())
             con.close()
         except duckdb.Error:

@@ -83,7 +83,7 @@ class Fields:
             (f.field_id, "custom", f.type, f.many, list(f.values) or None)
             for f in sorted(self.custom.values(), key=lambda f: f.field_id)
         ]
-        schema = {
+        schema: dict[str, pl.DataType | type[pl.DataType]] = {
             "field": pl.String,
             "kind": pl.String,
             "type": pl.String,
@@ -200,7 +200,10 @@ def _checkbox(values: tuple[str, ...]) -> Normaliser:
         several = None
         if isinstance(dtype, pl.List):
             several = pl.when(c.list.len() > 1).then(pl.lit("several values; a Checkbox field takes one in a batch"))
-            c, dtype = pl.when(c.list.len() == 0).then(pl.lit("")).otherwise(c.list.first().cast(pl.String)), pl.String
+            c, dtype = (
+                pl.when(c.list.len() == 0).then(pl.lit("")).otherwise(c.list.first().cast(pl.String)),
+                pl.String(),
+            )
         value, bad = plain(c, dtype, name) if plain else (_as_text(c, dtype, name), pl.lit(None, pl.String))
         return value, bad if several is None else pl.coalesce(several, bad)
 
@@ -237,7 +240,7 @@ def expand_several(fields: pl.DataFrame) -> pl.DataFrame:
         if name not in lists:
             out.append(pl.col(name))
             continue
-        width = max(int(fields[name].list.len().max() or 0), 1)
+        width = max(int(fields[name].list.len().max() or 0), 1)  # type: ignore[arg-type]
         for k in range(width):
             item = pl.col(name).list.get(k, null_on_oob=True)
             if k == 0:

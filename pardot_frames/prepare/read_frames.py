@@ -12,11 +12,12 @@ from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.schemas import BOOL, INT, PROSPECT_FIELDS
 
 # standard fields a read gives back: never the password; the archive flag is no v5 prospect field
+DType = pl.DataType | type[pl.DataType]  # a polars type, as a class (pl.String) or an instance (pl.List(...))
 READABLE = tuple(c for c in PROSPECT_FIELDS if c not in ("password", "is_archived"))  # prospectAccountId: v5 7
 TIMES = ("created_at", "updated_at", "last_activity_at")  # read-only: in a read frame only when asked for
 
 
-def column_type(name: str, fields: Fields | None) -> pl.DataType:
+def column_type(name: str, fields: Fields | None) -> DType:
     """The polars type of a read column."""
     if name in TIMES:
         return pl.String
@@ -54,16 +55,14 @@ def prospect_columns(fields: Fields | None, wanted: list[str] | None) -> list[st
     return [*READABLE, *custom]
 
 
-def records_frame(
-    records: list[dict[str, Any]], columns: dict[str, str], types: dict[str, pl.DataType]
-) -> pl.DataFrame:
+def records_frame(records: list[dict[str, Any]], columns: dict[str, str], types: dict[str, DType]) -> pl.DataFrame:
     """A frame of ``records`` (keyed by source names: ``columns`` maps each column to its source name)."""
     data = {c: [r.get(source) for r in records] for c, source in columns.items()}
     frame = pl.DataFrame({c: pl.Series(c, v, dtype=_carrier(types[c]), strict=False) for c, v in data.items()})
     return frame.with_columns(_typed(c, types[c]) for c in columns)
 
 
-def _carrier(dtype: pl.DataType) -> pl.DataType:
+def _carrier(dtype: DType) -> DType:
     """What the raw values are read into before their final type (dates arrive as text)."""
     if dtype == pl.Date:
         return pl.String
@@ -72,7 +71,7 @@ def _carrier(dtype: pl.DataType) -> pl.DataType:
     return dtype
 
 
-def _typed(name: str, dtype: pl.DataType) -> pl.Expr:
+def _typed(name: str, dtype: DType) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
     return pl.col(name)

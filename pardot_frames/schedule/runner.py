@@ -116,7 +116,8 @@ def run_schedule(
             say(f"waiting for the run due {due.isoformat()}")
             clock.sleep(wait)
         started = clock.now()
-        outcome, result, message, error = "ok", None, None, None
+        error: PardotFramesError | None = None
+        outcome, result, message = "ok", None, None
         try:
             result = job()
             outcome = "ok" if result.ok else ("stopped" if result.stopped else "rejected rows")

@@ -146,8 +146,15 @@ def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[
         if snake is None:
             raise BadCriterion(51, f"Invalid parameter: orderBy. It contains an invalid or unknown field: {field}.")
         descending = bool(direction) and direction[0].lower() == "desc"
-        chosen.sort(key=lambda r, s=snake: r["id"] if s == "id" else str(r.get(s) or ""), reverse=descending)
+        chosen.sort(key=_order_key(snake), reverse=descending)
     return chosen
+
+
+def _order_key(field: str) -> Callable[[dict[str, Any]], Any]:
+    """How records sort by one field: ids as numbers, the rest as text (empty first)."""
+    if field == "id":
+        return lambda r: r["id"]
+    return lambda r: str(r.get(field) or "")
 
 
 def v4_by_id_only(params: dict[str, str]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .basics import ApiError
 from .records import STANDARD
@@ -12,6 +12,18 @@ from .v5_imports import FORCED_NULL_OVERWRITE, LISTS, MATCH, NEVER_NULL_OVERWRIT
 
 class ImportRows:
     """Import operations of ``PardotState`` (a mixin: the state's fields live there)."""
+
+    custom_fields: dict[str, dict[str, Any]]
+    prospects: dict[int, dict[str, Any]]
+    _by_fid: dict[str, int]
+
+    if TYPE_CHECKING:  # the state's own operations
+
+        def _upsert_one(self, row: dict[str, Any]) -> bool: ...
+
+        def latest_by_email(self, email: str) -> dict[str, Any] | None: ...
+
+        def import_binned(self, kind: str, value: str, restore: bool) -> int | None: ...
 
     # ---- imports ----------------------------------------------------------------------------
     def import_fields(self) -> set[str]:

@@ -11,6 +11,11 @@ from .criteria import number, v4_select
 class ListsAndMemberships:
     """List and membership operations of ``PardotState`` (a mixin: the state's fields live there)."""
 
+    lists: dict[int, dict[str, Any]]
+    memberships: dict[tuple[int, int], dict[str, Any]]
+    prospects: dict[int, dict[str, Any]]
+    next_membership_id: int
+
     # ---- lists -------------------------------------------------------------------------------
     def lists_named(self, name: str | None) -> list[dict[str, Any]]:
         return [r for r in sorted(self.lists.values(), key=lambda r: r["id"]) if name is None or r["name"] == name]

@@ -16,7 +16,7 @@ either way: both variants tested). What brings one back (facts 7):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .basics import ApiError, now
 
@@ -33,9 +33,13 @@ class RecycleBin:
     batch_email_unarchives: bool = True
     delete_touches_updated_at: bool = True
 
-    def set_field(self, record: dict[str, Any], key: str, value: Any) -> None: ...  # the state's
+    if TYPE_CHECKING:  # the state's own operations
 
-    def read_prospect(self, *, prospect_id: str | None = None, email: str | None = None) -> list[dict[str, Any]]: ...
+        def set_field(self, record: dict[str, Any], key: str, value: Any) -> None: ...
+
+        def read_prospect(
+            self, *, prospect_id: str | None = None, email: str | None = None
+        ) -> list[dict[str, Any]]: ...
 
     def delete_prospect(self, prospect_id: str) -> None:
         """v4/v5 delete: the prospect goes to the bin, with its memberships."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .state import PardotState
 from .v5_imports import Import, ImportError_, Imports
@@ -51,10 +51,12 @@ class ImportRoutes:
             if request.content_type.startswith("multipart/"):
                 options: Any = None
                 async for part in await request.multipart():
+                    if not isinstance(part, BodyPartReader):
+                        continue
                     if part.name == "input":
-                        options = json.loads(await part.text())  # type: ignore[union-attr]
+                        options = json.loads(await part.text())
                     elif part.name == "file":
-                        files.append(bytes(await part.read()))  # type: ignore[union-attr]
+                        files.append(bytes(await part.read()))
             else:
                 options = await request.json()
             if not isinstance(options, dict):
@@ -75,8 +77,8 @@ class ImportRoutes:
             item = self._import(request)
             if not request.content_type.startswith("multipart/"):
                 raise ImportError_(400, 162, "No file was specified or uploaded")
-            files = [bytes(await part.read()) async for part in await request.multipart()  # type: ignore[union-attr]
-                     if part.name == "file"]  # fmt: skip
+            files = [bytes(await part.read()) async for part in await request.multipart()
+                     if isinstance(part, BodyPartReader) and part.name == "file"]  # fmt: skip
             if not files:
                 raise ImportError_(400, 162, "No file was specified or uploaded")
             if len(files) > 1:

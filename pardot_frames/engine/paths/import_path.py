@@ -145,6 +145,7 @@ class ImportPath:
         cut = [split(group, head, p[ROW_NR].to_numpy().astype(np.int64), p["line"], 1 << 62)[0] for p in parts]
         item = Open(import_id, group, head, cut[:-1], cut[-1])
         self.counts["reattached"] += 1
+        seen: dict[str, Any] | None
         try:
             seen = await imports.read(self._client(), import_id)
             if seen.get("status") == "Open" and not seen.get("isExpired"):

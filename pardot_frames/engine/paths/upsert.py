@@ -66,7 +66,8 @@ def by_occurrence(rows: pl.DataFrame) -> list[pl.DataFrame]:
         return [rows]
     occurrence = pl.col(ROW_NR).cum_count().over(pl.col("email").str.to_lowercase()) - 1
     ranked = rows.with_columns(occurrence.alias("_k"))
-    return [ranked.filter(pl.col("_k") == k).drop("_k") for k in range(int(ranked["_k"].max() or 0) + 1)]
+    top = ranked["_k"].max()
+    return [ranked.filter(pl.col("_k") == k).drop("_k") for k in range(int(top or 0) + 1)]  # type: ignore[arg-type]
 
 
 def _without_id(rows: pl.DataFrame) -> pl.DataFrame:
