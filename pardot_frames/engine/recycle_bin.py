@@ -62,10 +62,13 @@ class Screened:
 
     rows: pl.DataFrame
     refused: list[tuple[int, str]]  # (row_nr, reason)
-    restored: int = 0
     lookups: int = 0  # calls spent to learn which binned emails a live prospect also has
     taken: list[int] = field(default_factory=list)  # rows going by a binned id (restore_deleted)
     unchanged: int = 0  # of the rows the bin took, those a changed-mode run held back as unchanged
+
+    @property
+    def restored(self) -> int:
+        return len(self.taken)
 
 
 class RecycleBin:
@@ -127,7 +130,7 @@ class RecycleBin:
     async def _read_whole(self, client: Client) -> None:
         pages = [self._page(p) async for p in recycle_bin.binned(client)]
         self.frame = pl.concat(pages) if pages else pl.DataFrame(schema=SCHEMA)
-        self.meta.update(size=self.frame.height, newest=self._newest(), read_at=_now())
+        self.meta.update(size=self.frame.height, newest=self._newest(), newest_at=self._newest_at(), read_at=_now())
 
     async def _read_since(self, client: Client, size: int, newest: int | None) -> None:
         since = self.meta.get("newest_at")
@@ -141,25 +144,19 @@ class RecycleBin:
         self.meta.update(size=size, newest=newest, newest_at=self._newest_at())
 
     def _newest(self) -> int | None:
-        if not self.frame.height:
-            return None
-        self.meta["newest_at"] = self._newest_at()
-        return int(self.frame.sort("updated_at", "id")["id"][-1])
+        """The id of the most recently updated binned prospect (the highest id among equals, as the probe)."""
+        return int(self.frame.sort("updated_at", "id")["id"][-1]) if self.frame.height else None
 
     def _newest_at(self) -> str | None:
         return str(self.frame["updated_at"].max()) if self.frame.height else None
 
     @staticmethod
     def _page(records: list[dict[str, Any]]) -> pl.DataFrame:
-        return pl.DataFrame(
-            {"id": [int(r["id"]) for r in records],
-             "email": [str(r.get("email") or "").strip().lower() or None for r in records],
-             "updated_at": [r.get("updatedAt") for r in records]},
-            schema=SCHEMA,
-        )  # fmt: skip
-
-    def summary(self) -> dict[str, Any]:
-        return {"prospects": self.frame.height, **self.meta}
+        page = pl.DataFrame(records, schema={"id": pl.Int64, "email": pl.String, "updatedAt": pl.String})
+        email = pl.col("email").str.strip_chars().str.to_lowercase()
+        return page.select(
+            "id", pl.when(email != "").then(email).alias("email"), pl.col("updatedAt").alias("updated_at")
+        )
 
     async def screen(self, rows: pl.DataFrame, client: Client | None, ids: KnownIds | None) -> Screened:
         """The rows of a chunk (valid, about to go) against the bin (see the module docstring)."""
@@ -184,9 +181,9 @@ class RecycleBin:
         empty = pl.DataFrame(schema={ROW_NR: pl.Int64, "updated_at": pl.String, "binned_id": pl.Int64})
         hit = pl.concat(hits).unique(ROW_NR, maintain_order=True) if hits else empty
         if self.config.restore_deleted:
-            return Screened(self._restoring(rows, hit), [], hit.height, lookups, hit[ROW_NR].to_list())
+            return Screened(self._restoring(rows, hit), [], lookups, hit[ROW_NR].to_list())
         kept = rows.filter(~pl.col(ROW_NR).is_in(hit[ROW_NR].implode()))
-        return Screened(kept, _reasons(hit, REASON), 0, lookups)
+        return Screened(kept, _reasons(hit, REASON), lookups)
 
     def _restoring(self, rows: pl.DataFrame, hit: pl.DataFrame) -> pl.DataFrame:
         """Rows for binned prospects go by the binned id (batchUpsert: with is_archived false, which brings
