@@ -28,7 +28,7 @@ from simproc import CREDENTIALS, simulator
 
 from pardot_frames import ExportConfig
 from pardot_frames.demo import demo_prospects
-from pardot_frames.engine.export import export_to_pardot_async
+from pardot_frames.engine.job.export import export_to_pardot_async
 from pardot_frames.pardot.transport import AiohttpTransport
 
 LATENCY = 0.05

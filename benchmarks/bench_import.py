@@ -6,7 +6,7 @@ import time
 
 from pardot_frames import ExportConfig, export_to_pardot
 from pardot_frames.demo import demo_prospects
-from pardot_frames.engine.paths import for_job, planned_calls
+from pardot_frames.engine.send import for_job, planned_calls
 from pardot_frames.prepare.csv_batches import MAX_BATCH_BYTES, Cutter, batches
 from pardot_frames.prepare.validation import validate
 from pardot_frames.simulator import Simulator

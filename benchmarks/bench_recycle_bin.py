@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from pardot_frames import ExportConfig
-from pardot_frames.engine import recycle_bin
-from pardot_frames.engine.recycle_bin import RecycleBin
+from pardot_frames.engine.state import recycle_bin
+from pardot_frames.engine.state.recycle_bin import RecycleBin
 from pardot_frames.pardot import recycle_bin as reads
 from pardot_frames.pardot.client import Client
 from pardot_frames.simulator import Simulator

@@ -17,7 +17,7 @@ import polars as pl
 from simproc import CREDENTIALS, simulator
 
 from pardot_frames import ExportConfig, export_to_pardot, validate
-from pardot_frames.engine.sync import SyncState, row_keys
+from pardot_frames.engine.state.sync import SyncState, row_keys
 
 
 def people(n: int, changed_every: int = 0) -> pl.DataFrame:

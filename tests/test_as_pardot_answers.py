@@ -115,6 +115,7 @@ def test_verify_strict_fails_a_python_caller_with_the_mismatches(sim, tmp_path):
 
 
 @pytest.mark.parametrize("word", ["Cancelled", "Canceled", "Canceling", "Aborted"])
+@pytest.mark.email_alone
 def test_a_cancelled_or_unknown_import_ends_polling_soon_and_its_rows_go_again_once(sim, word):
     # seed 1: the first import ends cancelled (its rows go again), the second completes
     sim.configure(import_cancelled_status=word, faults={"seed": 1, "import_cancelled": 0.5})
@@ -135,6 +136,7 @@ def test_a_cancelled_or_unknown_import_ends_polling_soon_and_its_rows_go_again_o
     assert sorted(p["email"] for p in sim.state.prospects.values()) == sorted(frame["email"])  # each once
 
 
+@pytest.mark.email_alone
 def test_the_import_read_asks_only_for_fields_it_uses(sim):
     """An unknown name in ``fields`` fails the whole read (import-api.md 4); the errors reference is spelt two
     ways, so the client never asks for it: both spellings of the server work."""

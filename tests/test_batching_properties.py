@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pardot_frames import ExportConfig, plan, validate
-from pardot_frames.engine.paths.sender import query_value
-from pardot_frames.engine.paths.upsert import UpsertPath
+from pardot_frames.engine.send.batch_sender import query_value
+from pardot_frames.engine.send.upsert import UpsertPath
 from pardot_frames.prepare.batching import batch_size, partition
 from pardot_frames.prepare.payload import encode
 
@@ -51,7 +51,7 @@ def test_a_batch_encoded_whole_equals_quote(values):
     as quote, and as long as the rows' encoded sizes add up to (what the partitioner planned with)."""
     from urllib.parse import quote
 
-    from pardot_frames.engine.paths.sender import Wire, query_value
+    from pardot_frames.engine.send.batch_sender import Wire, query_value
     from pardot_frames.prepare.batching import batch_size
 
     wires = [Wire(v, len(quote(v, safe=""))) for v in values]

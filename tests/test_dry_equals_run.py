@@ -40,11 +40,13 @@ def check(sim, frame, tmp_path, **settings):
 
 
 @pytest.mark.parametrize("location", ["query", "body"])
+@pytest.mark.email_alone
 def test_batch_modes(sim, demo, tmp_path, location):
     planned, result = check(sim, demo, tmp_path, payload_location=location, max_payload=4000)
     assert result.succeeded == planned.valid and planned.calls == result.api_calls
 
 
+@pytest.mark.email_alone
 def test_named_list_created_and_then_found(sim, demo, tmp_path):
     planned, result = check(sim, demo, tmp_path, prospect_lists="Fresh list", create_missing_lists=True)
     assert planned.lists == {"Fresh list": "would be created"}
@@ -56,6 +58,7 @@ def test_named_list_created_and_then_found(sim, demo, tmp_path):
     assert again.lists == {"Fresh list": created} and again.calls == second.api_calls
 
 
+@pytest.mark.email_alone
 def test_changed_mode_with_a_named_list(sim, demo, tmp_path):
     sim.seed(lists=[{"id": 9001, "name": "Newsletter"}])
     settings = dict(sync_mode="changed", prospect_lists="Newsletter")
@@ -71,6 +74,7 @@ def test_changed_mode_with_a_named_list(sim, demo, tmp_path):
     assert 0 < some.sync["changed"] == result.succeeded and some.calls == result.api_calls
 
 
+@pytest.mark.email_alone
 def test_import_mode(sim, demo, tmp_path):
     sim.configure(import_wait=0.01, import_seconds=0.02)
     fast = dict(import_poll_seconds=0.05, import_poll_max=0.2)
@@ -118,6 +122,7 @@ def test_mirror(sim, demo, tmp_path):
     assert planned.calls == result.api_calls and sim.state.members(10) == set(range(1, 61))
 
 
+@pytest.mark.email_alone
 def test_a_large_frame_goes_as_a_first_slice_and_the_rest(sim, tmp_path, monkeypatch):
     """A frame over SLICED_FROM rows is sent in its first slice and the rest (the first call goes while
     the rest is checked); the dry run cuts it the same way, so a batch cut at the slice's end is planned too.

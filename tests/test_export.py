@@ -19,6 +19,7 @@ def people(n, start=0, **extra):
     )
 
 
+@pytest.mark.email_alone
 def test_prospects_created_with_list_add(sim):
     sim.seed(lists=[7])
     df = people(300)
@@ -47,6 +48,7 @@ def test_updates_by_id_list_remove_and_row_errors(sim):
     assert sim.state.members(3) == {3, 5}
 
 
+@pytest.mark.email_alone
 def test_validation_rejects_are_reported_with_input_columns(sim):
     df = pl.DataFrame({"email": ["a@b.com", "broken", "c@d.com"], "company": ["A", "B", "C"]})
     result = export_to_pardot(df, job(sim), progress=False)
@@ -81,6 +83,7 @@ def test_list_memberships_upsert_and_delete(sim, method, calls):
     assert sim.state.members(1) == {11}
 
 
+@pytest.mark.email_alone
 def test_414_splits_and_lowers_the_bound(sim):
     sim.configure(max_uri_length=1500)
     df = people(120, notes=["n" * 60] * 120).vstack(people(1, 500, notes=["x" * 2000]))
@@ -94,6 +97,7 @@ def test_414_splits_and_lowers_the_bound(sim):
 
 
 @pytest.mark.parametrize("status", [400, 401])
+@pytest.mark.email_alone
 def test_token_expiry_mid_job_refreshes(sim, status):
     sim.configure(token_ttl_calls=3, err_184_status=status)
     result = export_to_pardot(people(400), job(sim, max_payload=2000, parallel_tasks=3), progress=False)
@@ -101,6 +105,7 @@ def test_token_expiry_mid_job_refreshes(sim, status):
     assert result.extra["token_refreshes"] >= 3 and sim.state.error_counts[184] >= 3
 
 
+@pytest.mark.email_alone
 def test_err_66_storm_lowers_concurrency_and_loses_nothing(sim):
     sim.configure(concurrency_limit=2, latency=0.02)
     result = export_to_pardot(people(500), job(sim, max_payload=1500, parallel_tasks=5), progress=False)
@@ -111,6 +116,7 @@ def test_err_66_storm_lowers_concurrency_and_loses_nothing(sim):
     assert sim.state.error_counts[66] < result.api_calls / 2  # backing off: most calls went through
 
 
+@pytest.mark.email_alone
 def test_daily_limit_stops_and_reports_unsent_rows(sim):
     sim.configure(daily_limit=4)
     df = people(100)
@@ -160,6 +166,7 @@ def test_one_email_means_one_prospect_whatever_the_method(sim, method):
     assert held == {1: None, 2: "A", 3: "B", 4: None}
 
 
+@pytest.mark.email_alone
 def test_lost_responses_never_create_duplicates(sim):
     sim.configure(faults={"seed": 3, "lost": 0.3, "drop": 0.1})
     result = export_to_pardot(people(200), job(sim, max_payload=1500, maximum_retries=8), progress=False)
@@ -168,12 +175,14 @@ def test_lost_responses_never_create_duplicates(sim):
     assert sim.state.fault_counts["lost"] > 0 and result.extra["lookups"] > 0
 
 
+@pytest.mark.email_alone
 def test_5xx_and_183_are_retried(sim):
     sim.configure(faults={"seed": 5, "http_5xx": 0.2, "err_183": 0.2})
     result = export_to_pardot(people(200), job(sim, max_payload=1500, maximum_retries=10), progress=False)
     assert result.succeeded == 200 and len(sim.state.prospects) == 200 and result.retries > 0
 
 
+@pytest.mark.email_alone
 def test_retries_exhausted_reject_the_rows_or_fail_the_job(sim):
     sim.configure(faults={"http_5xx": 1.0})
     config = job(sim, maximum_retries=2, check_fields=False, check_deleted=False)  # every call fails: no setup read
@@ -191,6 +200,7 @@ def test_retries_exhausted_reject_the_rows_or_fail_the_job(sim):
     assert info.value.result.rejected_pardot == 10
 
 
+@pytest.mark.email_alone
 def test_fatal_errors_say_what_to_do_and_hide_secrets(sim):
     with pytest.raises(AuthError) as info:
         export_to_pardot(people(3), job(sim, refresh_token="wrong-SECRET-token"), progress=False)
@@ -213,6 +223,7 @@ def test_missing_credentials_and_bad_input_send_nothing(sim):
     assert sim.pardot_calls == 0
 
 
+@pytest.mark.email_alone
 def test_works_inside_a_running_event_loop_and_as_pipe(sim):
     async def notebook_cell():
         return people(5).pipe(export_to_pardot, job(sim), progress=False)
@@ -222,6 +233,7 @@ def test_works_inside_a_running_event_loop_and_as_pipe(sim):
     assert "ExportResult(prospects): 5 of 5 row(s) applied" in repr(result)
 
 
+@pytest.mark.email_alone
 def test_parallel_tasks_above_five_warns_and_is_capped(sim):
     sim.configure(latency=0.02)
     with pytest.warns(UserWarning, match="at most 5 calls"):
@@ -281,13 +293,14 @@ def test_the_login_goes_while_the_input_is_read_and_an_input_error_still_comes_f
     assert sim.pardot_calls == calls
 
 
+@pytest.mark.email_alone
 def test_a_large_frames_first_calls_go_while_its_rest_is_checked(sim, monkeypatch):
     """skip_invalid_records: the first slice is checked and sent while the rest is checked (in a worker
     thread); strict: every row is checked before the first call, so a bad row in the rest sends nothing.
     (The thresholds are lowered here so the case stays small: 50,000 and 5,000 in use.)"""
     import time
 
-    from pardot_frames.engine import pipeline
+    from pardot_frames.engine.job import pipeline
     from pardot_frames.prepare import frames
 
     monkeypatch.setattr(frames, "SLICED_FROM", 2_000)

@@ -17,6 +17,7 @@ def people(n, tag="b", notes_chars=0):
     return frame.with_columns(pl.lit("n" * notes_chars).alias("comments")) if notes_chars else frame
 
 
+@pytest.mark.email_alone
 def test_body_mode_sends_50_rows_a_call_whatever_their_size(sim):
     frame = people(120, notes_chars=9000)  # each row is over 7,500 characters as JSON
     query = export_to_pardot(frame, job(sim), progress=False)
@@ -28,6 +29,7 @@ def test_body_mode_sends_50_rows_a_call_whatever_their_size(sim):
     assert result.extra["payload_location"] == "body"
 
 
+@pytest.mark.email_alone
 def test_body_mode_cuts_calls_against_the_query_string(sim):
     frame = people(1000).with_columns(pl.lit("Company " * 20).alias("company"))
     planned = dry_run(frame, job(sim))
@@ -80,6 +82,7 @@ def test_a_multi_list_row_that_fails_settles_each_membership(sim):
     assert result.extra["single_membership_calls"] == 3
 
 
+@pytest.mark.email_alone
 def test_the_job_budget_stops_cleanly_and_a_resume_finishes(sim):
     frame = people(300)
     config = job(sim, max_payload=1500, max_api_calls=4)
@@ -110,6 +113,7 @@ def test_demo_memberships_take_at_most_20_calls(sim, location):
     assert sim.state.members(EVENT) == set(ids)
 
 
+@pytest.mark.email_alone
 def test_lists_by_name_are_resolved_once_per_job(sim):
     sim.seed(lists=[{"id": 1202, "name": "Other"}, {"id": 1300, "name": "Newsletter"}])
     result = export_to_pardot(
@@ -127,6 +131,7 @@ def test_an_unknown_list_name_stops_the_job_before_any_row(sim):
     assert not sim.state.prospects and sim.state.calls_by_endpoint["prospect/batchUpsert"] == 0
 
 
+@pytest.mark.email_alone
 def test_missing_lists_are_created_when_allowed_and_the_dry_run_shows_it(sim):
     config = job(sim, prospect_lists="Fresh list", create_missing_lists=True, payload_location="body")
     planned = dry_run(people(10), config).summary()
@@ -143,10 +148,11 @@ def test_missing_lists_are_created_when_allowed_and_the_dry_run_shows_it(sim):
     assert again.ok and len(sim.state.lists) == 1 and len(sim.state.members(created["id"])) == 20
 
 
+@pytest.mark.email_alone
 def test_two_jobs_of_one_business_unit_share_five_calls_in_flight(sim, tmp_path):
     import asyncio
 
-    from pardot_frames.engine.export import export_to_pardot_async
+    from pardot_frames.engine.job.export import export_to_pardot_async
 
     sim.configure(latency=0.03, concurrency_limit=5)
 
@@ -188,6 +194,7 @@ def test_a_multipart_form_built_whole_parses_back_to_its_fields(form):
     assert parts == {name: value.encode() for name, value in form.items()}
 
 
+@pytest.mark.email_alone
 def test_body_mode_values_that_look_like_multipart_arrive_intact(sim):
     values = ["a\r\n--x--\r\nb", '"quoted" ; name="prospects"', "Zoë 李 🎉", "--" + "0" * 32]
     frame = pl.DataFrame({"email": [f"m{i}@example.com" for i in range(4)], "comments": values})

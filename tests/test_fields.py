@@ -65,6 +65,7 @@ topics = st.one_of(st.none(), st.lists(st.sampled_from(["a", "b", "c", "zzz"]), 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(dates, numbers, tiers, topics), min_size=1, max_size=12))
+@pytest.mark.email_alone
 def test_every_typed_value_lands_exactly_or_is_reported(account, tmp_path, rows):
     tag = next(counter)
     emails = [f"f{tag}-{i}@example.com" for i in range(len(rows))]
@@ -105,6 +106,7 @@ def test_a_column_that_is_no_field_of_the_account_is_named_with_suggestions(acco
     assert "x@example.com" not in {p.get("email") for p in account.state.prospects.values()}
 
 
+@pytest.mark.email_alone
 def test_fields_are_read_once_and_cached(account, tmp_path):
     before = account.state.calls_by_endpoint["customField/query"]
     for n in range(3):

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pardot_frames.engine.fingerprint import Fingerprint
+from pardot_frames.engine.state.fingerprint import Fingerprint
 
 values = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
 

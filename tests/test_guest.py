@@ -10,10 +10,11 @@ import os
 import signal
 
 import polars as pl
+import pytest
 from conftest import job
 
 import pardot_frames as pf
-from pardot_frames.engine import heap
+from pardot_frames.engine.host import heap
 from pardot_frames.pardot.transport import AiohttpTransport
 
 ROWS = pl.DataFrame({"email": ["a@x.com", "b@x.com"], "company": ["A", "B"]})
@@ -33,6 +34,7 @@ class Watching(AiohttpTransport):
         return await super().exchange(base, request, headers)
 
 
+@pytest.mark.email_alone
 def test_a_hosts_loop_handler_still_fires_after_a_job(sim, tmp_path):
     async def host():
         loop, fired = asyncio.get_running_loop(), []
@@ -52,6 +54,7 @@ def test_a_hosts_loop_handler_still_fires_after_a_job(sim, tmp_path):
     assert all(callback is not None and "handler" in callback.__qualname__ for callback, _ in watching.seen)
 
 
+@pytest.mark.email_alone
 def test_a_plain_handler_is_put_back_and_signals_false_touches_nothing(sim, tmp_path):
     def mine(signum, frame):  # pragma: no cover - never called
         pass

@@ -11,7 +11,7 @@ from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import AuthError, ExportConfig, export_to_pardot
 from pardot_frames.config import profiles
-from pardot_frames.engine.export import export_to_pardot_async
+from pardot_frames.engine.job.export import export_to_pardot_async
 from pardot_frames.errors import NoAnswer
 from pardot_frames.pardot.transport import Answer
 
@@ -29,6 +29,7 @@ def emails(n, tag="u"):
 
 
 @pytest.mark.parametrize("body", ["<html>maintenance</html>", "", "<?xml version='1.0'?><rsp stat='ok'/>", "{}"])
+@pytest.mark.email_alone
 def test_a_2xx_that_is_not_pardot_json_is_never_a_success(body):
     transport = ScriptedTransport(lambda sent: Answer(200, body, {}) if "batchUpsert" in sent.path else NO_PROSPECTS)
     result = run(emails(5), transport, maximum_retries=2)
@@ -36,6 +37,7 @@ def test_a_2xx_that_is_not_pardot_json_is_never_a_success(body):
     assert "not Pardot's" in result.rejected["message"][0]
 
 
+@pytest.mark.email_alone
 def test_an_html_200_is_an_unknown_outcome_resent_after_a_lookup():
     def answer(sent):
         upserts = [s for s in transport.sent if "batchUpsert" in s.path]
@@ -50,6 +52,7 @@ def test_an_html_200_is_an_unknown_outcome_resent_after_a_lookup():
     assert kinds == ["upsert", "lookup", "upsert"]  # the emails were looked up before the resend
 
 
+@pytest.mark.email_alone
 def test_502_after_the_call_was_applied_creates_no_duplicate(sim):
     sim.configure(faults={"seed": 7, "gateway_5xx": 0.4})
     frame = emails(120, "g")
@@ -60,6 +63,7 @@ def test_502_after_the_call_was_applied_creates_no_duplicate(sim):
     assert sorted(held) == sorted(frame["email"].to_list())  # one prospect per email: no duplicate
 
 
+@pytest.mark.email_alone
 def test_proxy_html_answers_never_count_as_applied(sim):
     sim.configure(faults={"seed": 3, "proxy_html": 0.5})
     frame = emails(80, "h")
@@ -70,6 +74,7 @@ def test_proxy_html_answers_never_count_as_applied(sim):
 
 
 @pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.email_alone
 def test_429_and_503_wait_as_told_then_retry(status):
     def answer(sent):
         if "batchUpsert" not in sent.path:
@@ -84,6 +89,7 @@ def test_429_and_503_wait_as_told_then_retry(status):
     assert upserts[-1].at - upserts[0].at >= 0.19  # waited the server's 0.2 s, not the 1 ms backoff
 
 
+@pytest.mark.email_alone
 def test_retry_after_is_bounded_by_maximum_retry_wait():
     transport = ScriptedTransport(
         lambda sent: Answer(429, "", {"Retry-After": "3600"}) if len(transport.sent) == 1 else v4(200)
@@ -92,6 +98,7 @@ def test_retry_after_is_bounded_by_maximum_retry_wait():
     assert result.ok and transport.sent[1].at - transport.sent[0].at < 1
 
 
+@pytest.mark.email_alone
 def test_html_400_for_a_long_uri_is_split_like_414(sim):
     sim.configure(max_uri_length=2500, uri_too_long_status=400)
     frame = emails(60, "l").with_columns(pl.lit("x" * 150).alias("comments"))
@@ -124,6 +131,7 @@ def test_only_error_4_means_no_prospect_has_the_email(sim):
     assert held["known@example.com"] == (501, "New") and held["new@example.com"][1] == "Fresh"
 
 
+@pytest.mark.email_alone
 def test_a_rotated_refresh_token_is_used_and_saved(sim, tmp_path, monkeypatch):
     monkeypatch.setenv("PARDOT_FRAMES_HOME", str(tmp_path))
     creds = sim.credentials
@@ -139,6 +147,7 @@ def test_a_rotated_refresh_token_is_used_and_saved(sim, tmp_path, monkeypatch):
     assert again.ok and len(sim.state.prospects) == 103
 
 
+@pytest.mark.email_alone
 def test_transient_login_failures_are_retried():
     answers = [Answer(503, "busy", {}), NoAnswer("no answer", True), None]
 

@@ -116,6 +116,7 @@ def test_rows_with_a_field_no_import_takes_go_by_batch_upsert(sim):
 
 
 @pytest.mark.parametrize("end", ["import_failed", "import_cancelled"])
+@pytest.mark.email_alone
 def test_an_import_that_fails_sends_its_rows_again_without_duplicates(sim, end):
     sim.configure(faults={"seed": 1, end: 0.5})  # about every other import ends Failed (half applied) or Cancelled
     config = job(sim, method="import", import_campaign_id=1, import_batch_bytes=1_000, **FAST)
@@ -126,6 +127,7 @@ def test_an_import_that_fails_sends_its_rows_again_without_duplicates(sim, end):
     assert emails(sim) == sorted(f"p{i}@example.com" for i in range(300))  # each prospect exactly once
 
 
+@pytest.mark.email_alone
 def test_imports_that_keep_failing_are_bounded_and_a_resume_finishes(sim):
     sim.configure(faults={"import_failed": 1.0, "import_failed_applies": 0.3})
     config = job(sim, method="import", import_campaign_id=1, maximum_retries=2, **FAST)
@@ -139,6 +141,7 @@ def test_imports_that_keep_failing_are_bounded_and_a_resume_finishes(sim):
     assert emails(sim) == sorted(f"p{i}@example.com" for i in range(100))  # one prospect per row
 
 
+@pytest.mark.email_alone
 def test_a_stream_keeps_an_import_open_across_chunks(sim):
     frame = people(3000)
     config = job(sim, method="import", import_campaign_id=1, **FAST)
@@ -159,6 +162,7 @@ def test_rows_refused_after_their_chunk_are_reported_with_their_input(sim):
     assert rejected["row_nr"].to_list() == list(range(1, 101)) and rejected["id"].to_list() == list(range(900, 1000))
 
 
+@pytest.mark.email_alone
 def test_uploads_in_doubt_cost_their_batch_only(sim):
     """Under 5% faults per call (5xx, drops, lost answers, 5xx after applying), batches uploaded stay close to
     the batches the rows need, and every row is applied exactly once."""
@@ -207,6 +211,7 @@ class Refusing:
 
 
 @pytest.mark.parametrize("code", [2, 161])
+@pytest.mark.email_alone
 def test_a_batch_refused_because_its_import_closed_goes_again_in_a_new_import(sim, code):
     from pardot_frames import export_to_pardot_async
 
@@ -252,6 +257,7 @@ def test_a_killed_stream_resumes_into_the_imports_it_left(sim, tmp_path):
     assert sim.state.calls_by_endpoint["v5/imports/batches"] == needed  # no batch went twice
 
 
+@pytest.mark.email_alone
 def test_a_job_stopped_by_its_budget_resumes_into_its_open_import(sim):
     """max_api_calls stops the job while an import is Open with batches in it: those rows stay in doubt with
     the import's note; the resume submits that import (its batches are still there) and sends the rest."""

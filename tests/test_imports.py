@@ -24,6 +24,7 @@ def held(sim):
     return {p["email"]: p.get("company") for p in sim.state.prospects.values()}
 
 
+@pytest.mark.email_alone
 def test_an_import_creates_prospects_in_few_calls(sim):
     config = job(sim, method="import", import_campaign_id=8245, **FAST)
     result = export_to_pardot(people(3000), config, progress=False)
@@ -59,6 +60,7 @@ def test_rows_that_clear_a_field_go_through_batch_upsert(sim):
 
 
 @pytest.mark.parametrize("body_code", [413, 228, None])  # the 413's code is not known (import-api.md 6)
+@pytest.mark.email_alone
 def test_batches_split_under_the_byte_limit_and_a_413_halves_it(sim, body_code):
     # this account takes less than the job's batches; a 413 is keyed on the HTTP status, whatever its body says
     sim.configure(import_max_batch_bytes=15_000, import_too_big_code=body_code)
@@ -69,6 +71,7 @@ def test_batches_split_under_the_byte_limit_and_a_413_halves_it(sim, body_code):
     assert held(sim) == {f"p{i}@example.com": "Acme" for i in range(2500)}  # each row once: no duplicate
 
 
+@pytest.mark.email_alone
 def test_the_daily_batch_limit_stops_the_job_resumably(sim):
     sim.configure(import_daily_batches=0)
     config = job(sim, method="import", import_campaign_id=1, **FAST)
@@ -79,6 +82,7 @@ def test_the_daily_batch_limit_stops_the_job_resumably(sim):
     assert again.ok and len(sim.state.prospects) == 10
 
 
+@pytest.mark.email_alone
 def test_auto_picks_the_method_by_row_count(sim):
     config = job(sim, method="auto", import_threshold=100, import_campaign_id=1, **FAST)
     small = export_to_pardot(people(50), config, progress=False)
@@ -189,6 +193,7 @@ def test_a_resume_submits_an_import_the_stopped_run_never_submitted(sim, tmp_pat
     assert sim.state.imports.items[1].status == "Complete" and len(sim.state.imports.items) == 1
 
 
+@pytest.mark.email_alone
 def test_the_progress_bar_shows_upload_and_processing(sim, capsys):
     config = job(sim, method="import", import_campaign_id=1, **FAST)
     export_to_pardot(people(100), config, progress=True)
@@ -196,6 +201,7 @@ def test_the_progress_bar_shows_upload_and_processing(sim, capsys):
     assert "batch 1 uploaded" in err and "Complete" in err
 
 
+@pytest.mark.email_alone
 def test_a_csv_pardot_refuses_rejects_its_rows_with_the_reason(sim):
     frame = people(20).with_columns(pl.lit("x").alias("favourite_colour"))  # not a field of this account
     config = job(sim, method="import", import_campaign_id=1, check_fields=False, **FAST)

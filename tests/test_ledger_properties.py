@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pardot_frames import ExportConfig, validate
-from pardot_frames.engine.ledger import Applied, Ledger
-from pardot_frames.engine.paths import MembershipBatchPath, Phase, UpsertPath
+from pardot_frames.engine.send import MembershipBatchPath, Phase, UpsertPath
+from pardot_frames.engine.send.ledger import Applied, Ledger
 from pardot_frames.prepare.batching import plan
 from pardot_frames.prepare.frames import ROW_NR
 

@@ -32,6 +32,7 @@ def segment(n):
     return pl.DataFrame({"mail": [f"m{i}@x.com" for i in range(n)], "fname": ["Zoë"] * n, "internal": ["x"] * n})
 
 
+@pytest.mark.email_alone
 def test_mapped_export_reaches_pardot_with_one_timestamp(sim, tmp_path):
     path = tmp_path / "seg.parquet"
     segment(250).write_parquet(path)
@@ -44,6 +45,7 @@ def test_mapped_export_reaches_pardot_with_one_timestamp(sim, tmp_path):
     assert len(sources) == 1 and sources.pop().startswith("segment VIP #1234 at 20")  # one stamp for every chunk
 
 
+@pytest.mark.email_alone
 def test_export_all_columns_plus_strings(sim):
     mapping = OutputMapping(
         strings=[{"output": "notes", "parts": [{"text": "audience "}, {"value": "audience_id"}]}], audience_id="77"

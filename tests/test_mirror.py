@@ -43,6 +43,7 @@ def test_mirror_by_email_keeps_the_rows_prospects_whatever_their_id(sim):
     assert result.extra["mirror"]["removed"] == 3
 
 
+@pytest.mark.email_alone
 def test_mirror_keeps_every_prospect_with_a_rows_email(sim):
     seed_list(sim, 10, range(1, 4))  # email-only rows create (the account allows duplicates): both are the job's
     frame = pl.DataFrame({"email": ["m1@x.com"], "company": ["A"]})
@@ -70,6 +71,7 @@ def test_mirror_needs_lists():
         ExportConfig(prospect_list_operation="mirror")
 
 
+@pytest.mark.email_alone
 def test_mirror_with_changed_mode_keeps_unchanged_rows_members(sim):
     sim.seed(lists=[10])
     config = job(sim, prospect_lists=[10], prospect_list_operation="mirror", sync_mode="changed")

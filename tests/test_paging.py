@@ -9,8 +9,8 @@ import pytest
 from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import ApiError, ExportConfig
-from pardot_frames.engine.export import export_to_pardot_async
-from pardot_frames.pardot import custom_fields, memberships, prospects
+from pardot_frames.engine.job.export import export_to_pardot_async
+from pardot_frames.pardot import custom_fields, membership_calls, prospects
 from pardot_frames.pardot.client import Client
 
 
@@ -27,8 +27,8 @@ async def with_client(transport, read):
 
 def test_list_members_stop_when_the_cursor_does_not_move():
     transport = same_page("list_membership", lambda i: {"id": i + 1, "list_id": 7, "prospect_id": 1000 + i})
-    with pytest.raises(memberships.ReadFailed, match="ignores id_greater_than"):
-        asyncio.run(with_client(transport, lambda c: memberships.members(c, 7)))
+    with pytest.raises(membership_calls.ReadFailed, match="ignores id_greater_than"):
+        asyncio.run(with_client(transport, lambda c: membership_calls.members(c, 7)))
     assert len(transport.sent) == 2
 
 

@@ -13,7 +13,7 @@ from simclient import V4, run
 from test_cli import cli, job_file
 
 import pardot_frames as pf
-from pardot_frames.engine import recycle_bin
+from pardot_frames.engine.state import recycle_bin
 from pardot_frames.prepare.csv_batches import EXPECTED_POLLS
 
 GONE, NEW = 30, 70
@@ -49,6 +49,7 @@ def held(sim):
      {"method": "import", "import_campaign_id": 1, "upsert_by_email": True, "import_poll_seconds": 0.02}],
     ids=["query", "body", "upsert_by_email", "changed", "import"],
 )  # fmt: skip
+@pytest.mark.email_alone("query", "body", "changed")
 def test_deleted_people_stay_deleted_on_every_send_path(binned, tmp_path, settings):
     config = job(binned, **settings)
     planned = pf.dry_run(rows(), config, state_dir=tmp_path)
@@ -70,6 +71,7 @@ IMPORT = {"method": "import", "import_campaign_id": 1, "upsert_by_email": True}
 
 
 @pytest.mark.parametrize("settings", [{}, {"upsert_by_email": True}, IMPORT], ids=["batch", "by_email", "import"])
+@pytest.mark.email_alone("batch")
 def test_restore_deleted_brings_them_back_without_duplicates(binned, tmp_path, settings):
     config = job(binned, restore_deleted=True, import_poll_seconds=0.02, **settings)
     result = pf.export_to_pardot(rows(), config, progress=False, state_dir=tmp_path)
@@ -140,6 +142,7 @@ def test_the_bin_is_read_once_then_incrementally(sim, tmp_path, touches):
     assert bins[0]["prospects"] == 2500 and 7 not in set(recycle_bin.RecycleBin(config, tmp_path).frame["id"])
 
 
+@pytest.mark.email_alone
 def test_the_state_command_shows_and_resets_the_bin(binned, tmp_path):
     pf.export_to_pardot(rows(), job(binned), progress=False, state_dir=tmp_path)
     code, out, _ = cli("state", "list", "--state-dir", tmp_path)
@@ -183,6 +186,7 @@ def test_the_simulator_recycle_bin_follows_the_facts(unarchives):
     assert sum(p["email"] == "d4@x.com" for p in sim.state.prospects.values()) == 1
 
 
+@pytest.mark.email_alone
 def test_a_bin_file_that_cannot_be_read_is_read_again_from_pardot(binned, tmp_path):
     pf.export_to_pardot(rows(), job(binned), progress=False, state_dir=tmp_path)
     path = recycle_bin.bin_path(job(binned), tmp_path)

@@ -13,7 +13,7 @@ from netutil import call_held
 from test_cli import SCRIPT, cli, job_file
 
 from pardot_frames import ConfigError, export_to_pardot
-from pardot_frames.engine.journal import list_jobs
+from pardot_frames.engine.state.journal import list_jobs
 
 
 def people(n):
@@ -24,6 +24,7 @@ def emails(sim):
     return [p["email"] for p in sim.state.prospects.values()]
 
 
+@pytest.mark.email_alone
 def test_daily_limit_then_resume_sends_only_the_rest(sim):
     sim.configure(daily_limit=5)
     config = job(sim, max_payload=1500)
@@ -40,6 +41,7 @@ def test_daily_limit_then_resume_sends_only_the_rest(sim):
     assert [j.status for j in list_jobs()] == ["finished"]
 
 
+@pytest.mark.email_alone
 def test_resume_refuses_other_input_or_config(sim):
     sim.configure(daily_limit=2)
     export_to_pardot(people(300), job(sim, max_payload=1500), progress=False)
@@ -68,17 +70,17 @@ def test_resume_without_an_unfinished_job_starts_the_job_and_says_so(sim, tmp_pa
     assert code == 2 and "no job 'nope'" in err and len(sim.state.prospects) == 40
 
 
+@pytest.mark.email_alone
 def test_transient_rejections_are_retried_on_resume_permanent_ones_are_not(sim):
     sim.seed(prospects=[{"id": 5, "email": "five@x.com"}])
     frame = pl.DataFrame({"id": [5, 999] + [None] * 50, "email": [None, None] + [f"t{i}@x.com" for i in range(50)]})
     sim.configure(faults={"http_5xx": 1.0})
-    first = export_to_pardot(
-        frame, job(sim, maximum_retries=1, check_fields=False, check_deleted=False), progress=False
-    )
+    config = job(sim, maximum_retries=1, check_fields=False, check_deleted=False)
+    first = export_to_pardot(frame, config, progress=False)
     assert first.rejected_pardot == 52 and not emails(sim)[1:]
     sim.configure(faults={"http_5xx": 0.0})
-    second = export_to_pardot(frame, job(sim, maximum_retries=1, check_fields=False), resume=True, progress=False)
-    assert second.succeeded == 51 and second.rejected_pardot == 1
+    second = export_to_pardot(frame, config, resume=True, progress=False)  # the same job: a resume, not a new one
+    assert second.extra.get("resumed") and second.succeeded == 51 and second.rejected_pardot == 1
     assert second.rejected["message"].to_list() == ["Invalid prospect ID"]
 
 
@@ -119,6 +121,7 @@ def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(sim, tmp_path):
     assert len(held) == len(set(held)) == 1200
 
 
+@pytest.mark.email_alone
 def test_jobs_list_and_prune(sim, tmp_path):
     export_to_pardot(people(10), job(sim), progress=False)
     code, out, _ = cli("jobs")
@@ -133,6 +136,7 @@ def test_jobs_list_and_prune(sim, tmp_path):
     assert code == 0 and "removed 1 journal" in out and not list_jobs()
 
 
+@pytest.mark.email_alone
 def test_journal_holds_no_secrets_and_is_private(sim):
     frame = pl.DataFrame({"email": ["a@b.com", "bad"], "password": ["pw-TOPSECRET", "pw-TOPSECRET2"]})
     sim.configure(client_secret="cs-TOPSECRET")

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 from conftest import job
 from test_cli import cli
 
@@ -45,6 +46,7 @@ def test_runs_at_each_time_with_delay_and_history(sim, tmp_path):
     assert code == 0 and out.count(" ok ") == 3 and "applied 1" in out
 
 
+@pytest.mark.email_alone
 def test_a_long_run_is_not_started_twice_and_missed_times_are_recorded(sim, tmp_path):
     clock = FakeClock(START)
     starts = []

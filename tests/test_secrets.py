@@ -10,7 +10,7 @@ from conftest import job
 from test_cli import cli, job_file
 
 from pardot_frames import AuthError, export_to_pardot
-from pardot_frames.engine.journal import list_jobs
+from pardot_frames.engine.state.journal import list_jobs
 
 SECRET, TOKEN, PASSWORD, WRONG = "CS-ZZSECRET-1", "RT-ZZSECRET-2", "PW-ZZSECRET-3", "RT-ZZSECRET-WRONG"
 MARKERS = ("ZZSECRET", "sim-at-")  # our secrets, and the simulator's access tokens
@@ -37,6 +37,7 @@ def frame():
     )
 
 
+@pytest.mark.email_alone
 def test_python_api_outputs_are_clean(secret_sim, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     config = job(secret_sim, client_secret=SECRET, refresh_token=TOKEN, prospect_lists="1")
@@ -122,4 +123,5 @@ def test_tls_certificates_are_always_checked(tmp_path):
             export_to_pardot(pl.DataFrame({"email": ["a@x.com"]}), config, progress=False, state_dir=tmp_path)
     finally:
         server.shutdown()
+        server.server_close()
     assert seen == []  # no request ever reached the untrusted host

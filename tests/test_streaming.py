@@ -14,6 +14,7 @@ def frame(n, bad=()):
     return pl.DataFrame({"email": emails, "company": [f"C{i}" for i in range(n)], "password": ["pw"] * n})
 
 
+@pytest.mark.email_alone
 def test_lazy_parquet_in_chunks(sim, tmp_path):
     path = tmp_path / "in.parquet"
     frame(2500, bad={5, 2100}).write_parquet(path, row_group_size=300)
@@ -26,6 +27,7 @@ def test_lazy_parquet_in_chunks(sim, tmp_path):
     assert len(held) == 2498 and held["s2499@example.com"] == "C2499"
 
 
+@pytest.mark.email_alone
 def test_duckdb_relation_and_record_batch_reader(sim):
     con = duckdb.connect()
     query = "select 's' || i || '@example.com' as email, i as score from range(1200) t(i)"
@@ -49,12 +51,14 @@ def test_strict_streams_are_checked_whole_before_the_first_call(sim, tmp_path, k
     assert sim.state.calls_by_endpoint["prospect/batchUpsert"] == 0 and not sim.state.prospects
 
 
+@pytest.mark.email_alone
 def test_strict_one_shot_reader_is_spilled_and_sent_when_valid(sim):
     reader = frame(1500).to_arrow().to_reader(max_chunksize=200)
     result = export_to_pardot(reader, job(sim, skip_invalid_records=False), chunk_rows=400, progress=False)
     assert result.succeeded == 1500 and len(sim.state.prospects) == 1500
 
 
+@pytest.mark.email_alone
 def test_daily_limit_in_an_early_chunk_reports_later_chunks_unsent(sim, tmp_path):
     sim.configure(daily_limit=3)
     path = tmp_path / "in.parquet"
@@ -65,6 +69,7 @@ def test_daily_limit_in_an_early_chunk_reports_later_chunks_unsent(sim, tmp_path
     assert result.rejected.filter(pl.col("stage") == "not_sent")["row_nr"].max() == 2999
 
 
+@pytest.mark.email_alone
 def test_a_row_without_a_key_after_the_first_chunk_is_rejected_under_its_own_number(sim):
     emails = [f"k{i}@example.com" if i != 2500 else None for i in range(3000)]
     lazy = pl.LazyFrame({"email": emails, "company": [f"C{i}" for i in range(3000)]})

@@ -2,6 +2,7 @@
 only what Pardot confirmed. Every test checks what the simulator holds."""
 
 import polars as pl
+import pytest
 from conftest import job
 from test_cli import cli
 
@@ -12,6 +13,7 @@ def people(n, company="Acme"):
     return pl.DataFrame({"email": [f"s{i}@example.com" for i in range(n)], "company": [company] * n})
 
 
+@pytest.mark.email_alone
 def test_a_rerun_with_nothing_changed_sends_nothing(sim):
     config = job(sim, sync_mode="changed", max_payload=2000)
     first = export_to_pardot(people(300), config, progress=False)
@@ -23,6 +25,7 @@ def test_a_rerun_with_nothing_changed_sends_nothing(sim):
     assert sim.state.calls_by_endpoint["oauth/token"] == logins  # ... and no login
 
 
+@pytest.mark.email_alone
 def test_only_changed_rows_go_and_pardot_ends_right(sim):
     config = job(sim, sync_mode="changed", max_payload=2000)
     export_to_pardot(people(500), config, progress=False)
@@ -48,6 +51,7 @@ def test_refused_rows_are_sent_again_next_run(sim):
     assert second.succeeded == 1 and second.unchanged == 1 and sim.state.prospects[999]["company"] == "B"
 
 
+@pytest.mark.email_alone
 def test_duplicate_keys_are_reported_not_merged(sim):
     frame = pl.DataFrame({"email": ["d@x.com", "e@x.com", "D@x.com"], "company": ["one", "two", "three"]})
     result = export_to_pardot(frame, job(sim, sync_mode="changed"), progress=False)
@@ -56,6 +60,7 @@ def test_duplicate_keys_are_reported_not_merged(sim):
     assert {p["email"]: p["company"] for p in sim.state.prospects.values()} == {"d@x.com": "one", "e@x.com": "two"}
 
 
+@pytest.mark.email_alone
 def test_the_dry_run_shows_the_diff_and_sends_nothing(sim):
     config = job(sim, sync_mode="changed", max_payload=2000)
     export_to_pardot(people(200), config, progress=False)
@@ -66,6 +71,7 @@ def test_the_dry_run_shows_the_diff_and_sends_nothing(sim):
     assert sim.state.calls_by_endpoint["prospect/batchUpsert"] == before
 
 
+@pytest.mark.email_alone
 def test_state_list_and_reset(sim, tmp_path):
     config = job(sim, sync_mode="changed")
     export_to_pardot(people(20), config, progress=False)

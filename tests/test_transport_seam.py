@@ -4,11 +4,12 @@ the simulator does not (other shapes of per-row errors), and shows what the clie
 import asyncio
 
 import polars as pl
+import pytest
 from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import ExportConfig
 from pardot_frames.config import profiles
-from pardot_frames.engine.export import export_to_pardot_async
+from pardot_frames.engine.job.export import export_to_pardot_async
 
 
 def run(frame, transport, **overrides):
@@ -16,6 +17,7 @@ def run(frame, transport, **overrides):
     return asyncio.run(export_to_pardot_async(frame, config, progress=False, journal=False, transport=transport))
 
 
+@pytest.mark.email_alone
 def test_list_shaped_row_errors_reject_exactly_those_rows():
     def answer(sent):
         rows = sent.prospects()
@@ -33,6 +35,7 @@ def test_list_shaped_row_errors_reject_exactly_those_rows():
     assert transport.closed
 
 
+@pytest.mark.email_alone
 def test_the_wire_carries_the_token_business_unit_and_every_row_once():
     transport = ScriptedTransport(lambda sent: v4(200))
     result = run(pl.DataFrame({"email": [f"u{i}@example.com" for i in range(120)]}), transport, max_payload=2000)
@@ -54,10 +57,11 @@ def test_saved_credentials_round_trip_any_name_and_value(tmp_path, monkeypatch):
     assert (tmp_path / "credentials.toml").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.email_alone
 def test_every_call_goes_out_after_its_rows_are_in_flight_in_the_journal(tmp_path):
     import duckdb
 
-    from pardot_frames.engine.journal import JOURNAL_MEMORY
+    from pardot_frames.engine.state.journal import JOURNAL_MEMORY
 
     seen_in_flight = []
 

@@ -59,30 +59,30 @@ def _keep(args: argparse.Namespace, body: dict, client_id: str, client_secret: s
 
 
 def cmd_url(args: argparse.Namespace) -> int:
-    from pardot_frames.pardot import oauth
+    from pardot_frames.pardot import authorize
 
-    print(oauth.authorize_url(args.client_id, args.login_url, args.redirect_uri))
+    print(authorize.authorize_url(args.client_id, args.login_url, args.redirect_uri))
     return 0
 
 
 def cmd_login(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pardot_frames.pardot import oauth
+    from pardot_frames.pardot import authorize
 
     client_id = args.client_id or os.environ.get("PARDOT_CLIENT_ID")
     if not client_id:
         raise ConfigError(["client id: give --client-id or PARDOT_CLIENT_ID"])
     secret = _secret(args)
     redirect = f"http://localhost:{args.port}"
-    url = oauth.authorize_url(client_id, args.login_url, redirect)
+    url = authorize.authorize_url(client_id, args.login_url, redirect)
     print(f"open this URL and allow access:\n{url}", flush=True)
     if not args.no_browser:
         webbrowser.open(url)
 
     async def flow() -> dict:
-        code = await oauth.catch_code(args.port, args.timeout)
-        return await oauth.exchange_code(client_id, secret, code, args.login_url, redirect)
+        code = await authorize.catch_code(args.port, args.timeout)
+        return await authorize.exchange_code(client_id, secret, code, args.login_url, redirect)
 
     _keep(args, asyncio.run(flow()), client_id, secret)
     return 0
@@ -91,16 +91,16 @@ def cmd_login(args: argparse.Namespace) -> int:
 def cmd_exchange(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pardot_frames.pardot import oauth
+    from pardot_frames.pardot import authorize
 
     client_id = args.client_id or os.environ.get("PARDOT_CLIENT_ID")
     if not client_id:
         raise ConfigError(["client id: give --client-id or PARDOT_CLIENT_ID"])
-    code = oauth.code_from(args.redirect_url or args.code)
+    code = authorize.code_from(args.redirect_url or args.code)
     secret = _secret(args)
     _keep(
         args,
-        asyncio.run(oauth.exchange_code(client_id, secret, code, args.login_url, args.redirect_uri)),
+        asyncio.run(authorize.exchange_code(client_id, secret, code, args.login_url, args.redirect_uri)),
         client_id,
         secret,
     )
@@ -110,14 +110,14 @@ def cmd_exchange(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pardot_frames.pardot import oauth
+    from pardot_frames.pardot import authorize
 
     config = load_config(args)
     missing = config.missing_credentials()
     if missing:
         raise ConfigError([f"{k} is missing" for k in missing])
     try:
-        for line in asyncio.run(oauth.check(config)):
+        for line in asyncio.run(authorize.check(config)):
             print(line)
     except PardotError as exc:
         print(f"check failed: {exc}", file=sys.stderr)
@@ -155,6 +155,23 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _app_arguments(p: argparse.ArgumentParser, secret: bool = True) -> None:
+    """The connected app's options (consumer key and secret, login server)."""
+    p.add_argument("--client-id", help="the connected app's consumer key (or PARDOT_CLIENT_ID)")
+    if secret:
+        p.add_argument("--client-secret", help="its consumer secret (or PARDOT_CLIENT_SECRET, or asked)")
+    p.add_argument("--login-url", default=DEFAULT_LOGIN)
+
+
+def _keep_arguments(p: argparse.ArgumentParser) -> None:
+    """Where a new refresh token goes."""
+    p.add_argument("--name", help="save the credentials under this name")
+    p.add_argument("--save", metavar="FILE", help="write the refresh token to FILE (mode 0600)")
+    p.add_argument("--show", action="store_true", help="print the refresh token")
+    p.add_argument("--pardot-domain", help="saved with --name")
+    p.add_argument("--business-unit", help="saved with --name")
+
+
 def add_auth_parser(sub: Any) -> None:
     a = sub.add_parser(
         "auth",
@@ -164,33 +181,20 @@ def add_auth_parser(sub: Any) -> None:
     )
     verbs = a.add_subparsers(dest="verb", required=True)
 
-    def app(p: argparse.ArgumentParser, secret: bool = True) -> None:
-        p.add_argument("--client-id", help="the connected app's consumer key (or PARDOT_CLIENT_ID)")
-        if secret:
-            p.add_argument("--client-secret", help="its consumer secret (or PARDOT_CLIENT_SECRET, or asked)")
-        p.add_argument("--login-url", default=DEFAULT_LOGIN)
-
-    def keep(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--name", help="save the credentials under this name")
-        p.add_argument("--save", metavar="FILE", help="write the refresh token to FILE (mode 0600)")
-        p.add_argument("--show", action="store_true", help="print the refresh token")
-        p.add_argument("--pardot-domain", help="saved with --name")
-        p.add_argument("--business-unit", help="saved with --name")
-
     u = verbs.add_parser("url", help="print the authorize URL")
-    app(u, secret=False)
+    _app_arguments(u, secret=False)
     u.add_argument("--redirect-uri", default=DEFAULT_REDIRECT)
     u.set_defaults(func=cmd_url)
     lo = verbs.add_parser("login", help="authorise in a browser and keep the refresh token")
-    app(lo)
-    keep(lo)
+    _app_arguments(lo)
+    _keep_arguments(lo)
     lo.add_argument("--port", type=int, default=8080, help="local callback port (the app's callback URL)")
     lo.add_argument("--no-browser", action="store_true", help="only print the URL")
     lo.add_argument("--timeout", type=float, default=300, help="seconds to wait for the redirect")
     lo.set_defaults(func=cmd_login)
     ex = verbs.add_parser("exchange", help="exchange a code or a pasted redirect URL")
-    app(ex)
-    keep(ex)
+    _app_arguments(ex)
+    _keep_arguments(ex)
     given = ex.add_mutually_exclusive_group(required=True)
     given.add_argument("--code")
     given.add_argument("--redirect-url")
@@ -200,7 +204,7 @@ def add_auth_parser(sub: Any) -> None:
     add_job_arguments(ch)
     ch.set_defaults(func=cmd_check)
     sv = verbs.add_parser("save", help="keep credentials under a name")
-    app(sv)
+    _app_arguments(sv)
     sv.add_argument("--name", required=True)
     sv.add_argument("--refresh-token", help="(or PARDOT_REFRESH_TOKEN)")
     sv.add_argument("--pardot-domain", default="https://pi.pardot.com")

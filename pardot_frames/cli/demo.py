@@ -33,10 +33,9 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo; exit 0 when every row ended applied or reported, 4 if any went missing."""
     import duckdb
-    import polars as pl
 
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.export import export_to_pardot
+    from pardot_frames.engine.job.export import export_to_pardot
     from pardot_frames.simulator import Simulator
 
     out = Path(args.out or tempfile.mkdtemp(prefix="pardot-frames-demo-"))
@@ -63,16 +62,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             state_dir=jobs,
         )
         codes.append(report(prospects, _as_args(args, out / "rejected_prospects.csv")))
-        held = pl.DataFrame(
-            [{"id": p["id"], "email": p.get("email")} for p in running.state.prospects.values()],
-            schema={"id": pl.Int64, "email": pl.String},
-        )
-        con.register("held", held.to_arrow())
-        con.execute("CREATE OR REPLACE TABLE pardot_prospects AS SELECT * FROM held")
-        memberships = con.sql(
-            f"SELECT {EVENT} AS list_id, id AS prospect_id FROM pardot_prospects WHERE id % 4 = 0 "
-            f"UNION ALL SELECT * FROM (VALUES ({EVENT}, 999999999), (4242, 1001)) t(list_id, prospect_id)"
-        )
+        memberships = _memberships(con, running.state)
         if not args.json:
             print()
         members = export_to_pardot(memberships, base, data_object="list_memberships", progress=progress, state_dir=jobs)
@@ -87,6 +77,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"Rejected rows are in {out}; the demo database for sql/*.sql is {database}.")
     con.close()
     return 4 if lost else 0
+
+
+def _memberships(con: Any, state: Any) -> Any:
+    """The demo's memberships: every fourth prospect Pardot now holds on Event attendees, and two that cannot be
+    (an unknown prospect, an unknown list), read from a DuckDB table of what the simulator holds."""
+    import polars as pl
+
+    held = pl.DataFrame(
+        [{"id": p["id"], "email": p.get("email")} for p in state.prospects.values()],
+        schema={"id": pl.Int64, "email": pl.String},
+    )
+    con.register("held", held.to_arrow())
+    con.execute("CREATE OR REPLACE TABLE pardot_prospects AS SELECT * FROM held")
+    return con.sql(
+        f"SELECT {EVENT} AS list_id, id AS prospect_id FROM pardot_prospects WHERE id % 4 = 0 "
+        f"UNION ALL SELECT * FROM (VALUES ({EVENT}, 999999999), (4242, 1001)) t(list_id, prospect_id)"
+    )
 
 
 def _as_args(args: argparse.Namespace, rejected: Path) -> argparse.Namespace:

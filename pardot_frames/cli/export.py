@@ -27,7 +27,7 @@ from pardot_frames.errors import PardotError
 from pardot_frames.limits import DAILY_LIMIT
 
 if TYPE_CHECKING:
-    from pardot_frames.engine.dryrun import DryRun
+    from pardot_frames.engine.job.dryrun import DryRun
 
 
 def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
@@ -72,11 +72,26 @@ def dry_run_rows(d: DryRun) -> list[tuple[str, str]]:
     return rows
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _dry_run(args: argparse.Namespace, data: Any, config: Any) -> int:
+    """``export --dry-run``: the plan printed (or as JSON); exit 1 when rows are invalid."""
     import orjson
 
-    from pardot_frames.engine.dryrun import dry_run
-    from pardot_frames.engine.export import export_to_pardot
+    from pardot_frames.engine.job.dryrun import dry_run
+
+    verify = args.verify_sample if args.verify_sample is not None else (True if args.verify else None)
+    planned = dry_run(data, config, daily_limit=args.daily_limit, state_dir=args.state_dir, verify=verify)
+    if args.rejected_out:
+        write_rejected(planned.rejected, args.rejected_out)
+    if args.json:
+        print(orjson.dumps(planned.summary()).decode())
+    else:
+        print_summary(dry_run_rows(planned), "pardot-frames dry run (nothing sent)")
+    return EXIT_REJECTED if planned.invalid else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+
+    from pardot_frames.engine.job.export import export_to_pardot
     from pardot_frames.engine.results import ExportResult
 
     if not (args.sql or args.query or args.input):
@@ -84,15 +99,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args)
     data = open_source(args)
     if args.dry_run:
-        verify = args.verify_sample if args.verify_sample is not None else (True if args.verify else None)
-        planned = dry_run(data, config, daily_limit=args.daily_limit, state_dir=args.state_dir, verify=verify)
-        if args.rejected_out:
-            write_rejected(planned.rejected, args.rejected_out)
-        if args.json:
-            print(orjson.dumps(planned.summary()).decode())
-        else:
-            print_summary(dry_run_rows(planned), "pardot-frames dry run (nothing sent)")
-        return EXIT_REJECTED if planned.invalid else EXIT_OK
+        return _dry_run(args, data, config)
     from pardot_frames.errors import Interrupted, VerifyFailed
 
     resume: bool | str = args.resume if args.resume is not None else False
@@ -136,7 +143,7 @@ def tell(args: argparse.Namespace, config: Any, event: str, began: Any, *, resul
     """The job's notification (its notify URLs, on its notify_on outcomes), with the command that resumes it."""
     if not config.notify or event not in config.notify_on:
         return
-    from pardot_frames.engine.notify import message, notify
+    from pardot_frames.engine.job.notify import message, notify
 
     name = Path(args.config).stem if getattr(args, "config", None) else "export"
     resume = resume_command(job_id)
@@ -145,7 +152,7 @@ def tell(args: argparse.Namespace, config: Any, event: str, began: Any, *, resul
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     """List journals, or prune old ones."""
-    from pardot_frames.engine.journal import list_jobs, prune, state_dir
+    from pardot_frames.engine.state.journal import list_jobs, prune, state_dir
 
     folder = Path(args.state_dir) if args.state_dir else None
     if args.action == "prune":

@@ -12,7 +12,7 @@ from pardot_frames.cli.common import EXIT_OK, add_job_arguments, load_config, pr
 def cmd_fields(args: argparse.Namespace) -> int:
     import orjson
 
-    from pardot_frames.engine.field_cache import fields
+    from pardot_frames.engine.state.field_cache import fields
 
     frame = fields(load_config(args), state_dir=args.state_dir, refresh=args.refresh_fields)
     if args.json:

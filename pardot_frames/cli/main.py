@@ -53,11 +53,13 @@ from pardot_frames.errors import (
     JobFailed,
     PardotError,
     PardotFramesError,
+    PardotFramesWarning,
     ResumableStop,
     SourceError,
     ValidationFailed,
 )
 
+_READER_GONE: list[bool] = []  # set when stdout's reader went away (``| head``)
 HINTS = {  # the first class that matches gives the hint
     UsageError: "see 'pardot-frames export --help' (or the command's --help)",
     CronError: "see 'pardot-frames schedule --help' for the syntax and the spec's two rules",
@@ -150,25 +152,26 @@ class _Stderr(logging.Handler):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors print one line and a hint (a traceback only with --debug)."""
     args = build_parser().parse_args(argv)
-    from pardot_frames.engine.heap import OWN_PROCESS
+    from pardot_frames.engine.host.heap import OWN_PROCESS
 
     own = OWN_PROCESS.set(True)  # the command line's process is its own: a job may freeze the collector
     handler, logger = _Stderr(), logging.getLogger("pardot_frames")
     logger.addHandler(handler)
-    shown, warnings.showwarning = warnings.showwarning, handler.show
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():  # the product's warnings shown as lines; the caller's filters come back
+            warnings.simplefilter("always", PardotFramesWarning)
+            warnings.showwarning = handler.show
+            return int(args.func(args))
     except (KeyboardInterrupt, _cancelled()):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other tools do
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python's documented way to avoid a second error
+        _READER_GONE.append(True)  # the console script points stdout at /dev/null before it exits
         return EXIT_OK
     except (PardotFramesError, OSError) as exc:
         return report_error(exc, args.debug)
     finally:
         logger.removeHandler(handler)
-        warnings.showwarning = shown
         OWN_PROCESS.reset(own)
 
 
@@ -177,6 +180,8 @@ def run() -> NoReturn:
     everything the command made (``gc.freeze``: 0.1 s after a million-row dry run). Exit handlers and
     finalizers still run; only a pass looking for unreachable cycles is skipped, at exit."""
     code = main()
+    if _READER_GONE:  # Python's documented way: the interpreter's last flush of stdout must not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     gc.freeze()
     sys.exit(code)
 

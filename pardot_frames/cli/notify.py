@@ -12,7 +12,7 @@ from pardot_frames.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_job_a
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
-    from pardot_frames.engine.notify import Message, deliver, masked, urls_of
+    from pardot_frames.engine.job.notify import Message, deliver, masked, urls_of
 
     config = load_config(args)
     urls = urls_of(config)

@@ -76,8 +76,8 @@ def since_path(config: ExportConfig, folder: Path, what: str) -> Path:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from pardot_frames.engine import read
-    from pardot_frames.engine.journal import state_dir
+    from pardot_frames.engine.read import frames as read
+    from pardot_frames.engine.state.journal import state_dir
 
     config = load_config(args)
     sink = Sink(Path(args.out) if args.out else None, args.what.replace("-", "_"))
@@ -107,7 +107,7 @@ def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, 
     import polars as pl
 
     from pardot_frames.config.files import write_private
-    from pardot_frames.engine import read
+    from pardot_frames.engine.read import frames as read
 
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     mark = since_path(config, folder, "prospects")

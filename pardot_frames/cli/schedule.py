@@ -30,7 +30,7 @@ def cmd_schedule_next(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule_run(args: argparse.Namespace) -> int:
-    from pardot_frames.engine.export import export_to_pardot
+    from pardot_frames.engine.job.export import export_to_pardot
     from pardot_frames.schedule.cron import parse
     from pardot_frames.schedule.runner import History, history_path, run_schedule
 
@@ -52,7 +52,7 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
         if not config.notify or event not in config.notify_on:
             return
         from pardot_frames.cli.common import resume_command
-        from pardot_frames.engine.notify import message, notify
+        from pardot_frames.engine.job.notify import message, notify
 
         job_id = getattr(result, "job_id", None) or getattr(error, "job_id", None)
         job_id = job_id or getattr(getattr(error, "result", None), "job_id", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pardot_frames.simulator.cli import add_arguments, serve
+from pardot_frames.simulator.serve import add_arguments, serve
 
 
 def add_simulator_parser(sub: Any) -> None:

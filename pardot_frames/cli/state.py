@@ -13,9 +13,9 @@ from pardot_frames.cli.common import EXIT_OK, UsageError, print_table
 def cmd_state(args: argparse.Namespace) -> int:
     import orjson
 
-    from pardot_frames.engine.journal import state_dir
-    from pardot_frames.engine.recycle_bin import list_bins
-    from pardot_frames.engine.sync import list_states
+    from pardot_frames.engine.state.journal import state_dir
+    from pardot_frames.engine.state.recycle_bin import list_bins
+    from pardot_frames.engine.state.sync import list_states
 
     folder = Path(args.state_dir) if args.state_dir else state_dir()
     states, bins = list_states(folder), list_bins(folder)

@@ -12,9 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from pardot_frames.engine.ledger import Ledger
 from pardot_frames.errors import JobFailed
-from pardot_frames.prepare.rejected import from_outcomes, from_problems, with_inputs
 
 
 @dataclass(frozen=True)
@@ -134,13 +132,6 @@ class ExportResult:
             preview = pl.DataFrame(pl.from_pandas(self.rejected) if hasattr(self.rejected, "iloc") else self.rejected)
             html += f"<i>rejected rows: result.rejected ({len(self.rejected):,})</i>{preview.head(5)._repr_html_()}"
         return html + "<i>every figure: result.summary()</i>"
-
-
-def rejected_frame(frame: pl.DataFrame, ledger: Ledger, problems: pl.DataFrame, first_row: int = 0) -> pl.DataFrame:
-    """One row per rejected or unsent input row of a chunk, in the one rejected-row column set."""
-    outcomes = [(r, stage, code, message) for r, (stage, code, message) in sorted(ledger.unapplied.items())]
-    parts = [from_problems(problems), from_outcomes(outcomes)]
-    return with_inputs(pl.concat(parts), frame, first_row)
 
 
 DAILY_IMPORT_BATCHES = 1_000  # import batches per account per day (Pardot's default)

@@ -62,3 +62,18 @@ def stop_for(exc: ResumableStop | PardotError) -> Stop:
     if isinstance(exc, ResumableStop):
         return Stop.daily_limit(exc.reason)
     return Stop.fatal(exc)
+
+
+class StopFlag:
+    """Set when the user asked the job to stop; ``cancelled`` after a second request; ``job_id`` is the
+    journal's once it exists (what a resume names)."""
+
+    def __init__(self) -> None:
+        self.set = False
+        self.cancelled = False
+        self.job_id: str | None = None
+
+    def resume_hint(self) -> str:
+        if not self.job_id:
+            return ""
+        return f"; job {self.job_id} resumes with --resume {self.job_id} (resume={self.job_id!r} in Python)"

@@ -28,9 +28,9 @@ from pardot_frames.errors import (
 )
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, classify, parse_reply
-from pardot_frames.pardot.auth import HINT, TokenProvider
 from pardot_frames.pardot.retry import Limiter, Policy, Stats, with_retries
 from pardot_frames.pardot.slots import Slots
+from pardot_frames.pardot.tokens import HINT, TokenProvider
 from pardot_frames.pardot.transport import AiohttpTransport, Request, Transport
 
 log = logging.getLogger("pardot_frames")

@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from pardot_frames.engine.journal import state_dir
 from pardot_frames.engine.results import ExportResult
+from pardot_frames.engine.state.journal import state_dir
 from pardot_frames.errors import AuthError, ConfigError, InputError, Interrupted, PardotFramesError
 from pardot_frames.schedule.cron import Schedule
 
@@ -110,55 +110,74 @@ def run_schedule(
     cursor = clock.now()
     while max_runs is None or runs < max_runs:
         due = next(schedule.iter_runs(cursor))
-        start_at = due + timedelta(seconds=delay)
-        wait = (start_at - clock.now()).total_seconds()
-        if wait > 0:
-            say(f"waiting for the run due {due.isoformat()}")
-            clock.sleep(wait)
+        _wait_until(due + timedelta(seconds=delay), due, clock, say)
         started = clock.now()
-        error: PardotFramesError | None = None
-        outcome, result, message = "ok", None, None
         try:
-            result = job()
-            outcome = "ok" if result.ok else ("stopped" if result.stopped else "rejected rows")
-            failures = 0
+            outcome, result, message, error = _attempt(job)
         except Interrupted as exc:  # Ctrl-C or SIGTERM: the run is recorded, and the schedule stops
             history.add(schedule.expression, due, "interrupted", started=started, ended=clock.now(), message=str(exc))
             say(f"{due.isoformat()}: interrupted; the schedule stops")
             if tell is not None:
                 tell("failure", started, clock.now(), None, exc, None)
             raise
-        except CONFIG_FAILURES as exc:
-            outcome, message, error = "config failure", str(exc).splitlines()[0], exc
-            failures += 1
-        except PardotFramesError as exc:
-            outcome, message, error = "failed", str(exc).splitlines()[0], exc
-            failures = 0
+        failures = failures + 1 if isinstance(error, CONFIG_FAILURES) else 0
         ended = clock.now()
         if tell is not None:
-            event = "failure" if error is not None or result is None or result.stopped else (
-                "success" if result.ok else "rejected")  # fmt: skip
-            tell(event, started, ended, result, error, None)
+            tell(_event(result, error), started, ended, result, error, None)
         runs += 1
         history.add(schedule.expression, due, outcome, started=started, ended=ended, result=result, message=message)
         say(f"{due.isoformat()}: {outcome}" + (f" ({message})" if message else ""))
-        # times that came due while this run went on are not started late: recorded as skipped
-        for missed in schedule.iter_runs(due):
-            if missed + timedelta(seconds=delay) > ended:
-                break
-            history.add(schedule.expression, missed, "skipped", message="the previous run was still going")
-            say(f"{missed.isoformat()}: skipped (the previous run was still going)")
+        _skip_missed(schedule, history, due, ended, delay, say)
         cursor = max(ended - timedelta(seconds=delay), due)
         if failures >= max_config_failures:
-            why = (
-                f"schedule disabled after {failures} consecutive configuration failures (login, configuration or "
-                f"input schema): {message}. Fix the job, then start the schedule again."
-            )
+            why = f"schedule disabled after {failures} consecutive configuration failures (login, configuration or " \
+                  f"input schema): {message}. Fix the job, then start the schedule again."  # fmt: skip
             if tell is not None:  # said before the schedule exits
                 tell("disabled", started, clock.now(), None, error, why)
             say(why)
             break
     return runs
+
+
+def _wait_until(start_at: datetime, due: datetime, clock: Clock, say: Callable[[str], None]) -> None:
+    """Sleep until a run's start (said once)."""
+    wait = (start_at - clock.now()).total_seconds()
+    if wait > 0:
+        say(f"waiting for the run due {due.isoformat()}")
+        clock.sleep(wait)
+
+
+def _attempt(
+    job: Callable[[], ExportResult],
+) -> tuple[str, ExportResult | None, str | None, PardotFramesError | None]:
+    """One run: its outcome word, result, one-line message and error (Interrupted goes through)."""
+    try:
+        result = job()
+    except CONFIG_FAILURES as exc:
+        return "config failure", None, str(exc).splitlines()[0], exc
+    except Interrupted:
+        raise
+    except PardotFramesError as exc:
+        return "failed", None, str(exc).splitlines()[0], exc
+    return ("ok" if result.ok else ("stopped" if result.stopped else "rejected rows")), result, None, None
+
+
+def _event(result: ExportResult | None, error: PardotFramesError | None) -> str:
+    """The notification event of a run: failure, success or rejected."""
+    if error is not None or result is None or result.stopped:
+        return "failure"
+    return "success" if result.ok else "rejected"
+
+
+def _skip_missed(
+    schedule: Schedule, history: History, due: datetime, ended: datetime, delay: float, say: Callable[[str], None]
+) -> None:
+    """Times that came due while a run went on are not started late: recorded as skipped."""
+    for missed in schedule.iter_runs(due):
+        if missed + timedelta(seconds=delay) > ended:
+            break
+        history.add(schedule.expression, missed, "skipped", message="the previous run was still going")
+        say(f"{missed.isoformat()}: skipped (the previous run was still going)")
 
 
 def history_rows(path: Path, limit: int = 50) -> list[tuple]:

@@ -5,21 +5,28 @@ and the counters (``GET state``: ``held_calls`` says how many calls wait unanswe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from .config import SimConfig
+from .state import PardotState
 from .wire import json_answer
 
-if TYPE_CHECKING:
-    from .app import PardotSimulatorApp
-    from .state import PardotState
+
+class Served(Protocol):
+    """What the admin routes need of the app that serves them (the app itself: no import back)."""
+
+    config: SimConfig
+    state: PardotState
+
+    def snapshot(self) -> dict[str, Any]: ...
 
 
 class Admin:
     """The ``/__sim__/`` routes of one simulator app."""
 
-    def __init__(self, app: PardotSimulatorApp) -> None:
+    def __init__(self, app: Served) -> None:
         self.app = app
 
     def add_routes(self, r: web.UrlDispatcher) -> None:

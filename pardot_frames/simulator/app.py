@@ -27,8 +27,7 @@ from .oauth import OAuth, Tokens
 from .state import PardotState
 from .v4 import V4, invalid_action
 from .v5 import V5
-from .v5_import_routes import ImportRoutes
-from .v5_imports import Imports
+from .v5_import_routes import ImportRoutes, settled_imports
 from .wire import v4_error, v5_error
 
 BU_HEADER = "Pardot-Business-Unit-Id"
@@ -84,7 +83,7 @@ class PardotSimulatorApp:
         OAuth(config, self.runtime.tokens, self._count_login).add_routes(r)
         V4(state, lambda: self.config.body_params, lambda: self.config.field_values_shown).add_routes(r)
         V5(state, lambda: self.config).add_routes(r)
-        ImportRoutes(state, self._imports).add_routes(r)
+        ImportRoutes(state, lambda: settled_imports(self.state, self.config)).add_routes(r)
         Admin(self).add_routes(r)
         r.add_route("*", "/api/{rest:.*}", self.unknown_path)
 
@@ -264,25 +263,6 @@ class PardotSimulatorApp:
         if request.transport is not None:
             request.transport.abort()
         raise asyncio.CancelledError  # the handler ends; the client sees the connection close
-
-    def _imports(self) -> Imports:
-        """The account's imports, with the simulator's current settings."""
-        if self.state.imports is None:
-            self.state.imports = Imports()
-        imports: Imports = self.state.imports
-        imports.wait, imports.seconds = self.config.import_wait, self.config.import_seconds
-        imports.daily_batches = self.config.import_daily_batches
-        imports.max_batch_bytes = self.config.import_max_batch_bytes
-        imports.apply = self.config.import_apply
-        faults = self.config.faults
-        imports.failed, imports.cancelled = faults.import_failed, faults.import_cancelled
-        imports.failed_applies, imports.seed = faults.import_failed_applies, faults.seed
-        imports.cancelled_status, imports.too_big_code = (
-            self.config.import_cancelled_status,
-            self.config.import_too_big_code,
-        )
-        imports.errors_ref = self.config.import_errors_ref
-        return imports
 
     async def _hold(self, call: int) -> None:
         """Wait while calls from ``hold_from_call`` on are held (until the setting is cleared)."""

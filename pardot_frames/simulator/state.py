@@ -6,32 +6,16 @@ Errors are raised as ``ApiError(code, message)``; the HTTP layer turns them into
 from __future__ import annotations
 
 import bisect
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from .basics import ApiError, now
+from .batch_rows import check_row
 from .criteria import V4_LIMIT, number, v4_by_id_only, v4_select
 from .import_rows import ImportRows
-from .memberships import ListsAndMemberships
-from .records import typed_value
+from .lists import ListsAndMemberships
 from .recycle_bin import RecycleBin
-
-EMAIL = re.compile(r"^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$")
-INTEGER_FIELDS = frozenset({"campaign_id", "prospect_account_id", "score"})
-BOOLEAN_FIELDS = frozenset({"is_do_not_email", "is_do_not_call", "is_reviewed", "is_starred", "is_archived"})
-LIST_FIELD = re.compile(r"list_(\d+)")
-SEVERAL = re.compile(r"(.+)_(\d+)")
-READ_ONLY = frozenset({"created_at", "updated_at", "last_activity_at"})
-
-
-def _truthy(value: Any) -> bool | None:
-    """Pardot's boolean parsing: true/false, 1/0 (as numbers or text); anything else is None."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    return {"1": True, "true": True, "0": False, "false": False}.get(text)
 
 
 @dataclass
@@ -149,7 +133,7 @@ class PardotState(ListsAndMemberships, ImportRows, RecycleBin):
         return created, errors
 
     def _upsert_one(self, row: dict[str, Any]) -> bool:
-        values, lists = self._check_row(row)
+        values, lists = check_row(row, self.lists, self.custom_fields)
         target = None
         if row.get("id") not in (None, ""):
             try:
@@ -200,60 +184,6 @@ class PardotState(ListsAndMemberships, ImportRows, RecycleBin):
         self.one_prospect_per_email = config.one_prospect_per_email
         self.batch_email_unarchives = config.batch_email_unarchives
         self.delete_touches_updated_at = config.delete_touches_updated_at
-
-    def _check_row(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[int, bool]]:
-        """Validate one row before anything is applied; returns (field values, list flags)."""
-        values: dict[str, Any] = {}
-        lists: dict[int, bool] = {}
-        for key, value in row.items():
-            if key == "id" or key in READ_ONLY:
-                continue
-            if match := LIST_FIELD.fullmatch(key):
-                flag = _truthy(value)
-                if flag is None:
-                    raise ApiError(50, f"Invalid boolean for {key}")
-                if int(match.group(1)) not in self.lists:
-                    raise ApiError(55)
-                lists[int(match.group(1))] = flag
-            elif value is None or value == "":
-                several = SEVERAL.fullmatch(key)
-                if several and self._takes_several(several.group(1)):
-                    values[several.group(1)] = None  # <field>_0 = "" clears a field of several values
-                else:
-                    values[key] = None  # "" clears a value
-            elif key in self.custom_fields:
-                kept, typed = typed_value(self.custom_fields[key], value)
-                if kept:  # a value the field's type cannot take is dropped silently, as Pardot does
-                    values[key] = typed
-            elif (several := SEVERAL.fullmatch(key)) and self._takes_several(several.group(1)):
-                kept, typed = typed_value(self.custom_fields[several.group(1)], value)
-                if kept:  # <field>_0, <field>_1, ...: the values of a field that takes several
-                    values.setdefault(several.group(1), {})[int(several.group(2))] = typed
-            elif key == "email":
-                if len(str(value)) > 255 or not EMAIL.match(str(value)):
-                    raise ApiError(4)
-                values[key] = str(value)
-            elif key in INTEGER_FIELDS:
-                if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value).strip()):
-                    raise ApiError(56, f"Invalid number for {key}")
-                values[key] = int(str(value).strip())
-            elif key in BOOLEAN_FIELDS:
-                flag = _truthy(value)
-                if flag is None:
-                    raise ApiError(50, f"Invalid boolean for {key}")
-                values[key] = flag
-            else:
-                values[key] = value if isinstance(value, str) else str(value)
-        for key, value in values.items():
-            if isinstance(value, dict):  # the several values, in index order
-                values[key] = [value[k] for k in sorted(value)]
-        return values, lists
-
-    def _takes_several(self, field_id: str) -> bool:
-        found = self.custom_fields.get(field_id)
-        return found is not None and (
-            found.get("type") == "Multi-Select" or bool(found.get("is_record_multiple_responses"))
-        )
 
     def read_prospect(self, *, prospect_id: str | None = None, email: str | None = None) -> list[dict[str, Any]]:
         """v4 read by id (one) or by email (every match)."""

@@ -17,8 +17,9 @@ from typing import Any
 from aiohttp import web
 
 from . import records
+from .batch_rows import truthy
 from .criteria import BadCriterion, v4_select
-from .state import ApiError, PardotState, _truthy, now
+from .state import ApiError, PardotState, now
 from .wire import deleted, json_answer, params, query_result, v4_error, v4_ok
 
 NOT_FIELDS = frozenset({"format", "output", "api_key", "user_key", "id", "fid", "list_id", "prospect_id"})
@@ -201,7 +202,7 @@ class V4:
 
     async def _membership(self, request: web.Request, op: str, list_id: int, prospect_id: int) -> web.Response:
         opted = (await self._params(request)).get("opted_out")
-        opted_out = _truthy(opted) if opted is not None else None
+        opted_out = truthy(opted) if opted is not None else None
         try:
             if op == "create":
                 record = self.state.create_membership(list_id, prospect_id, bool(opted_out))
@@ -250,7 +251,7 @@ def _set_list(record: dict[str, Any], query: dict[str, str]) -> None:
             record[key] = query[key]
     for key in ("is_public", "is_dynamic", "is_crm_visible"):
         if key in query:
-            record[key] = bool(_truthy(query[key]))
+            record[key] = bool(truthy(query[key]))
     record["updated_at"] = now()
 
 

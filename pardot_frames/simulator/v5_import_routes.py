@@ -12,9 +12,25 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from .config import SimConfig
 from .state import PardotState
 from .v5_imports import Import, ImportError_, Imports
 from .wire import json_answer, v5_error
+
+
+def settled_imports(state: PardotState, config: SimConfig) -> Imports:
+    """The account's imports, with the simulator's current settings and faults."""
+    if state.imports is None:
+        state.imports = Imports()
+    imports: Imports = state.imports
+    imports.wait, imports.seconds = config.import_wait, config.import_seconds
+    imports.daily_batches, imports.max_batch_bytes = config.import_daily_batches, config.import_max_batch_bytes
+    imports.apply, faults = config.import_apply, config.faults
+    imports.failed, imports.cancelled = faults.import_failed, faults.import_cancelled
+    imports.failed_applies, imports.seed = faults.import_failed_applies, faults.seed
+    imports.cancelled_status, imports.too_big_code = config.import_cancelled_status, config.import_too_big_code
+    imports.errors_ref = config.import_errors_ref
+    return imports
 
 
 class ImportRoutes:

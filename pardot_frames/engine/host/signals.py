@@ -15,22 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pardot_frames.engine.stop import StopFlag
+
 log = logging.getLogger("pardot_frames")
-
-
-class StopFlag:
-    """Set when the user asked the job to stop; ``cancelled`` after a second request; ``job_id`` is the
-    journal's once it exists (what a resume names)."""
-
-    def __init__(self) -> None:
-        self.set = False
-        self.cancelled = False
-        self.job_id: str | None = None
-
-    def resume_hint(self) -> str:
-        if not self.job_id:
-            return ""
-        return f"; job {self.job_id} resumes with --resume {self.job_id} (resume={self.job_id!r} in Python)"
 
 
 def on_signals(flag: StopFlag, enabled: bool = True) -> Callable[[], None]:

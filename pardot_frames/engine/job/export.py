@@ -21,24 +21,24 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.bridge import run_sync
-from pardot_frames.engine.notify import event_of, message
-from pardot_frames.engine.notify import notify as send_note
-from pardot_frames.engine.outcome import assemble, close_journal, raise_for_stop
-from pardot_frames.engine.results import ExportResult
-from pardot_frames.engine.run import Run, send, set_up
-from pardot_frames.engine.setup import (
-    CHUNK_ROWS,
-    Options,
-    Setup,
+from pardot_frames.engine.host.bridge import run_sync
+from pardot_frames.engine.job.finish import assemble, close_journal, raise_for_stop
+from pardot_frames.engine.job.intake import Source, read_source
+from pardot_frames.engine.job.notify import event_of, message
+from pardot_frames.engine.job.notify import notify as send_note
+from pardot_frames.engine.job.options import CHUNK_ROWS, Options
+from pardot_frames.engine.job.plan import (
+    JobPlan,
     job_config,
     read_fields,
     require_credentials,
+    set_up,
     warn_concurrency,
 )
-from pardot_frames.engine.signals import StopFlag
-from pardot_frames.engine.source import Source, read_source
-from pardot_frames.engine.verify import Verification, verify_async
+from pardot_frames.engine.job.run import Run, send
+from pardot_frames.engine.read.verify import Verification, verify_async
+from pardot_frames.engine.results import ExportResult
+from pardot_frames.engine.stop import StopFlag
 from pardot_frames.errors import Interrupted, PardotError, VerifyFailed
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.slots import shared_folder
@@ -49,16 +49,16 @@ from pardot_frames.prepare.rejected import in_kind_of
 T = TypeVar("T")
 
 
-async def verified(outcome: Run, source: Source, setup: Setup, client: Client, verify: bool | float) -> Any:
+async def verified(outcome: Run, source: Source, plan: JobPlan, client: Client, verify: bool | float) -> Any:
     """After an unstopped run: what Pardot holds of the rows compared with what was sent (``engine.verify``);
     ``verify`` True draws the default sample, a number is the share of rows to check."""
-    if outcome.stop is not None or setup.config.data_object != "prospects":
+    if outcome.stop is not None or plan.config.data_object != "prospects":
         return None
     if not outcome.ledger.succeeded:
         return Verification(sample="none: the job applied no row, so there is nothing to verify")
     started = outcome.started - timedelta(seconds=60)  # a margin for the clocks of this machine and Pardot's
     sample = None if verify is True else float(verify)
-    return await verify_async(client, source.data, setup.config, setup.fields, sample,
+    return await verify_async(client, source.data, plan.config, plan.fields, sample,
                               started.strftime("%Y-%m-%dT%H:%M:%S+00:00"), client.stats.api_calls)  # fmt: skip
 
 
@@ -172,17 +172,17 @@ async def _export(
     with tempfile.TemporaryDirectory(prefix="pardot-frames-") as spill:
         async with Client(config, transport=transport, slots_folder=slots, stop=lambda: flag.set) as client:
             source, calls = await check_input(data, config, options, Path(spill), client)
-            setup = await set_up(client, config, options, source, calls)
+            plan, source = await set_up(client, config, options, source, calls)
             try:
-                outcome = await send(config, source, setup, options, client, flag)
-                checked = await verified(outcome, source, setup, client, verify) if verify else None
+                outcome = await send(plan, source, client, flag)
+                checked = await verified(outcome, source, plan, client, verify) if verify else None
             except asyncio.CancelledError:
                 if not flag.cancelled:
                     raise
                 raise Interrupted(f"interrupted at once{flag.resume_hint()}", None, flag.job_id) from None
             finally:
-                setup.close()
-    result = assemble(outcome, config, started, bool(source.resume), setup.calls)
+                plan.close()
+    result = assemble(outcome, config, started, bool(source.resume), plan.calls)
     result = replace(result, rejected=in_kind_of(result.rejected, data), verification=checked)  # pandas in, out
     if checked is not None:
         result.extra["verification"] = checked.summary()

@@ -1,5 +1,5 @@
 """Dry runs: validation and the plan of calls over the whole input; nothing is sent. The run's own rules
-make the plan: the setup (``setup``: list names, fields, method, sync state, mirror), the chunk pipeline
+make the plan: the job's plan (``plan``: list names, fields, method, sync state, mirror), the chunk pipeline
 (``pipeline``) and the send paths' pure planning (``paths``), so a dry run's figures are the run's.
 
 Without credentials there is no network: list names, fields and the mirror's removals are said not
@@ -18,28 +18,18 @@ from typing import Any
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.bridge import run_sync
-from pardot_frames.engine.paths import ImportPath, KnownIds, SendPath, UpsertPath, for_job
-from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
-from pardot_frames.engine.recycle_bin import Screened, bin_calls, checks_bin, screened, step_after
+from pardot_frames.engine.host.bridge import run_sync
+from pardot_frames.engine.job.intake import campaign_missing
+from pardot_frames.engine.job.options import CHUNK_ROWS, Options
+from pardot_frames.engine.job.pipeline import MAY_CREATE, Step, step_after, steps
+from pardot_frames.engine.job.plan import JobPlan, dry_plan, warn_concurrency
+from pardot_frames.engine.read.verify import verify_calls
 from pardot_frames.engine.results import DAILY_IMPORT_BATCHES, DryRun, grouped_reasons
-from pardot_frames.engine.setup import (
-    CHUNK_ROWS,
-    Options,
-    Setup,
-    campaign_missing,
-    checked_reads,
-    checks_fields,
-    destination,
-    field_calls,
-    open_bin,
-    resolve_lists,
-    warn_concurrency,
-)
-from pardot_frames.engine.verify import verify_calls
-from pardot_frames.errors import LookupFailed, PardotError, ValidationFailed
+from pardot_frames.engine.send import ImportPath, SendPath, UpsertPath, for_job
+from pardot_frames.engine.state.recycle_bin import Screened, screened
+from pardot_frames.engine.state.sync import KnownIds
+from pardot_frames.errors import PardotError, ValidationFailed
 from pardot_frames.limits import DAILY_LIMIT
-from pardot_frames.pardot import prospects
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.csv_batches import ImportTally, can_import, needs_campaign, pick_method
 from pardot_frames.prepare.frames import detached, is_streaming, job_chunks
@@ -167,146 +157,114 @@ async def reader(config: ExportConfig) -> AsyncIterator[Client | None]:
 
 async def _dry_run(data: Any, config: ExportConfig, options: Options, daily_limit: int) -> DryRun:
     async with reader(config) as client:
-        setup = await dry_setup(client, config, options)
+        decided = await dry_plan(client, config, options)
         try:
-            counted = await count(data, setup, options, client)
+            counted = await count(data, decided, options, client)
             method, reason = pick_method(config, counted.rows_in if is_streaming(data) else counted.valid)
-            to_remove, mirror_calls = await mirror_preview(setup, client)
+            to_remove, mirror_calls = await mirror_preview(decided, client)
         finally:
-            setup.close()
+            decided.close()
     problems = pl.concat(counted.problems)
     if problems.height and not config.skip_invalid_records:
         raise ValidationFailed(problems, counted.rows_in, pl.concat(counted.rejected, how="diagonal_relaxed"))
     plan = counted.plans["import" if method == "import" else "batch"]
     if method == "import" and plan.creating:
         raise campaign_missing(plan.creating)  # what the real run would answer
-    return summarise(setup, counted, (method, reason), plan, (to_remove, mirror_calls), daily_limit)
+    return summarise(decided, counted, (method, reason), plan, (to_remove, mirror_calls), daily_limit)
 
 
-async def dry_setup(client: Client | None, config: ExportConfig, options: Options) -> Setup:
-    """The run's setup, read-only: list names (one query each; nothing is created), the account's fields
-    (the run then finds them cached), the destination's state and mirror for the lists as they resolve."""
-    if client is None:
-        setup = await resolve_lists(None, config, dry=True)
-        setup.calls += field_calls(config, options.state_folder) + bin_calls(config, options.state_folder)
-        if checks_bin(config):
-            setup.notes.append("the recycle bin not read (no credentials): rows for deleted prospects not counted")
-        if checks_fields(config):
-            setup.notes.append(
-                "columns and custom field values not checked against the account's fields (no credentials)"
-            )
-    else:
-        setup = Setup(config)
-        await checked_reads(setup, client, config, options)
-        await dry_bin(setup, client, options)
-        if config.upsert_by_email and config.data_object == "prospects":
-            try:  # one call: lookups are then planned as the run makes them, not at most
-                setup.account_size = await prospects.account_size(client)
-            except (PardotError, LookupFailed) as exc:
-                setup.notes.append(f"the account's size not read ({exc}): email lookups counted at most")
-    destination(setup, options.state_folder, dry=True)
-    return setup
-
-
-async def count(data: Any, setup: Setup, options: Options, client: Client | None) -> Counted:
+async def count(data: Any, decided: JobPlan, options: Options, client: Client | None) -> Counted:
     """Every chunk through the pipeline (and the recycle bin, as the run screens it), planned by each
     candidate path."""
-    config = setup.config.replace(skip_invalid_records=True)
-    plans = candidate_paths(setup.config, setup.sync, setup.account_size)
-    counted = Counted(plans, sync={"new": 0, "changed": 0, "unchanged": 0} if setup.sync else None)
-    json = setup.sync is not None  # the sync state hashes the JSON as sent; a plan alone needs its lengths
-    pieces = job_chunks(data, options.chunk_rows, setup.config)  # the run's chunks, its first slice included
-    for step in steps(pieces, config, setup.fields, setup.sync, setup.mirror, with_json=json):
-        if setup.bin is not None:
-            send, found = await screened(setup.bin, step.send, step.report.rows, client, setup.sync, with_json=json)
+    config = decided.config.replace(skip_invalid_records=True)
+    plans = candidate_paths(decided.config, decided.sync, decided.account_size)
+    counted = Counted(plans, sync={"new": 0, "changed": 0, "unchanged": 0} if decided.sync else None)
+    json = decided.sync is not None  # the sync state hashes the JSON as sent; a plan alone needs its lengths
+    pieces = job_chunks(data, options.chunk_rows, decided.config)  # the run's chunks, its first slice included
+    for step in steps(pieces, config, decided.fields, decided.sync, decided.mirror, with_json=json):
+        if decided.bin is not None:
+            send, found = await screened(decided.bin, step.send, step.report.rows, client, decided.sync, with_json=json)
             counted.screened(step, found)
-            step = step_after(step, send, found, setup.config)
-        counted.add(step, setup.config)
+            step = step_after(step, send, found, decided.config)
+        counted.add(step, decided.config)
     for plan in counted.plans.values():
         plan.end()
     return counted
 
 
-async def dry_bin(setup: Setup, client: Client, options: Options) -> None:
-    """The recycle bin, read (and kept, like the field cache) so the plan screens rows as the run will; a run
-    within the minute asks nothing more of it (later: one call, the probe, which the plan then counts)."""
-    if not checks_bin(setup.config):
-        return
-    before = setup.calls
-    await open_bin(setup, client, options)
-    if setup.early is not None:
-        setup.notes.append(f"the recycle bin not read ({setup.early.reason}): rows for deleted prospects not counted")
-        setup.early, setup.bin = None, None
-    setup.calls = before + (0 if setup.bin is None or setup.bin.fresh() else 1)
-
-
-async def mirror_preview(setup: Setup, client: Client | None) -> tuple[int | str | None, int]:
+async def mirror_preview(decided: JobPlan, client: Client | None) -> tuple[int | str | None, int]:
     """(memberships the mirror would remove, calls it would take), read from Pardot; without credentials
     or network, a word that they were not counted."""
-    if setup.mirror is None:
+    if decided.mirror is None:
         return None, 0
     if client is None:
-        return "not counted (no credentials)", len(setup.mirror.lists())
+        return "not counted (no credentials)", len(decided.mirror.lists())
     try:
-        return await setup.mirror.preview(client, setup.sync)
+        return await decided.mirror.preview(client, decided.sync)
     except PardotError as exc:
-        return f"not counted ({exc})", len(setup.mirror.lists())
+        return f"not counted ({exc})", len(decided.mirror.lists())
 
 
 def summarise(
-    setup: Setup,
+    decided: JobPlan,
     counted: Counted,
     method: tuple[str, str],
     plan: Planned,
     mirror: tuple[int | str | None, int],
     daily_limit: int,
 ) -> DryRun:
-    """The DryRun a user reads: the chosen path's calls plus the setup's and the mirror's."""
-    config = setup.config
+    """The DryRun a user reads: the chosen path's calls plus the plan's and the mirror's."""
+    config = decided.config
     problems = pl.concat(counted.problems)
-    notes = list(setup.notes)
-    if counted.may_create:
-        notes.append(MAY_CREATE.format(n=counted.may_create))
-    if config.upsert_by_email and config.data_object == "prospects" and setup.account_size is None:
-        notes.append(
-            "upsert_by_email looks emails up before sending: the calls include at most one lookup per distinct "
-            "email and phase (fewer when listing the account, 200 prospects a call, is cheaper)"
-        )
-    elif config.upsert_by_email and config.data_object == "prospects":
-        notes.append(
-            f"upsert_by_email looks emails up before sending: the account holds {setup.account_size:,} prospects, "
-            "so each phase reads its emails one by one or lists the account (200 a call), whichever is fewer calls; "
-            "emails the id map knows are not looked up"
-        )
+    notes = [*decided.notes, *email_notes(counted, decided)]
     body = counted.plans.get("body")
+    extra = decided.calls + mirror[1] + counted.bin_lookups  # besides the path's own calls
+    fields = decided.fields.custom if decided.fields else {}
     return DryRun(
         counted.rows_in,
         counted.valid,
         problems["row_nr"].n_unique(),
-        plan.total + setup.calls + mirror[1] + counted.bin_lookups,
+        plan.total + extra,
         daily_limit,
         grouped_reasons(problems),
         pl.concat(counted.rejected, how="diagonal_relaxed") if counted.rejected else from_problems(problems),
         "; ".join(notes) or None,
         plan.lookups,
         config.payload_location,
-        body.total + setup.calls + mirror[1] + counted.bin_lookups if body is not None and plan.tally is None else None,
+        body.total + extra if body is not None and plan.tally is None else None,
         config.max_api_calls,
-        setup.lists,
+        dict(decided.lists) if decided.lists is not None else None,
         counted.sync,
         mirror[0],
         import_figures(config, method, counted.plans.get("import")),
         counted.may_create,
-        lookups_exact=setup.account_size is not None,
+        lookups_exact=decided.account_size is not None,
         deleted=counted.deleted,
-        array_columns=tuple(
-            c for c in counted.columns if setup.fields and c in setup.fields.custom and setup.fields.custom[c].array
-        ),  # fmt: skip
+        array_columns=tuple(c for c in counted.columns if c in fields and fields[c].array),
     )
 
 
+def email_notes(counted: Counted, decided: JobPlan) -> list[str]:
+    """What the plan says of rows named by email: those that may create prospects, and upsert_by_email's lookups."""
+    config, notes = decided.config, []
+    if counted.may_create:
+        notes.append(MAY_CREATE.format(n=counted.may_create))
+    if config.upsert_by_email and config.data_object == "prospects" and decided.account_size is None:
+        notes.append(
+            "upsert_by_email looks emails up before sending: the calls include at most one lookup per distinct "
+            "email and phase (fewer when listing the account, 200 prospects a call, is cheaper)"
+        )
+    elif config.upsert_by_email and config.data_object == "prospects":
+        notes.append(
+            f"upsert_by_email looks emails up before sending: the account holds {decided.account_size:,} prospects, "
+            "so each phase reads its emails one by one or lists the account (200 a call), whichever is fewer calls; "
+            "emails the id map knows are not looked up"
+        )
+    return notes
+
+
 def import_figures(config: ExportConfig, method: tuple[str, str], plan: Planned | None) -> dict[str, Any] | None:
-    """What an import job would take (imports, batches, bytes, the daily batch share), and for ``auto``
+    """What an import decided would take (imports, batches, bytes, the daily batch share), and for ``auto``
     which method it picks and why."""
     if plan is None or plan.tally is None:
         return {"method": method[0], "method_reason": method[1]} if config.method == "auto" else None

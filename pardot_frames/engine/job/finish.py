@@ -9,8 +9,8 @@ from collections import Counter
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.job.run import Run
 from pardot_frames.engine.results import ExportResult
-from pardot_frames.engine.run import Run
 from pardot_frames.engine.stop import Stop, StopKind
 from pardot_frames.errors import Interrupted, JobFailed
 

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pardot_frames.engine.ledger import Ledger
-from pardot_frames.engine.paths.base import KnownIds, Phase
-from pardot_frames.engine.paths.batched_memberships import INVALID_PROSPECT, MembershipBatchPath
-from pardot_frames.pardot import memberships, prospects
+from pardot_frames.engine.send.base import Phase
+from pardot_frames.engine.send.ledger import Ledger
+from pardot_frames.engine.send.membership_batches import INVALID_PROSPECT, MembershipBatchPath
+from pardot_frames.engine.state.sync import KnownIds
+from pardot_frames.pardot import membership_calls, prospects
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.validation import Validated
 
@@ -82,7 +83,7 @@ class Mirror:
 
     async def outsiders(self, client: Client, known: KnownIds | None = None) -> dict[int, set[int]]:
         """Per list, the members this job's rows do not account for (read from Pardot, then checked)."""
-        members = {list_id: await memberships.members(client, list_id) for list_id in self.lists()}
+        members = {list_id: await membership_calls.members(client, list_id) for list_id in self.lists()}
         self.figures["members_read"] = sum(len(m) for m in members.values())
         if self.config.data_object == "list_memberships":
             return {lid: m - self.keep.get(lid, set()) for lid, m in members.items()}
@@ -100,7 +101,7 @@ class Mirror:
         keep = self._known(known)
         outside: dict[int, set[int]] = {}
         for list_id in self.lists():
-            members = await memberships.members(client, list_id)
+            members = await membership_calls.members(client, list_id)
             outside[list_id] = members - (self.keep.get(list_id, set()) if self.keep else keep)
         prospects_out = set().union(*outside.values()) if outside else set()
         removal_calls = -(-len(prospects_out) // 50)

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import polars as pl
+
+from pardot_frames.prepare.rejected import from_outcomes, from_problems, with_inputs
 
 Entry = tuple[int, str, int | None, str | None, bool, str | None]  # row_nr, state, code, message, transient, note
 
@@ -167,3 +170,10 @@ class Ledger:
         if self.journal is not None and entries:
             self._pending += entries
             self._added += len(entries)
+
+
+def rejected_frame(frame: pl.DataFrame, ledger: Ledger, problems: pl.DataFrame, first_row: int = 0) -> pl.DataFrame:
+    """One row per rejected or unsent input row of a chunk, in the one rejected-row column set."""
+    outcomes = [(r, stage, code, message) for r, (stage, code, message) in sorted(ledger.unapplied.items())]
+    parts = [from_problems(problems), from_outcomes(outcomes)]
+    return with_inputs(pl.concat(parts), frame, first_row)

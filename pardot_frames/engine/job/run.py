@@ -14,19 +14,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.heap import steady_heap
-from pardot_frames.engine.job import Job, Totals
-from pardot_frames.engine.journal import Journal
-from pardot_frames.engine.ledger import Ledger
-from pardot_frames.engine.mirror import Mirror
-from pardot_frames.engine.pipeline import MAY_CREATE, Step, steps
-from pardot_frames.engine.progress import Progress
-from pardot_frames.engine.recycle_bin import screened, step_after
-from pardot_frames.engine.setup import Options, Setup, destination, open_bin, read_fields, resolve_lists
-from pardot_frames.engine.signals import StopFlag, on_signals
-from pardot_frames.engine.source import Source
-from pardot_frames.engine.stop import Stop, stop_for
-from pardot_frames.engine.sync import SyncState
+from pardot_frames.engine.host.heap import steady_heap
+from pardot_frames.engine.host.progress import Progress
+from pardot_frames.engine.host.signals import on_signals
+from pardot_frames.engine.job.intake import Source
+from pardot_frames.engine.job.options import Options
+from pardot_frames.engine.job.pipeline import MAY_CREATE, Step, step_after, steps
+from pardot_frames.engine.job.plan import JobPlan
+from pardot_frames.engine.send.ledger import Ledger
+from pardot_frames.engine.send.mirror import Mirror
+from pardot_frames.engine.send.sending import Job, Totals
+from pardot_frames.engine.state.journal import Journal
+from pardot_frames.engine.state.recycle_bin import screened
+from pardot_frames.engine.state.sync import SyncState
+from pardot_frames.engine.stop import Stop, StopFlag, stop_for
 from pardot_frames.errors import (
     ApiError,
     LookupFailed,
@@ -39,7 +40,6 @@ from pardot_frames.errors import (
 from pardot_frames.pardot import objects
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR
-from pardot_frames.prepare.validation import validate
 
 
 @dataclass
@@ -56,32 +56,6 @@ class Run:
     rows_done_before: int
     send_seconds: float
     started: datetime  # when sending began (UTC): what a verify reads back from
-
-
-async def set_up(client: Client, config: ExportConfig, options: Options, source: Source, setup_calls: int) -> Setup:
-    """The job's decisions against Pardot: log in (full mode: bad credentials fail before any row), list
-    names to ids (an unknown name is a ConfigError), the account's fields unless read already (a refusal
-    stops the job before a row goes), the first chunk checked again where they change it."""
-    if config.sync_mode == "full":  # changed mode logs in with its first call: none if nothing changed
-        await client.login()
-    setup = await resolve_lists(client, config, dry=False)
-    setup.calls += setup_calls
-    setup.method, setup.method_reason = source.method, source.method_reason
-    setup.fields, again = source.fields, bool(config.list_names)
-    try:
-        if source.fields is None:
-            setup.fields, calls = await read_fields(client, config, options)
-            setup.calls += calls
-            again = again or (setup.fields is not None and setup.fields.matters(source.first.columns))
-    except PardotError as exc:  # Pardot refused the job before a row went: every row is reported not sent
-        setup.early = Stop.fatal(exc)
-    if again:
-        source.first_checked = validate(source.first, setup.config, fields=setup.fields)
-    if setup.method != setup.config.method:
-        setup.config = setup.config.replace(method=setup.method)
-    await open_bin(setup, client, options)
-    destination(setup, options.state_folder, dry=False)
-    return setup
 
 
 def open_journal(config: ExportConfig, source: Source, options: Options) -> tuple[Journal, Ledger, set[int]]:
@@ -105,32 +79,31 @@ def open_journal(config: ExportConfig, source: Source, options: Options) -> tupl
     return journal, ledger, unknown
 
 
-async def send(
-    config: ExportConfig, source: Source, setup: Setup, options: Options, client: Client, flag: StopFlag
-) -> Run:
+async def send(plan: JobPlan, source: Source, client: Client, flag: StopFlag) -> Run:
     """Open the journal (the job as the user wrote it, list names and all, is what a resume matches), then
     send every chunk and mirror the lists."""
     # a frame's rows (invalid ones leave the total as their chunk is checked); a stream's count is not known
+    options = plan.options
     bar = Progress(None if source.streaming else source.fingerprint.rows, options.progress)
     journal, ledger, unknown = None, Ledger(), set[int]()
     try:
         if options.journal:
-            journal, ledger, unknown = open_journal(config, source, options)
+            journal, ledger, unknown = open_journal(plan.written, source, options)
             flag.job_id = journal.job_id
         done_before = len(ledger.succeeded) + len(ledger.unapplied)
-        job = Job(setup.config, client, ledger, bar, unknown, flag, ids=setup.sync, attached=ledger.attached)
-        if setup.config.data_object == "prospects":
-            job.extra |= {"method": setup.method, "method_reason": setup.method_reason}
+        job = Job(plan.config, client, ledger, bar, unknown, flag, ids=plan.sync, attached=ledger.attached)
+        if plan.config.data_object == "prospects":
+            job.extra |= {"method": plan.method, "method_reason": plan.method_reason}
         restore = on_signals(job.flag, options.signals)
         started = datetime.now(UTC)
         sending = time.perf_counter()
         try:
             with steady_heap():
-                totals, stop = await send_steps(source, setup, job)
-                if stop is None and setup.sync is not None and setup.config.upsert_by_email:
-                    stop = await learn_created(job, setup.sync, started)
-                if setup.mirror is not None and stop is None:
-                    stop = await mirror_lists(setup.mirror, job, setup.sync)
+                totals, stop = await send_steps(source, plan, job)
+                if stop is None and plan.sync is not None and plan.config.upsert_by_email:
+                    stop = await learn_created(job, plan.sync, started)
+                if plan.mirror is not None and stop is None:
+                    stop = await mirror_lists(plan.mirror, job, plan.sync)
         finally:
             restore()
         elapsed = time.perf_counter() - sending
@@ -140,17 +113,17 @@ async def send(
         ledger.flush()
 
 
-async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, Stop | None]:
-    """Every step of the pipeline through the job (none when the setup already stopped it); after a
+async def send_steps(source: Source, plan: JobPlan, job: Job) -> tuple[Totals, Stop | None]:
+    """Every step of the pipeline through the job (none when the plan already stopped it); after a
     resumable stop the rest is read to list its rows as not sent. With a sync state, it learns the rows
     Pardot confirmed."""
-    totals, ledger, stop, sync = Totals(), job.ledger, setup.early, setup.sync
-    pipeline = steps(source.chunks(), setup.config, setup.fields, sync, setup.mirror, first=source.first_checked)
+    totals, ledger, stop, sync = Totals(), job.ledger, plan.early, plan.sync
+    pipeline = steps(source.chunks(), plan.config, plan.fields, sync, plan.mirror, first=source.first_checked)
     async with aclosing(read_ahead(pipeline, source.chunked and sync is None)) as prepared:
         async for step in prepared:
             job.progress.shrink(step.report.rejected_rows)
-            if setup.bin is not None and stop is None:
-                step = await without_deleted(step, setup, job)
+            if plan.bin is not None and stop is None:
+                step = await without_deleted(step, plan, job)
             stop = await send_step(step, job, totals, stop, sync)
             if stop is not None and not stop.reads_on:
                 break  # a fatal stop: report what was read
@@ -163,11 +136,11 @@ async def send_steps(source: Source, setup: Setup, job: Job) -> tuple[Totals, St
     return totals, stop
 
 
-async def without_deleted(step: Step, setup: Setup, job: Job) -> Step:
+async def without_deleted(step: Step, plan: JobPlan, job: Job) -> Step:
     """The step's rows for prospects in the recycle bin: reported (stage "deleted"), or restored."""
-    assert setup.bin is not None
+    assert plan.bin is not None
     try:
-        send, found = await screened(setup.bin, step.send, step.report.rows, job.client, setup.sync)
+        send, found = await screened(plan.bin, step.send, step.report.rows, job.client, plan.sync)
     except (ResumableStop, PardotError, LookupFailed) as exc:  # the live check's lookup: nothing of it goes
         reason = f"not sent: the recycle-bin check could not look the emails up ({exc})"
         job.ledger.reject(step.send.rows[ROW_NR].to_list(), None, reason, transient=True)
@@ -176,7 +149,7 @@ async def without_deleted(step: Step, setup: Setup, job: Job) -> Step:
         job.ledger.reject([row_nr], None, reason, stage="deleted")
     job.extra["rows_restored"] = job.extra.get("rows_restored", 0) + found.restored
     job.extra["recycle_bin_lookups"] = job.extra.get("recycle_bin_lookups", 0) + found.lookups
-    return step_after(step, send, found, setup.config)
+    return step_after(step, send, found, plan.config)
 
 
 async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, sync: SyncState | None) -> Stop | None:

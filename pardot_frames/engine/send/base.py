@@ -117,16 +117,6 @@ class SendPath(Protocol):
         ...
 
 
-class KnownIds(Protocol):
-    """The email -> prospect id map a destination state keeps (``sync.SyncState``)."""
-
-    def known_ids(self, emails: list[str]) -> dict[str, int]: ...
-
-    def remember(self, ids: dict[str, int]) -> None: ...
-
-    def forget(self, email: str) -> None: ...
-
-
 def planned_calls(path: SendPath, checked: Validated) -> tuple[int, int]:
     """(calls, lookups at most) for a chunk, as a job would plan them."""
     calls = lookups = 0

@@ -13,8 +13,8 @@ import polars as pl
 
 from pardot_frames.config.files import write_private
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.bridge import run_sync
-from pardot_frames.engine.journal import state_dir as default_state_dir
+from pardot_frames.engine.host.bridge import run_sync
+from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.custom_fields import read_custom_fields

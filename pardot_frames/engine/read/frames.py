@@ -19,10 +19,10 @@ from typing import Any
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.bridge import run_sync
-from pardot_frames.engine.field_cache import account_fields
-from pardot_frames.engine.journal import state_dir as default_state_dir
-from pardot_frames.engine.progress import Progress
+from pardot_frames.engine.host.bridge import run_sync
+from pardot_frames.engine.host.progress import Progress
+from pardot_frames.engine.state.field_cache import account_fields
+from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, ReadStopped, ResumableStop
 from pardot_frames.pardot import lists, objects
 from pardot_frames.pardot.array_values import array_values

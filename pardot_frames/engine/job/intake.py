@@ -13,20 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.fingerprint import Fingerprint
-from pardot_frames.engine.journal import Journal
-from pardot_frames.engine.setup import Options, campaign_missing
-from pardot_frames.engine.stream import prepass
-from pardot_frames.errors import ConfigError, PardotFramesWarning
+from pardot_frames.engine.job.options import Options
+from pardot_frames.engine.state.fingerprint import Fingerprint
+from pardot_frames.engine.state.journal import Journal
+from pardot_frames.errors import ConfigError, PardotFramesWarning, StopRequested, ValidationFailed
 from pardot_frames.prepare.account_fields import Fields
-from pardot_frames.prepare.csv_batches import needs_campaign, pick_method
+from pardot_frames.prepare.csv_batches import creating_rows, needs_campaign, pick_method
 from pardot_frames.prepare.frames import chunks, is_streaming, job_chunks
 from pardot_frames.prepare.validation import Validated, validate
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
     """The input, checked: its first chunk validated (frame errors raise there), the rest to read, its
     fingerprint, and the method its rows go by."""
@@ -67,7 +68,7 @@ def read_source(
     stop: threading.Event | None = None,
 ) -> Source:
     """Every input error before the first row is sent (against the account's ``fields`` when given); the
-    fingerprint; the method; a resume that cannot be is refused. ``stop``: see ``stream.prepass``."""
+    fingerprint; the method; a resume that cannot be is refused. ``stop``: see ``prepass``."""
     if options.resume and not options.journal:
         raise ConfigError(["resume needs the journal: drop journal=False (--no-journal)"])
     fingerprint = Fingerprint()
@@ -91,13 +92,61 @@ def read_source(
             PardotFramesWarning,
             stacklevel=4,
         )
-    source = Source(
-        data, streaming, first, first_checked, rest, fingerprint, fields=fields, resume=resume, frames=frames
-    )
     rows = fingerprint.rows or None if streaming else first_checked.rows.height
-    source.method, source.method_reason = pick_method(config, rows)
+    method, method_reason = pick_method(config, rows)
     if creating is None or not streaming:
         creating = needs_campaign(first_checked.rows, config)
-    if source.method == "import" and creating:
+    if method == "import" and creating:
         raise campaign_missing(creating)
-    return source
+    return Source(data, streaming, first, first_checked, rest, fingerprint, method, method_reason, fields=fields,
+                  resume=resume, frames=frames)  # fmt: skip
+
+
+def campaign_missing(creating: int) -> ConfigError:
+    """The refusal of an import that would create prospects without a campaign (before any call)."""
+    return ConfigError([
+        f"method = import: {creating:,} row(s) would create prospects (no id or fid to match) and an import "
+        "that creates needs a campaign: set import_campaign_id (or give a campaign_id column)"
+    ])  # fmt: skip
+
+
+def prepass(
+    data: Any,
+    config: ExportConfig,
+    chunk_rows: int,
+    spill: Path,
+    fields: Fields | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[Any, Fingerprint, int]:
+    """Read a stream once: its fingerprint, its validation when invalid rows must stop the job, and how many
+    rows would create prospects through an import without a campaign (checked before any call).
+
+    One-shot readers are spilled to a Parquet file on the way, so the send pass can read them again. ``stop``
+    set (the job was cancelled while this ran in a worker thread) ends the read at the next chunk.
+    """
+    creating = 0
+    one_shot = isinstance(data, pa.RecordBatchReader)
+    writer = None
+    problems: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = []
+    fingerprint = Fingerprint()
+    lenient = config.replace(skip_invalid_records=True)
+    for chunk in chunks(data, chunk_rows):
+        if stop is not None and stop.is_set():
+            raise StopRequested("the input was still being read")
+        if not config.skip_invalid_records:
+            checked = validate(chunk, lenient, first_row=fingerprint.rows, fields=fields, with_json=False)
+            problems.append(checked.problems)
+            rejected.append(checked.rejected)
+        fingerprint.add(chunk)
+        creating += creating_rows(chunk, config)
+        if one_shot:
+            table = chunk.to_arrow()
+            writer = writer or pq.ParquetWriter(spill, table.schema)
+            writer.write_table(table)
+    if writer is not None:
+        writer.close()
+    found = pl.concat(problems) if problems else None
+    if found is not None and found.height:
+        raise ValidationFailed(found, fingerprint.rows, pl.concat(rejected))
+    return (pl.scan_parquet(spill) if one_shot and writer is not None else data), fingerprint, creating

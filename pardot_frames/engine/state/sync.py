@@ -23,7 +23,7 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import polars as pl
@@ -236,3 +236,13 @@ def list_states(folder: Path) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+class KnownIds(Protocol):
+    """The email -> prospect id map a destination state keeps (``sync.SyncState``)."""
+
+    def known_ids(self, emails: list[str]) -> dict[str, int]: ...
+
+    def remember(self, ids: dict[str, int]) -> None: ...
+
+    def forget(self, email: str) -> None: ...

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pardot_frames.engine.paths.base import KnownIds, Phase, Planned, SendPath, planned_calls
-from pardot_frames.engine.paths.batched_memberships import MembershipBatchPath
-from pardot_frames.engine.paths.import_path import ImportPath
-from pardot_frames.engine.paths.memberships import MembershipPath
-from pardot_frames.engine.paths.upsert import UpsertPath
+from pardot_frames.engine.send.base import Phase, Planned, SendPath, planned_calls
+from pardot_frames.engine.send.imports import ImportPath
+from pardot_frames.engine.send.membership_batches import MembershipBatchPath
+from pardot_frames.engine.send.membership_pairs import MembershipPath
+from pardot_frames.engine.send.upsert import UpsertPath
+from pardot_frames.engine.state.sync import KnownIds
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 __all__ = [

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pardot_frames.engine.paths.base import Phase
+from pardot_frames.engine.send.base import Phase
 from pardot_frames.errors import DailyLimitReached, RetriesExhausted
-from pardot_frames.pardot import memberships
+from pardot_frames.pardot import membership_calls
 from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 Membership = tuple[int, int, int]  # row_nr, list_id, prospect_id
@@ -67,13 +67,13 @@ async def change_one(client: Client | None, ledger: Ledger, operation: str, call
     assert client is not None, "a planning-only path cannot send"
     row_nr, list_id, prospect_id = call
     try:
-        reply = await client.repeat(memberships.change(operation, list_id, prospect_id))
+        reply = await client.repeat(membership_calls.change(operation, list_id, prospect_id))
     except RetriesExhausted as exc:
         return ledger.reject([row_nr], exc.last.code, str(exc), transient=True)
     except DailyLimitReached as exc:
         ledger.not_sent([row_nr], exc.code, f"{exc}: not sent (resume later)")
         raise
-    done, note = memberships.outcome(operation, reply)
+    done, note = membership_calls.outcome(operation, reply)
     if done:
         ledger.ok([row_nr], note)
     else:

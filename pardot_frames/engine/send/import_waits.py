@@ -26,8 +26,8 @@ from pardot_frames.prepare.import_rows import match_errors
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
-    from pardot_frames.engine.progress import Progress
+    from pardot_frames.engine.host.progress import Progress
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 log = logging.getLogger("pardot_frames")

@@ -35,14 +35,13 @@ import orjson
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.pipeline import Step, may_create
 from pardot_frames.pardot import prospects, recycle_bin
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.payload import prospect_payloads
 from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
-    from pardot_frames.engine.paths import KnownIds
+    from pardot_frames.engine.state.sync import KnownIds
     from pardot_frames.pardot.client import Client
 
 FRESH_SECONDS = 60  # a bin checked this recently is not asked again
@@ -217,14 +216,6 @@ async def screened(bin_: RecycleBin, send: Validated, every: pl.DataFrame, clien
         return replace(send, rows=rows, payloads=prospect_payloads(rows, bin_.config, with_json)), found
     keep = ~pl.col(ROW_NR).is_in(list(hits))
     return replace(send, rows=send.rows.filter(keep), payloads=send.payloads.filter(keep)), found
-
-
-def step_after(step: Step, send: Validated, found: Screened, config: ExportConfig) -> Step:
-    """A pipeline step after the bin: its rows to send, and its counts (held-back rows the bin took are not
-    unchanged; restored ones go as changed)."""
-    changed = found.unchanged if found.restored else 0
-    return replace(step, send=send, unchanged=step.unchanged - found.unchanged, changed=step.changed + changed,
-                   may_create=may_create(send, config))  # fmt: skip
 
 
 def bin_calls(config: ExportConfig, folder: Path) -> int:

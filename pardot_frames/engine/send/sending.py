@@ -11,13 +11,11 @@ from typing import Any
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine import paths
-from pardot_frames.engine.ledger import Ledger
-from pardot_frames.engine.pool import run_calls
-from pardot_frames.engine.progress import Progress
-from pardot_frames.engine.results import rejected_frame
-from pardot_frames.engine.signals import StopFlag
-from pardot_frames.engine.stop import Stop, stop_for
+from pardot_frames.engine import send as paths
+from pardot_frames.engine.host.progress import Progress
+from pardot_frames.engine.send.ledger import Ledger, rejected_frame
+from pardot_frames.engine.send.pool import run_calls
+from pardot_frames.engine.stop import Stop, StopFlag, stop_for
 from pardot_frames.errors import PardotError, ResumableStop
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR, detached

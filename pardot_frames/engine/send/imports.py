@@ -35,10 +35,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from pardot_frames.engine.paths.base import KnownIds, Phase
-from pardot_frames.engine.paths.import_uploads import Uploads
-from pardot_frames.engine.paths.import_waits import Open, Waits
-from pardot_frames.engine.paths.upsert import UpsertPath
+from pardot_frames.engine.send.base import Phase
+from pardot_frames.engine.send.import_uploads import Uploads
+from pardot_frames.engine.send.import_waits import Open, Waits
+from pardot_frames.engine.send.upsert import UpsertPath
+from pardot_frames.engine.state.sync import KnownIds
 from pardot_frames.errors import ImportRefused, RetriesExhausted
 from pardot_frames.pardot import imports
 from pardot_frames.prepare.csv_batches import ROUTE_BATCH, Batch, batches, group_of, header, lines, match_kind, split
@@ -48,8 +49,8 @@ from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
-    from pardot_frames.engine.progress import Progress
+    from pardot_frames.engine.host.progress import Progress
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 

@@ -35,7 +35,7 @@ from pardot_frames.prepare.payload import encode
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.answers import Reply
     from pardot_frames.pardot.client import Client
     from pardot_frames.pardot.transport import Request

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from pardot_frames.engine.paths.import_waits import Open, Waits
+from pardot_frames.engine.send.import_waits import Open, Waits
 from pardot_frames.errors import DailyBatchLimit, ImportRefused, RetriesExhausted, UploadInDoubt
 from pardot_frames.pardot import imports
 from pardot_frames.prepare.csv_batches import MAX_BATCHES, Batch, Cutter, creates, split
@@ -29,7 +29,7 @@ from pardot_frames.prepare.import_rows import by_email, note
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 log = logging.getLogger("pardot_frames")

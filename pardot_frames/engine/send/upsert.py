@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from pardot_frames.engine.paths.base import KnownIds, Phase, Planned
-from pardot_frames.engine.paths.sender import BatchSender, Wire
+from pardot_frames.engine.send.base import Phase, Planned
+from pardot_frames.engine.send.batch_sender import BatchSender, Wire
+from pardot_frames.engine.state.sync import KnownIds
 from pardot_frames.errors import LookupFailed, RetriesExhausted
 from pardot_frames.pardot import prospects
 from pardot_frames.pardot.answers import row_error_code
@@ -29,7 +30,7 @@ INVALID_PROSPECT = "Invalid prospect ID"
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pardot_frames.engine.paths.base import Phase, Planned
-from pardot_frames.engine.paths.memberships import change_one
-from pardot_frames.engine.paths.sender import BatchSender, Wire
+from pardot_frames.engine.send.base import Phase, Planned
+from pardot_frames.engine.send.batch_sender import BatchSender, Wire
+from pardot_frames.engine.send.membership_pairs import change_one
 from pardot_frames.pardot.answers import row_error_code
 from pardot_frames.prepare.batching import pack
 from pardot_frames.prepare.payload import membership_rows
@@ -24,7 +24,7 @@ from pardot_frames.prepare.validation import Validated
 
 if TYPE_CHECKING:
     from pardot_frames.config.job import ExportConfig
-    from pardot_frames.engine.ledger import Ledger
+    from pardot_frames.engine.send.ledger import Ledger
     from pardot_frames.pardot.client import Client
 
 INVALID_PROSPECT = "Invalid prospect ID"

@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
-from pardot_frames.engine.mirror import Mirror
-from pardot_frames.engine.sync import SyncState
+from pardot_frames.engine.send.mirror import Mirror
+from pardot_frames.engine.state.recycle_bin import Screened
+from pardot_frames.engine.state.sync import SyncState
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.frames import ROW_NR, count_email_only
 from pardot_frames.prepare.validation import Validated, validate
@@ -77,3 +78,11 @@ def diffed(chunk: pl.DataFrame, offset: int, checked: Validated, sync: SyncState
     valid = checked.rows.filter(~pl.col(ROW_NR).is_in(diff.duplicates[ROW_NR].implode()))
     report = replace(diff.to_send, rows=valid)
     return Step(chunk, offset, diff.to_send, report, len(diff.unchanged), diff.new, diff.changed)
+
+
+def step_after(step: Step, send: Validated, found: Screened, config: ExportConfig) -> Step:
+    """A pipeline step after the bin: its rows to send, and its counts (held-back rows the bin took are not
+    unchanged; restored ones go as changed)."""
+    changed = found.unchanged if found.restored else 0
+    return replace(step, send=send, unchanged=step.unchanged - found.unchanged, changed=step.changed + changed,
+                   may_create=may_create(send, config))  # fmt: skip

@@ -1,0 +1,1 @@
+"""Reading Pardot back into frames, and verifying what a job landed."""
