@@ -11,6 +11,7 @@ from pardot_frames._lazy import lazy_exports
 
 _EXPORTS = {
     "ExportConfig": "config",
+    "Connection": "config.connection",
     "validate": "prepare.validation",
     "Validated": "prepare.validation",
     "plan": "prepare.batching",
@@ -43,6 +44,7 @@ _EXPORTS = {
             "RetriesExhausted",
             "PardotFramesWarning",
             "ReadStopped",
+            "LimitReached",
         ],
         "errors",
     ),

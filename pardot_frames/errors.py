@@ -1,33 +1,23 @@
-"""Every error pardot-frames raises, in one tree, grouped by what the engine does with it.
+"""Every error pardot-frames raises to its user, in one tree.
 
 ::
 
     PardotFramesError                 base of everything raised on purpose
-    ├── ConfigError                   a job parameter is missing or not allowed (names the key)
+    ├── ConfigError                   a job parameter is missing or not allowed (names the key); ``problems``
     │   └── CronError                 a schedule expression or time zone that cannot be used
     ├── InputError                    the data frame cannot be sent as it is; found before any call
     │   ├── SourceError               the input cannot be read: a file missing, empty or corrupt, SQL that fails
     │   ├── ColumnError               bad column names, types, duplicates, reserved or missing columns
     │   └── ValidationFailed          rows failed validation and skip_invalid_records is false
     ├── Interrupted                   Ctrl-C or SIGTERM stopped the job; ``result`` says what was done,
-    │                                 and the journal lets it resume
-    ├── Retriable                     (inside the client) another try may get through: retried with backoff
-    │   ├── NoAnswer                  no HTTP answer (``unknown``: the request may have been applied)
-    │   ├── Transient                 HTTP 5xx, 429, errors 66 and 183, an answer that is not Pardot's
-    │   └── LoginTransient            the login server did not answer, or answered 5xx or 429
-    ├── ResumableStop                 (inside the engine) nothing more is sent; a resume sends the rest
-    │   ├── StopRequested             Ctrl-C or SIGTERM: the client starts no new call
-    │   └── DailyLimitReached         error 122
-    │       ├── BudgetSpent           the job's own max_api_calls
-    │       └── DailyBatchLimit       error 164: the account's import batches for the day
-    ├── Refusal                       (inside the engine) Pardot refused one call: its rows take the reason
-    │   ├── UriTooLong                HTTP 414 (or real Pardot's HTML 400): the call is split
-    │   ├── LookupFailed              an email lookup refused for another reason than "no such email"
-    │   ├── ImportRefused             an Import API call refused (``code`` is Pardot's)
-    │   └── UploadInDoubt             a batch upload got no answer after it may have reached Pardot
-    └── PardotError                   fatal: Pardot, the login server or the network stopped the job
+    │                                 ``job_id`` names the journal it resumes from
+    └── PardotError                   Pardot, the login server or the network stopped the work; ``result``
+        │                             (what a job did before), ``code`` (Pardot's error code, if any)
         ├── AuthError                 login refused (invalid_grant, bad client) or a token refused twice (184)
-        ├── ApiError                  a Pardot error that stops the job: 181, 182, 201, 49, other non-row 4xx
+        ├── ApiError                  a Pardot error that stops the work: 181, 182, 201, 49, other non-row 4xx
+        ├── LimitReached              outside a job, a call Pardot's daily limit (122), the day's import batches
+        │                             (164) or the caller's max_api_calls refused (exit 3; a job reports its
+        │                             unsent rows and ends resumable instead)
         ├── RetriesExhausted          a call failed maximum_retries + 1 times (inside a send path its rows
         │                             are reported as transient instead; elsewhere it ends the command)
         ├── ReadFailed                a page of a list's members that Pardot did not give
@@ -40,10 +30,11 @@
 
 Warnings (``PardotFramesWarning``, a UserWarning) say what a job did that a user may not expect: rows that may
 create duplicate prospects, a switch out of body mode, a resume that started the job, parallel_tasks above
-Pardot's limit. The command line prints each once as "warning: ...".
+Pardot's limit, a notification that could not be delivered. The command line prints each once as
+"warning: ...". Diagnostics go to the ``pardot_frames`` logger.
 
-Only ``ConfigError``, ``InputError``, ``Interrupted`` and ``PardotError`` (and their subclasses) reach a
-user of the public API; ``engine.stop.stop_for`` turns the others into a ``Stop``.
+The engine's own control flow (retries, stops, refused calls) uses private types (``pardot_frames._control``)
+that never reach a user: ``engine.stop.public_error`` turns any that would into the error above it means.
 
 How the client sorts what Pardot answers (``pardot.answers.classify``, retries in ``pardot.client``):
 
@@ -139,12 +130,14 @@ class Interrupted(PardotFramesError):
 
 
 class PardotError(PardotFramesError):
-    """Pardot, the login server or the network stopped the job.
+    """Pardot, the login server or the network stopped the work.
 
-    Raised from a running job, ``result`` (an ExportResult) says which rows were applied before.
+    Raised from a running job, ``result`` (an ExportResult) says which rows were applied before; ``code`` is
+    Pardot's error code when one stopped it.
     """
 
     result: object = None
+    code: int | None = None
 
 
 class AuthError(PardotError):
@@ -159,6 +152,16 @@ class ApiError(PardotError):
         super().__init__(message)
 
 
+class LimitReached(PardotError):
+    """Outside a job, a call was refused by Pardot's daily limit (error 122), the day's import batches (164) or
+    the caller's own ``max_api_calls``: try again after the account's day resets (a job reports its unsent rows
+    and ends resumable instead)."""
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
 class JobFailed(PardotError):
     """The job stopped part-way; ``result`` (an ExportResult) says which rows were applied."""
 
@@ -171,94 +174,13 @@ class VerifyFailed(JobFailed):
     """``verify_strict``: the job ran, and its verify found values Pardot does not hold as they were sent."""
 
 
-class Retriable(PardotFramesError):
-    """A failure another try may get through; the client retries it and never lets it reach a user."""
-
-
-class NoAnswer(Retriable):
-    """No HTTP answer; ``unknown`` is True when the request may have been applied; ``lasting`` when another
-    try soon will not help (connection refused, a host name that does not resolve): a login fails at once."""
-
-    def __init__(self, reason: str, unknown: bool, *, lasting: bool = False) -> None:
-        super().__init__(reason)
-        self.reason, self.unknown, self.lasting = reason, unknown, lasting
-
-
-class Transient(Retriable):
-    """A retriable answer; ``unknown`` is True when the request may have been applied; ``wait`` is the
-    server's Retry-After in seconds, if it gave one."""
-
-    def __init__(self, reason: str, unknown: bool, code: int | None = None, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.unknown, self.code, self.wait = reason, unknown, code, wait
-
-
-class LoginTransient(Retriable):
-    """A login attempt that another try may get through (no answer, 5xx, 429)."""
-
-
-class ResumableStop(PardotFramesError):
-    """Nothing more is sent; the job ends resumable (exit 3). ``reason`` is the stop's one line."""
-
-    code: int | None = None
-    reason: str | None = None
-
-
-class StopRequested(ResumableStop):
-    """The user asked the job to stop (Ctrl-C, SIGTERM): the client starts no new call."""
-
-    reason = "interrupted (Ctrl-C or SIGTERM)"
-
-
-class DailyLimitReached(ResumableStop):
-    """Error 122: the business unit's daily API calls are used up."""
-
-    code: int | None = 122
-
-
-class BudgetSpent(DailyLimitReached):
-    """The job's own call budget (``max_api_calls``) is spent: it stops like error 122, resumable."""
-
-    code = None
-
-
-class DailyBatchLimit(DailyLimitReached):
-    """Error 164: the account's import batches for the day are used up."""
-
-    code = 164
-    reason = "the daily limit of import batches is reached (error 164); resume after the account's day resets"
-
-
-class Refusal(PardotFramesError):
-    """Pardot refused one call; the send path gives its rows the reason (or splits the call)."""
-
-
-class UriTooLong(Refusal):
-    """HTTP 414: the request URI is longer than the server takes."""
-
-
-class LookupFailed(Refusal):
-    """An email lookup that Pardot refused for another reason than "no such email": never a reason to create."""
-
-
-class ImportRefused(Refusal):
-    """The Import API refused a call; ``code`` is Pardot's (413 for a batch over 10 MB)."""
-
-    def __init__(self, what: str, code: int | None, message: str | None, status: int) -> None:
-        super().__init__(f"{what} refused: Pardot error {code} ({message or f'HTTP {status}'})")
-        self.code, self.message = code, message
-
-
-class UploadInDoubt(Refusal):
-    """A batch upload got no answer after it may have reached Pardot: never upload it again to that import."""
-
-
 class RetriesExhausted(PardotError):
-    """A call failed ``retries + 1`` times; ``last`` is the final Transient. The one message for giving up."""
+    """A call failed ``retries + 1`` times: ``reason`` is the last failure, ``code`` its Pardot code, ``unknown``
+    whether the last request may have been applied. The one message for giving up."""
 
-    def __init__(self, last: Transient, retries: int) -> None:
-        super().__init__(f"gave up after {retries} retries: {last.reason}")
-        self.last, self.retries = last, retries
+    def __init__(self, reason: str, retries: int, code: int | None = None, unknown: bool = False) -> None:
+        super().__init__(f"gave up after {retries} retries: {reason}")
+        self.reason, self.retries, self.code, self.unknown = reason, retries, code, unknown
 
 
 class ReadStopped(PardotError):

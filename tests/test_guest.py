@@ -97,3 +97,46 @@ def test_a_library_call_writes_nothing_and_leaves_the_collector_alone(sim, tmp_p
     finally:
         heap.OWN_PROCESS.reset(token)
     assert any(frozen > 0 for _, frozen in watching.seen) and gc.get_freeze_count() == 0
+
+
+def test_reading_and_fields_need_a_connection_not_an_export_job(sim, tmp_path, monkeypatch):
+    sim.seed(prospects=[{"id": 7, "email": "seven@x.com"}], lists=[{"id": 3, "name": "News"}])
+    connection = pf.Connection(**sim.credentials, maximum_retries=1, initial_retry_wait=0.01)
+    assert "client_secret" not in repr(connection) or "**********" in repr(connection)
+    assert sim.credentials["client_secret"] not in repr(connection) + str(connection)
+    frame = pf.read_prospects(connection, state_dir=tmp_path)
+    assert frame["email"].to_list() == ["seven@x.com"] and frame["id"].to_list() == [7]
+    assert "email" in pf.fields(connection, state_dir=tmp_path)["field"].to_list()
+    assert pf.read_lists(connection)["name"].to_list() == ["News"]
+    job_connection = pf.ExportConfig(**sim.credentials, parallel_tasks=3).connection
+    assert job_connection.parallel_tasks == 3 and job_connection.pardot_domain == sim.credentials["pardot_domain"]
+    monkeypatch.setenv("PARDOT_REFRESH_TOKEN", sim.credentials["refresh_token"])
+    from_env = pf.Connection(**{k: v for k, v in sim.credentials.items() if k != "refresh_token"})
+    assert from_env.refresh_token is not None and from_env.missing_credentials() == []
+
+
+def test_a_connection_lists_every_problem_at_once_without_secrets():
+    with pytest.raises(pf.ConfigError) as caught:
+        pf.Connection(pardot_domain="http://pi.pardot.com", business_unit="nope", client_secret="s3cret-value",
+                      maximum_retries=-1, parallel_task=2)  # fmt: skip
+    text = str(caught.value)
+    assert len(caught.value.problems) == 4 and "s3cret-value" not in text
+    assert "http:// for a host that is not loopback" in text and "business unit id" in text
+    assert "did you mean parallel_tasks?" in text and "maximum_retries" in text
+
+
+def test_control_flow_never_reaches_a_caller_only_the_public_tree_does(sim, tmp_path):
+    import pardot_frames._control as control
+    import pardot_frames.errors as errors
+
+    private = [c for c in vars(control).values() if isinstance(c, type) and issubclass(c, control.Control)]
+    assert len(private) == 15 and not any(issubclass(c, errors.PardotFramesError) for c in private)
+    sim.configure(daily_limit=0)  # every Pardot call refused with error 122
+    connection = pf.Connection(**sim.credentials)
+    with pytest.raises(pf.LimitReached) as caught:
+        pf.fields(connection, state_dir=tmp_path)
+    assert caught.value.code == 122 and isinstance(caught.value, pf.PardotError)
+    from pardot_frames.cli.main import main
+
+    (tmp_path / "job.toml").write_text("".join(f'{k} = "{v}"\n' for k, v in sim.credentials.items()))
+    assert main(["fields", "--config", str(tmp_path / "job.toml")]) == 3  # the command line: exit 3, one line

@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
+from pardot_frames._control import Control
 from pardot_frames.cli.auth import add_auth_parser
 from pardot_frames.cli.common import (
     EXIT_DAILY_LIMIT,
@@ -51,10 +52,10 @@ from pardot_frames.errors import (
     InputError,
     Interrupted,
     JobFailed,
+    LimitReached,
     PardotError,
     PardotFramesError,
     PardotFramesWarning,
-    ResumableStop,
     SourceError,
     ValidationFailed,
 )
@@ -68,7 +69,8 @@ HINTS = {  # the first class that matches gives the hint
     ColumnError: "rename or drop the columns named above; 'pardot-frames fields --config JOB' lists the fields",
     ValidationFailed: "see every invalid row with --dry-run --rejected-out rejected.csv, or set skip_invalid_records",
     AuthError: "'pardot-frames auth check --config JOB' tests the credentials alone",
-    PardotError: "see README 'Troubleshooting'",
+    LimitReached: "Pardot's daily call limit resets with the account's day; try again then (or raise max_api_calls)",
+    PardotError: "see docs/troubleshooting.md",
 }
 
 
@@ -114,12 +116,12 @@ def report_error(exc: BaseException, debug: bool) -> int:
     hint = next((h for kind, h in HINTS.items() if isinstance(exc, kind)), None)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)
+    if isinstance(exc, LimitReached):
+        return EXIT_DAILY_LIMIT
     if isinstance(exc, (PardotError, JobFailed)) and not isinstance(exc, InputError):
         return EXIT_FAILED
     if isinstance(exc, Interrupted):
         return EXIT_INTERRUPTED
-    if isinstance(exc, ResumableStop):
-        return EXIT_DAILY_LIMIT
     return EXIT_USAGE
 
 
@@ -170,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except (PardotFramesError, OSError) as exc:
         return report_error(exc, args.debug)
+    except Control as exc:  # a command that ran the client itself: the public error it means
+        from pardot_frames.engine.stop import public_error
+
+        return report_error(public_error(exc), args.debug)
     finally:
         logger.removeHandler(handler)
         OWN_PROCESS.reset(own)

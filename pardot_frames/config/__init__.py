@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from pardot_frames._lazy import lazy_exports
 
-_EXPORTS = {"ExportConfig": "job", "is_loopback_host": "job", "OutputMapping": "mapping"}
+_EXPORTS = {
+    "ExportConfig": "job",
+    "Connection": "connection",
+    "is_loopback_host": "connection",
+    "OutputMapping": "mapping",
+}
 __all__ = list(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

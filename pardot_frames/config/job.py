@@ -8,50 +8,25 @@ the key and the allowed values, never a secret's value.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from pardot_frames.config.connection import (
+    CREDENTIALS,
+    MASK,
+    SECRET_KEYS,
+    Connection,
+    check_business_unit,
+    check_url,
+    gathered,
+    validation_problems,
+)
 from pardot_frames.config.mapping import OutputMapping
 from pardot_frames.errors import ConfigError
-
-SECRET_KEYS = frozenset({"client_secret", "refresh_token"})
-MASK = "**********"  # what a secret shows as, wherever a value would be shown
-ENV_KEYS = {
-    "client_id": "PARDOT_CLIENT_ID",
-    "client_secret": "PARDOT_CLIENT_SECRET",
-    "refresh_token": "PARDOT_REFRESH_TOKEN",
-}
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only hosts allowed over plain http."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an absolute http(s) URL; use e.g. https://pi.pardot.com")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(
-            f"{value!r} uses http:// for a host that is not loopback; only https is allowed "
-            "(http is accepted for localhost, 127.0.0.0/8 and ::1, e.g. the simulator)"
-        )
-    return value.strip().rstrip("/")
 
 
 class ExportConfig(BaseModel):
@@ -113,20 +88,12 @@ class ExportConfig(BaseModel):
     @field_validator("login_url", "pardot_domain")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _check_url(value)
+        return check_url(value)
 
     @field_validator("business_unit")
     @classmethod
     def _business_unit(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.strip()
-        if not value.startswith("0Uv") or len(value) not in (15, 18) or not value.isalnum():
-            raise ValueError(
-                f"{value!r} is not a Pardot business unit id: it must start with '0Uv' and be "
-                "15 or 18 letters and digits (Setup > Pardot Account Setup)"
-            )
-        return value
+        return check_business_unit(value)
 
     @field_validator("notify", mode="before")
     @classmethod
@@ -188,25 +155,22 @@ class ExportConfig(BaseModel):
         return tuple(item for item in self.prospect_lists if isinstance(item, str))
 
     def __init__(self, **values: Any) -> None:
-        """Validate keywords (plus credentials from the environment); all problems in one ConfigError."""
-        fields = type(self).model_fields
-        if values.get("auth"):  # a saved authentication supplies what the job does not say
-            from pardot_frames.config.profiles import load
-
-            values = {**load(str(values["auth"])), **values}
-        problems = [_unknown_key(k) for k in values if k not in fields]
-        known = {k: v for k, v in values.items() if k in fields}
-        for key, env in ENV_KEYS.items():
-            if known.get(key) is None and os.environ.get(env):
-                known[key] = os.environ[env]
+        """Validate keywords (plus credentials from a saved authentication and the environment); all problems in
+        one ConfigError."""
+        known, problems = gathered(type(self), values)
         try:
             super().__init__(**known)
         except ValidationError as exc:
-            problems += [_describe(err, known) for err in exc.errors()]
+            problems += validation_problems(exc, known)
         else:
             problems += self._rules()
         if problems:
             raise ConfigError(problems) from None
+
+    @property
+    def connection(self) -> Connection:
+        """The client's settings of this job (hosts, credentials, business unit, timeouts, retries, calls in flight)."""
+        return Connection.of(self)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], **overrides: Any) -> ExportConfig:
@@ -231,8 +195,7 @@ class ExportConfig(BaseModel):
 
     def missing_credentials(self) -> list[str]:
         """Names of the parameters a real export needs but this config lacks."""
-        needed = ("client_id", "client_secret", "refresh_token", "business_unit")
-        return [k for k in needed if getattr(self, k) is None]
+        return [k for k in CREDENTIALS if getattr(self, k) is None]
 
     def __repr__(self) -> str:
         """The parameters that differ from the defaults, one per line, secrets masked."""
@@ -260,20 +223,5 @@ def mask_url(url: str) -> str:
     return f"{scheme}://…" if sep else "…"
 
 
-def _unknown_key(key: str) -> str:
-    close = difflib.get_close_matches(key, list(ExportConfig.model_fields), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(ExportConfig.model_fields)}"
-    return f"unknown key {key!r}{hint}"
-
-
-def _describe(err: Any, values: dict[str, Any]) -> str:
-    key = str(err["loc"][0]) if err["loc"] else "?"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "literal_error":
-        allowed = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
-        return f"{key} = {values.get(key)!r} is not allowed; use one of: {allowed}"
-    if key in SECRET_KEYS or key == "notify":
-        return f"{key}: {message} (value hidden)"
-    if err["type"] == "value_error":
-        return f"{key}: {message}"
-    return f"{key} = {values.get(key)!r}: {message}"
+# what the client, the reads and the field list take: a connection, or a job (whose own connection is used)
+Reachable = Connection | ExportConfig

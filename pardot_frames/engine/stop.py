@@ -1,11 +1,14 @@
-"""Why a job stopped before its last row: a small value the engine passes around, not an exception."""
+"""Stopping, in one place: why a job stopped before its last row (``Stop``, a small value the engine passes
+around, not an exception), the flag Ctrl-C sets (``StopFlag``), and the public error a control signal means
+when one would leave the engine (``public_error``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
 
-from pardot_frames.errors import BudgetSpent, PardotError, ResumableStop, StopRequested
+from pardot_frames._control import BudgetSpent, Control, ResumableStop, StopRequested
+from pardot_frames.errors import ApiError, Interrupted, LimitReached, PardotError, PardotFramesError
 
 
 class StopKind(Enum):
@@ -77,3 +80,14 @@ class StopFlag:
         if not self.job_id:
             return ""
         return f"; job {self.job_id} resumes with --resume {self.job_id} (resume={self.job_id!r} in Python)"
+
+
+def public_error(exc: Control) -> PardotFramesError:
+    """The public error a control signal means when it would reach a caller (outside a job, which turns it into
+    a ``Stop``): Ctrl-C is Interrupted, a daily limit or the caller's budget is LimitReached, a refused call is an
+    ApiError with Pardot's code."""
+    if isinstance(exc, StopRequested):
+        return Interrupted(f"interrupted ({exc.reason})", None)
+    if isinstance(exc, ResumableStop):
+        return LimitReached(exc.reason or str(exc) or "Pardot's daily API limit is met (error 122)", exc.code)
+    return ApiError(str(exc) or type(exc).__name__, exc.code)

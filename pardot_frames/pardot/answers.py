@@ -24,7 +24,8 @@ from typing import Any
 
 import orjson
 
-from pardot_frames.errors import ApiError, DailyLimitReached, Transient, UriTooLong
+from pardot_frames._control import DailyLimitReached, Transient, UriTooLong
+from pardot_frames.errors import ApiError
 
 RETRIABLE_CODES = frozenset({66, 183})
 ANSWERED_429 = frozenset({160})  # the Import API's "batches per import" limit comes with HTTP 429: not a retry

@@ -10,8 +10,10 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import orjson
 from aiohttp import web
 
-from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError, ConfigError, NoAnswer
+from pardot_frames._control import NoAnswer
+from pardot_frames.config.connection import Connection
+from pardot_frames.config.job import Reachable
+from pardot_frames.errors import AuthError, ConfigError
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.transport import AiohttpTransport, Request
@@ -85,9 +87,9 @@ async def catch_code(port: int, timeout: float) -> str:
         await runner.cleanup()
 
 
-async def check(config: ExportConfig) -> list[str]:
+async def check(config: Reachable) -> list[str]:
     """Log in and make one cheap Pardot call; the findings, one line each (raises on failure)."""
-    async with Client(config.replace(maximum_retries=1)) as client:
+    async with Client(Connection.of(config).replace(maximum_retries=1)) as client:
         await client.login()
         lines = [f"login to {config.login_url}: ok (the connected app and refresh token are good)"]
         reply = await client.get(endpoints.prospect_query(limit=1))

@@ -16,16 +16,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from pathlib import Path
 
-from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import (
-    AuthError,
-    BudgetSpent,
-    NoAnswer,
-    Retriable,
-    RetriesExhausted,
-    StopRequested,
-    Transient,
-)
+from pardot_frames._control import BudgetSpent, NoAnswer, Retriable, StopRequested, Transient
+from pardot_frames.config.connection import Connection
+from pardot_frames.errors import AuthError, RetriesExhausted
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot.answers import CONCURRENCY_CODE, TOKEN_EXPIRED_CODE, Reply, classify, parse_reply
 from pardot_frames.pardot.retry import Limiter, Policy, Stats, with_retries
@@ -37,17 +30,18 @@ log = logging.getLogger("pardot_frames")
 
 
 class Client:
-    """``async with Client(config) as client: reply = await client.call(make_request)``."""
+    """``async with Client(connection) as client: reply = await client.call(make_request)``; ``connection`` is a
+    ``Connection`` or anything holding its settings (a job's ``ExportConfig``)."""
 
     def __init__(
         self,
-        config: ExportConfig,
+        settings: Connection | object,
         *,
         transport: Transport | None = None,
         slots_folder: Path | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> None:
-        self.config = config
+        self.config = config = Connection.of(settings)
         self.stop = stop  # True once the job must start no new call (Ctrl-C): lookups and polls stop too
         self.stats = Stats()
         self.policy = Policy(
@@ -86,7 +80,7 @@ class Client:
 
         def give_up(failure: Retriable) -> RetriesExhausted:
             assert isinstance(failure, Transient)
-            return RetriesExhausted(failure, self.config.maximum_retries)
+            return RetriesExhausted(str(failure.reason), self.config.maximum_retries, failure.code, failure.unknown)
 
         return await with_retries(self.policy, once, give_up, self._retrying)
 
@@ -153,7 +147,7 @@ class Client:
             try:
                 answer = await self.transport.exchange(self.config.pardot_domain, request, headers)
             except NoAnswer as exc:
-                raise Transient(exc.reason, exc.unknown) from None
+                raise Transient(str(exc.reason), exc.unknown) from None
             finally:
                 if self.first_exchange is not None and not self.first_exchange.done():
                     self.first_exchange.set_result(time.perf_counter() - started)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from pardot_frames.errors import ImportRefused, UploadInDoubt
+from pardot_frames._control import ImportRefused, UploadInDoubt
 from pardot_frames.pardot.answers import Reply
 from pardot_frames.pardot.transport import Request
 from pardot_frames.prepare.csv_batches import real_fields

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pardot_frames.errors import ConfigError, Retriable
+from pardot_frames._control import Retriable
+from pardot_frames.errors import ConfigError
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.answers import records
 from pardot_frames.pardot.retry import with_retries

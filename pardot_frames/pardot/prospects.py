@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from pardot_frames.errors import LookupFailed
+from pardot_frames._control import LookupFailed
 from pardot_frames.pardot import endpoints
 from pardot_frames.pardot.answers import Reply, records
 from pardot_frames.pardot.paging import forward

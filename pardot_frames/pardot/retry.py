@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pardot_frames.errors import Retriable
+from pardot_frames._control import Retriable
 
 T = TypeVar("T")
 
@@ -58,8 +58,8 @@ async def with_retries(
         except Retriable as failure:
             if attempt >= policy.retries:
                 raise give_up(failure) from None
-            unknown = unknown or bool(getattr(failure, "unknown", False))
-            delay = policy.delay(attempt, getattr(failure, "wait", None))
+            unknown = unknown or failure.unknown
+            delay = policy.delay(attempt, failure.wait)
             if announce is not None:
                 announce(failure, delay, attempt)
             await asyncio.sleep(delay)

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from pardot_frames._control import LoginTransient, NoAnswer, Retriable
 from pardot_frames.config import profiles
-from pardot_frames.config.job import ExportConfig
-from pardot_frames.errors import AuthError, LoginTransient, NoAnswer, Retriable
+from pardot_frames.config.connection import Connection
+from pardot_frames.errors import AuthError
 from pardot_frames.pardot.endpoints import TOKEN
 from pardot_frames.pardot.retry import Policy, with_retries
 from pardot_frames.pardot.transport import Request
@@ -54,7 +55,7 @@ class TokenProvider:
     for later refreshes and written back to the saved authentication the job named (``auth``).
     """
 
-    def __init__(self, config: ExportConfig, transport: Transport, policy: Policy) -> None:
+    def __init__(self, config: Connection, transport: Transport, policy: Policy) -> None:
         self._config = config
         self._transport = transport
         self._refresh_token = config.refresh_token.get_secret_value() if config.refresh_token else ""

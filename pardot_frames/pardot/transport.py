@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from pardot_frames.errors import ApiError, NoAnswer
+from pardot_frames._control import NoAnswer
+from pardot_frames.errors import ApiError
 
 if TYPE_CHECKING:
     import aiohttp

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pardot_frames.config.job import MASK
+from pardot_frames.config.connection import MASK
 from pardot_frames.errors import ColumnError
 from pardot_frames.prepare import schemas
 from pardot_frames.prepare.account_fields import Fields

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from pardot_frames.config.job import MASK
+from pardot_frames.config.connection import MASK
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.schemas import SECRET_FIELDS
 

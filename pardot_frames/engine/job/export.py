@@ -12,7 +12,7 @@ import asyncio
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pardot_frames._control import Control
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.job.finish import assemble, close_journal, raise_for_stop
@@ -38,7 +39,7 @@ from pardot_frames.engine.job.plan import (
 from pardot_frames.engine.job.run import Run, send
 from pardot_frames.engine.read.verify import Verification, verify_async
 from pardot_frames.engine.results import ExportResult
-from pardot_frames.engine.stop import StopFlag
+from pardot_frames.engine.stop import StopFlag, public_error
 from pardot_frames.errors import Interrupted, PardotError, VerifyFailed
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.slots import shared_folder
@@ -125,11 +126,11 @@ async def export_to_pardot_async(
                      state_dir=state_dir, refresh_fields=refresh_fields, verify=verify, transport=transport,
                      signals=signals)  # fmt: skip
     if not notify:
-        return await export()
+        return await public(export())
     began = datetime.now(UTC)
     urls = None if notify is True else list(notify)
     try:
-        result = await export()
+        result = await public(export())
     except (PardotError, Interrupted) as exc:
         event = "rejected" if isinstance(exc, VerifyFailed) else "failure"
         note = message(event, config, name="export_to_pardot", started=began, error=exc,
@@ -140,6 +141,14 @@ async def export_to_pardot_async(
                    resume=f"export_to_pardot(..., resume={result.job_id!r})" if result.job_id else None)  # fmt: skip
     await asyncio.to_thread(send_note, config, note, urls)
     return result
+
+
+async def public(work: Awaitable[T]) -> T:
+    """The async public edge: a control signal that would leave the engine leaves as its public error."""
+    try:
+        return await work
+    except Control as exc:
+        raise public_error(exc) from None
 
 
 def _resume_hint(exc: BaseException) -> str:

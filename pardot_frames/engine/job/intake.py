@@ -16,11 +16,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pardot_frames._control import StopRequested
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.job.options import Options
 from pardot_frames.engine.state.fingerprint import Fingerprint
 from pardot_frames.engine.state.journal import Journal
-from pardot_frames.errors import ConfigError, PardotFramesWarning, StopRequested, ValidationFailed
+from pardot_frames.errors import ConfigError, PardotFramesWarning, ValidationFailed
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.csv_batches import creating_rows, needs_campaign, pick_method
 from pardot_frames.prepare.frames import chunks, is_streaming, job_chunks

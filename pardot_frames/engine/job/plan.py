@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pardot_frames._control import LookupFailed
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.job.intake import Source
 from pardot_frames.engine.job.options import Options
@@ -23,7 +24,7 @@ from pardot_frames.engine.state.field_cache import account_fields, cached
 from pardot_frames.engine.state.recycle_bin import RecycleBin, bin_calls, checks_bin
 from pardot_frames.engine.state.sync import SyncState
 from pardot_frames.engine.stop import Stop
-from pardot_frames.errors import ApiError, ConfigError, LookupFailed, PardotError, PardotFramesWarning, RetriesExhausted
+from pardot_frames.errors import ApiError, ConfigError, PardotError, PardotFramesWarning, RetriesExhausted
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists, prospects
 from pardot_frames.pardot.client import Client
@@ -116,7 +117,7 @@ async def read_fields(client: Client, config: ExportConfig, options: Options) ->
         raise ApiError(
             f"cannot read the account's custom fields ({exc}); try again later, or set "
             "check_fields = false to send without checking columns against them",
-            exc.last.code,
+            exc.code,
         ) from None
     return fields, client.stats.api_calls - before
 

@@ -13,6 +13,7 @@ from contextlib import aclosing, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from pardot_frames._control import LookupFailed, ResumableStop
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.host.heap import steady_heap
 from pardot_frames.engine.host.progress import Progress
@@ -28,15 +29,7 @@ from pardot_frames.engine.state.journal import Journal
 from pardot_frames.engine.state.recycle_bin import screened
 from pardot_frames.engine.state.sync import SyncState
 from pardot_frames.engine.stop import Stop, StopFlag, stop_for
-from pardot_frames.errors import (
-    ApiError,
-    LookupFailed,
-    PardotError,
-    PardotFramesWarning,
-    ReadFailed,
-    ResumableStop,
-    RetriesExhausted,
-)
+from pardot_frames.errors import ApiError, PardotError, PardotFramesWarning, ReadFailed, RetriesExhausted
 from pardot_frames.pardot import objects
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR

@@ -18,12 +18,13 @@ from typing import Any
 
 import polars as pl
 
-from pardot_frames.config.job import ExportConfig
+from pardot_frames._control import ResumableStop
+from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.state.field_cache import account_fields
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
-from pardot_frames.errors import ConfigError, ReadStopped, ResumableStop
+from pardot_frames.errors import ConfigError, ReadStopped
 from pardot_frames.pardot import lists, objects
 from pardot_frames.pardot.array_values import array_values
 from pardot_frames.pardot.client import Client
@@ -118,7 +119,7 @@ async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnP
         await run({**query.filters, **bound}, after if after is not None else (query.ids[0] - 1 if query.ids else None))
 
 
-async def reading(config: ExportConfig, read: Callable[[Client, OnPage], Awaitable[None]], on_page: OnPage | None,
+async def reading(config: Reachable, read: Callable[[Client, OnPage], Awaitable[None]], on_page: OnPage | None,
                   progress: bool | None) -> pl.DataFrame:  # fmt: skip
     """Run a read with its own client; pages are kept (and passed on); a stop raises ReadStopped."""
     if missing := config.missing_credentials():
@@ -147,7 +148,7 @@ async def reading(config: ExportConfig, read: Callable[[Client, OnPage], Awaitab
 
 
 def read_prospects(
-    config: ExportConfig,
+    config: Reachable,
     *,
     fields: list[str] | None = None,
     updated_after: str | None = None,
@@ -179,14 +180,14 @@ def read_prospects(
     return frame if frame.width else pl.DataFrame(schema=schema)
 
 
-def read_lists(config: ExportConfig, *, progress: bool | None = False) -> pl.DataFrame:
+def read_lists(config: Reachable, *, progress: bool | None = False) -> pl.DataFrame:
     """The account's lists: id, name, title, is_public, is_dynamic, created_at, updated_at."""
     names = ["id", "name", "title", "is_public", "is_dynamic", "created_at", "updated_at"]
     types: dict[str, DType] = {"id": pl.Int64, "is_public": pl.Boolean, "is_dynamic": pl.Boolean}
     return _read_simple(config, "lists", names, types, {}, progress)
 
 
-def read_list_members(config: ExportConfig, list_: int | str, *, progress: bool | None = False) -> pl.DataFrame:
+def read_list_members(config: Reachable, list_: int | str, *, progress: bool | None = False) -> pl.DataFrame:
     """The members of one list (its id or name): list_id, prospect_id, opted_out, created_at, updated_at."""
     names = ["id", "list_id", "prospect_id", "opted_out", "created_at", "updated_at"]
     types: dict[str, DType] = {"id": pl.Int64, "list_id": pl.Int64, "prospect_id": pl.Int64, "opted_out": pl.Boolean}
@@ -200,7 +201,7 @@ def read_list_members(config: ExportConfig, list_: int | str, *, progress: bool 
     return frame.drop("id") if "id" in frame.columns else frame
 
 
-def _read_simple(config: ExportConfig, kind: str, names: list[str], types: dict[str, DType],
+def _read_simple(config: Reachable, kind: str, names: list[str], types: dict[str, DType],
                  filters: dict[str, str], progress: bool | None,
                  list_id: Callable[[Client], Awaitable[int]] | None = None) -> pl.DataFrame:  # fmt: skip
     columns = {c: objects.v5_field(c) for c in names}

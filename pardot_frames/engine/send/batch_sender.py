@@ -21,14 +21,8 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from pardot_frames.errors import (
-    ApiError,
-    DailyLimitReached,
-    LookupFailed,
-    PardotFramesWarning,
-    RetriesExhausted,
-    UriTooLong,
-)
+from pardot_frames._control import DailyLimitReached, LookupFailed, UriTooLong
+from pardot_frames.errors import ApiError, PardotFramesWarning, RetriesExhausted
 from pardot_frames.pardot import prospects
 from pardot_frames.prepare.batching import batch_size, partition
 from pardot_frames.prepare.payload import encode
@@ -146,7 +140,7 @@ class BatchSender(Generic[R]):
         except UriTooLong:
             return await self._split(current)
         except RetriesExhausted as exc:
-            return self.ledger.reject(self.owner.rows(current), exc.last.code, str(exc), transient=True)
+            return self.ledger.reject(self.owner.rows(current), exc.code, str(exc), transient=True)
         except LookupFailed as exc:
             return self.owner.held_back(self.owner.rows(current), exc)
         except DailyLimitReached as exc:

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from pardot_frames._control import DailyBatchLimit, ImportRefused, UploadInDoubt
 from pardot_frames.engine.send.import_waits import Open, Waits
-from pardot_frames.errors import DailyBatchLimit, ImportRefused, RetriesExhausted, UploadInDoubt
+from pardot_frames.errors import RetriesExhausted
 from pardot_frames.pardot import imports
 from pardot_frames.prepare.csv_batches import MAX_BATCHES, Batch, Cutter, creates, split
 from pardot_frames.prepare.import_rows import by_email, note
@@ -106,9 +107,9 @@ class Uploads:
         except UploadInDoubt:
             return await self._in_doubt(item, batch)
         except RetriesExhausted as exc:
-            if exc.last.unknown:
+            if exc.unknown:
                 return await self._in_doubt(item, batch)
-            return ledger.reject(batch.rows, exc.last.code, str(exc), transient=True)
+            return ledger.reject(batch.rows, exc.code, str(exc), transient=True)
         self.upload_seconds += time.perf_counter() - started
         await self._answered(item, batch, reply, number)
 
@@ -174,7 +175,7 @@ class Uploads:
                 self.refused_headers[tuple(batch.header)] = (exc.code, str(exc))
             return None
         except RetriesExhausted as exc:
-            ledger.reject(batch.rows, exc.last.code, str(exc), transient=True)
+            ledger.reject(batch.rows, exc.code, str(exc), transient=True)
             return None
         self.counts["imports"] += 1
         self.open[batch.group] = item = Open(import_id, batch.group, batch.header)

@@ -19,7 +19,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from pardot_frames.errors import ImportRefused, RetriesExhausted
+from pardot_frames._control import ImportRefused
+from pardot_frames.errors import RetriesExhausted
 from pardot_frames.pardot import imports
 from pardot_frames.prepare.csv_batches import Batch
 from pardot_frames.prepare.import_rows import match_errors

@@ -35,12 +35,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from pardot_frames._control import ImportRefused
 from pardot_frames.engine.send.base import Phase
 from pardot_frames.engine.send.import_uploads import Uploads
 from pardot_frames.engine.send.import_waits import Open, Waits
 from pardot_frames.engine.send.upsert import UpsertPath
 from pardot_frames.engine.state.sync import KnownIds
-from pardot_frames.errors import ImportRefused, RetriesExhausted
+from pardot_frames.errors import RetriesExhausted
 from pardot_frames.pardot import imports
 from pardot_frames.prepare.csv_batches import ROUTE_BATCH, Batch, batches, group_of, header, lines, match_kind, split
 from pardot_frames.prepare.frames import ROW_NR

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pardot_frames._control import DailyLimitReached
 from pardot_frames.engine.send.base import Phase
-from pardot_frames.errors import DailyLimitReached, RetriesExhausted
+from pardot_frames.errors import RetriesExhausted
 from pardot_frames.pardot import membership_calls
 from pardot_frames.prepare.validation import Validated
 
@@ -69,7 +70,7 @@ async def change_one(client: Client | None, ledger: Ledger, operation: str, call
     try:
         reply = await client.repeat(membership_calls.change(operation, list_id, prospect_id))
     except RetriesExhausted as exc:
-        return ledger.reject([row_nr], exc.last.code, str(exc), transient=True)
+        return ledger.reject([row_nr], exc.code, str(exc), transient=True)
     except DailyLimitReached as exc:
         ledger.not_sent([row_nr], exc.code, f"{exc}: not sent (resume later)")
         raise

@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from pardot_frames._control import ResumableStop
 from pardot_frames.engine.stop import Stop, stop_for
-from pardot_frames.errors import PardotError, ResumableStop
+from pardot_frames.errors import PardotError
 
 T = TypeVar("T")
 MAX_STAGGER = 1.0  # seconds: a slow first answer never holds the other workers longer

@@ -10,13 +10,14 @@ from typing import Any
 
 import polars as pl
 
+from pardot_frames._control import ResumableStop
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine import send as paths
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.send.ledger import Ledger, rejected_frame
 from pardot_frames.engine.send.pool import run_calls
 from pardot_frames.engine.stop import Stop, StopFlag, stop_for
-from pardot_frames.errors import PardotError, ResumableStop
+from pardot_frames.errors import PardotError
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR, detached
 from pardot_frames.prepare.validation import Validated

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
+from pardot_frames._control import LookupFailed
 from pardot_frames.engine.send.base import Phase, Planned
 from pardot_frames.engine.send.batch_sender import BatchSender, Wire
 from pardot_frames.engine.state.sync import KnownIds
-from pardot_frames.errors import LookupFailed, RetriesExhausted
+from pardot_frames.errors import RetriesExhausted
 from pardot_frames.pardot import prospects
 from pardot_frames.pardot.answers import row_error_code
 from pardot_frames.prepare.batching import batch_rows
@@ -192,7 +193,7 @@ class UpsertPath:
     def held_back(self, row_nrs: list[int], exc: Exception) -> None:
         """Rows whose email could not be looked up: reported for now (a resume tries them again)."""
         assert self.ledger is not None
-        reason = exc.last.reason if isinstance(exc, RetriesExhausted) else str(exc)
+        reason = exc.reason if isinstance(exc, RetriesExhausted) else str(exc)
         self.ledger.reject(
             row_nrs, None, f"not sent: the email lookup that must come first failed ({reason})", transient=True
         )

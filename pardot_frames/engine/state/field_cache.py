@@ -12,7 +12,7 @@ import orjson
 import polars as pl
 
 from pardot_frames.config.files import write_private
-from pardot_frames.config.job import ExportConfig
+from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError
@@ -23,18 +23,18 @@ from pardot_frames.prepare.account_fields import CustomField, Fields
 FIELDS_TTL = 600.0  # seconds a cached field list is used
 
 
-def cache_path(config: ExportConfig, folder: Path) -> Path:
+def cache_path(config: Reachable, folder: Path) -> Path:
     key = hashlib.sha256(f"{config.pardot_domain}|{config.business_unit}".encode()).hexdigest()[:16]
     return folder / "fields" / f"{key}.json"
 
 
-def cached(config: ExportConfig, folder: Path) -> bool:
+def cached(config: Reachable, folder: Path) -> bool:
     """Whether a fresh cached field list would spare the job its field read."""
     path = cache_path(config, folder)
     return path.exists() and time.time() - path.stat().st_mtime < FIELDS_TTL
 
 
-async def account_fields(client: Client, config: ExportConfig, folder: Path, *, refresh: bool = False) -> Fields:
+async def account_fields(client: Client, config: Reachable, folder: Path, *, refresh: bool = False) -> Fields:
     """The account's fields, from the cache when it is fresh (``refresh`` reads them again)."""
     path = cache_path(config, folder)
     if not refresh and cached(config, folder):
@@ -49,7 +49,7 @@ async def account_fields(client: Client, config: ExportConfig, folder: Path, *, 
     return Fields({str(r["field_id"]): CustomField.from_answer(r) for r in found}, stamp)
 
 
-def read_now(config: ExportConfig, folder: Path, *, refresh: bool = False) -> Fields:
+def read_now(config: Reachable, folder: Path, *, refresh: bool = False) -> Fields:
     """The account's fields from sync code (a dry run, the fields command): log in, read or use the cache."""
 
     async def read() -> Fields:
@@ -60,7 +60,7 @@ def read_now(config: ExportConfig, folder: Path, *, refresh: bool = False) -> Fi
     return run_sync(read())
 
 
-def fields(config: ExportConfig, *, state_dir: str | Path | None = None, refresh: bool = False) -> pl.DataFrame:
+def fields(config: Reachable, *, state_dir: str | Path | None = None, refresh: bool = False) -> pl.DataFrame:
     """The account's standard and custom fields with their types (one call, or the cache), as a frame."""
     if missing := config.missing_credentials():
         raise ConfigError([f"{key} is required to read the account's fields" for key in missing])
