@@ -10,8 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from pardot_frames._control import NoAnswer
-from pardot_frames.pardot.transport import Answer, Request
+from pardot_frames.pardot.transport import Answer, NoAnswer, Request
 
 CONFIG = dict(  # a job for the scripted transport: hosts it never reaches, waits short enough for tests
     client_id="cid",

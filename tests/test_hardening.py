@@ -10,10 +10,9 @@ from conftest import job
 from scripted import CONFIG, ScriptedTransport, v4
 
 from pardot_frames import AuthError, ExportConfig, export_to_pardot
-from pardot_frames._control import NoAnswer
 from pardot_frames.config import profiles
 from pardot_frames.engine.job.export import export_to_pardot_async
-from pardot_frames.pardot.transport import Answer
+from pardot_frames.pardot.transport import Answer, NoAnswer
 
 HTML = Answer(200, "<html><body>Down for maintenance</body></html>", {"Content-Type": "text/html"})
 NO_PROSPECTS = v4(200, result={"total_results": 0})

@@ -12,7 +12,7 @@ from pardot_frames.cli.common import EXIT_OK, UsageError
 
 HOSTS = {"production": "https://pi.pardot.com", "demo": "https://pi.demo.pardot.com"}
 TEMPLATE = """\
-# pardot-frames job file, written by 'pardot-frames init'. Every key is a job parameter (README: "Job
+# pardot-frames job file, written by 'pardot-frames init'. Every key is a job parameter (docs/parameters.md: "Job
 # parameters"); any of them can be changed for one run with --set key=value.
 
 # Where the rows go: the Pardot host (https://pi.demo.pardot.com for developer orgs and sandboxes) and the

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from pardot_frames._control import NoAnswer
+from pardot_frames._control import NoAnswer  # the seam's contract: raised when no HTTP answer came
 from pardot_frames.errors import ApiError
 
 if TYPE_CHECKING:
@@ -141,3 +141,6 @@ def multipart_form(form: Mapping[str, str]) -> tuple[bytes, str]:
 def _quoted(name: str) -> str:
     """A field name inside its quotes, escaped as browsers do (RFC 7578 4.2 leaves it to the sender)."""
     return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+__all__ = ["AiohttpTransport", "Answer", "NoAnswer", "Request", "Transport", "multipart_form"]
