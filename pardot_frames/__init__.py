@@ -26,6 +26,7 @@ _EXPORTS = {
     "read_prospects": "engine.read.frames",
     "read_lists": "engine.read.frames",
     "read_list_members": "engine.read.frames",
+    "read": "engine.read.objects",
     "verify": "engine.read.verify",
     "Verification": "engine.read.verify",
     **dict.fromkeys(

@@ -1,15 +1,25 @@
-"""``pardot-frames read prospects|lists|members``: Pardot back into a file (Parquet, CSV or DuckDB), page by
-page so memory stays bounded; ``--since-last`` reads only what changed since the last read of the same
-destination (the newest ``updated_at`` seen is kept in the state folder)."""
+"""``pardot-frames read OBJECT``: Pardot back into a file (Parquet, CSV or DuckDB), page by page so memory stays
+bounded: prospects, lists, the members of one list, or any other object of section 6 (``engine.read.objects``);
+``--since-last`` reads only what changed since the last read of that object (its newest time and id are kept in
+the state folder)."""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pardot_frames.cli.common import EXIT_OK, UsageError, add_job_arguments, load_config
+
+# every other object a read takes (pardot-v5-objects.md section 6; names as prepare.catalog has them: kept here
+# so that building the parser imports nothing heavy)
+OBJECT_NAMES = (
+    "visitor_activities", "visitors", "visits", "campaigns", "opportunities", "users", "emails", "list_emails",
+    "forms", "landing_pages", "tags", "lifecycle_stages", "lifecycle_histories", "prospect_accounts",
+    "custom_fields", "list_memberships", "visitor_page_views", "folders", "custom_redirects",
+    "engagement_studio_programs", "files", "folder_contents", "form_fields", "form_handlers", "form_handler_fields",
+    "layout_templates", "tracker_domains", "dynamic_contents",
+)  # fmt: skip
 
 if TYPE_CHECKING:
     import polars as pl
@@ -70,11 +80,6 @@ def _text_lists(frame: pl.DataFrame) -> list[pl.Expr]:
     return [pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)]
 
 
-def since_path(config: ExportConfig, folder: Path, what: str) -> Path:
-    key = hashlib.sha256(f"{config.pardot_domain}|{config.business_unit}|{what}".encode()).hexdigest()[:16]
-    return folder / "reads" / f"{key}.json"
-
-
 def cmd_read(args: argparse.Namespace) -> int:
     from pardot_frames.engine.read import frames as read
     from pardot_frames.engine.state.journal import state_dir
@@ -84,6 +89,8 @@ def cmd_read(args: argparse.Namespace) -> int:
     try:
         if args.what == "prospects":
             _read_prospects(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir())
+        elif args.what not in ("lists", "members"):
+            _read_object(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir())
         elif args.what == "lists":
             sink.add(read.read_lists(config, progress=not args.no_progress and None))
         else:
@@ -100,42 +107,44 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path) -> None:
-    """Prospects page by page into the sink. ``--since-last`` reads from the newest ``updated_at`` seen last
-    time (at or after it: Pardot's times have one-second steps), leaving out the prospects of that second the
-    last read already had, unless they changed since."""
-    import orjson
+    """Prospects page by page into the sink. ``--since-last`` reads from the newest (``updated_at``, id) seen
+    last time (at or after that instant: Pardot's times have one-second steps) and keeps what came after it."""
     import polars as pl
 
-    from pardot_frames.config.files import write_private
     from pardot_frames.engine.read import frames as read
+    from pardot_frames.engine.state import reads
 
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
-    mark = since_path(config, folder, "prospects")
-    last = orjson.loads(mark.read_bytes()) if args.since_last and mark.exists() else {}
-    seen_at, seen_ids = last.get("updated_at"), set(last.get("ids_at") or [])
-    newest: dict[str, Any] = {"updated_at": seen_at, "ids_at": []}
+    mark = reads.load(config, "prospects", folder) if args.since_last else None
+    newest: list[tuple[Any, int]] = [mark] if mark is not None else []
     asked = fields is not None and "updated_at" in fields
 
     def page(frame: pl.DataFrame) -> None:
-        if seen_ids:
-            frame = frame.filter(~(pl.col("id").is_in(list(seen_ids)) & (pl.col("updated_at") == seen_at)))
-        if frame.height:
-            top = str(frame["updated_at"].max())
-            ids = frame.filter(pl.col("updated_at") == top)["id"].to_list()
-            if newest["updated_at"] is None or top > newest["updated_at"]:
-                newest.update(updated_at=top, ids_at=ids)
-            elif top == newest["updated_at"]:
-                newest["ids_at"] += ids
+        if mark is not None:
+            at = pl.col("updated_at")
+            frame = frame.filter((at > mark[0]) | ((at == mark[0]) & (pl.col("id") > mark[1])))
+        timed = frame.filter(pl.col("updated_at").is_not_null()).sort("updated_at", "id")
+        if timed.height:
+            row = timed.row(-1, named=True)
+            newest.append((row["updated_at"], int(row["id"])))
         sink.add(frame if asked else frame.drop("updated_at"))
 
+    after = mark[0].strftime("%Y-%m-%dT%H:%M:%S+00:00") if mark is not None else args.updated_after
     read.read_prospects(
-        config, fields=fields, updated_after=seen_at or args.updated_after, after_id=args.after_id,
+        config, fields=fields, updated_after=after, after_id=args.after_id,
         state_dir=folder, progress=not args.no_progress and None, on_page=page, with_updated_at=True,
     )  # fmt: skip
-    if args.since_last and newest["updated_at"] is not None:
-        if newest["updated_at"] == seen_at:  # nothing newer: the prospects of that second seen so far, all of them
-            newest["ids_at"] = sorted(seen_ids | set(newest["ids_at"]))
-        write_private(mark, orjson.dumps(newest))
+    if args.since_last and newest:
+        reads.save(config, "prospects", folder, max(newest))
+
+
+def _read_object(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path) -> None:
+    """Any other object of section 6 page by page into the sink (``engine.read.objects``)."""
+    from pardot_frames.engine.read.objects import read
+
+    fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
+    read(args.what, config, fields=fields, since_last=args.since_last, deleted=args.deleted, parallel=args.parallel,
+         state_dir=folder, progress=not args.no_progress and None, on_page=sink.add)  # fmt: skip
 
 
 def add_read_parser(sub: Any) -> None:
@@ -151,13 +160,26 @@ def add_read_parser(sub: Any) -> None:
             "fields, and they arrive as lists of text."
         ),
     )
-    r.add_argument("what", choices=["prospects", "lists", "members"])
+    r.add_argument(
+        "what",
+        choices=["prospects", "lists", "members", *OBJECT_NAMES],
+        metavar="OBJECT",
+        help="prospects, lists, members (of one --list), or any other object: " + ", ".join(OBJECT_NAMES),
+    )
     add_job_arguments(r)
     r.add_argument("--out", metavar="FILE", help="a .parquet, .csv or .duckdb file (default: print the first rows)")
-    r.add_argument("--fields", metavar="A,B", help="prospect fields to read (default: every readable field)")
+    r.add_argument(
+        "--fields",
+        metavar="A,B",
+        help="fields to read (prospects: product names; other objects: v5 names; default: every readable field)",
+    )
+    r.add_argument("--deleted", action="store_true", help="include records in the recycle bin (is_deleted)")
+    r.add_argument("--parallel", type=int, default=5, metavar="N", help="id ranges read at once (at most 5)")
     when = r.add_mutually_exclusive_group()
     when.add_argument("--updated-after", metavar="WHEN", help="only prospects updated since then (ISO 8601)")
-    when.add_argument("--since-last", action="store_true", help="only what changed since the last read")
+    when.add_argument(
+        "--since-last", action="store_true", help="only what changed (deletions too) since the last read of this object"
+    )
     r.add_argument("--list", metavar="ID_OR_NAME", help="the list whose members to read (read members)")
     r.add_argument("--after-id", type=int, metavar="N", help="resume a stopped read after this prospect id")
     r.add_argument("--state-dir", metavar="DIR", help="where the field cache and --since-last marks live")

@@ -67,6 +67,7 @@ class Reply:
     message: str | None = None
     pardot: bool = True  # the body is Pardot's (see the module docstring)
     retry_after: float | None = None
+    warning: str | None = None  # the Pardot-Warning header (v5-objects 2: e.g. a token chain's 100,000 cap)
 
 
 def parse_reply(status: int, text: str, retry_after: str | None = None, accept: str = "pardot") -> Reply:

@@ -9,6 +9,7 @@ safe (the prospects path looks email-only rows up first).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -151,4 +152,6 @@ class Client:
             finally:
                 if self.first_exchange is not None and not self.first_exchange.done():
                     self.first_exchange.set_result(time.perf_counter() - started)
-        return parse_reply(answer.status, answer.text, answer.headers.get("Retry-After"), request.accept)
+        reply = parse_reply(answer.status, answer.text, answer.headers.get("Retry-After"), request.accept)
+        warning = answer.headers.get("Pardot-Warning")
+        return reply if warning is None else dataclasses.replace(reply, warning=warning)

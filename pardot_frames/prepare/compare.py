@@ -66,7 +66,8 @@ def _preference(held: pl.DataFrame) -> list[pl.Expr]:
     """The order in which the last prospect of an email is the one Pardot's matchEmail picks."""
     if "last_activity_at" not in held.columns:
         return [pl.col("id")]
-    active = utc_time("last_activity_at")
+    held_at = held.schema["last_activity_at"]
+    active = pl.col("last_activity_at") if isinstance(held_at, pl.Datetime) else utc_time("last_activity_at")
     return [active.is_not_null(), active, pl.col("id")]  # never active sorts first, then by activity, then id
 
 

@@ -14,13 +14,14 @@ from pardot_frames.prepare.schemas import BOOL, INT, PROSPECT_FIELDS
 # standard fields a read gives back: never the password; the archive flag is no v5 prospect field
 DType = pl.DataType | type[pl.DataType]  # a polars type, as a class (pl.String) or an instance (pl.List(...))
 READABLE = tuple(c for c in PROSPECT_FIELDS if c not in ("password", "is_archived"))  # prospectAccountId: v5 7
-TIMES = ("created_at", "updated_at", "last_activity_at")  # read-only: in a read frame only when asked for
+# read-only: in a read frame only when asked for; UTC datetimes whatever offset Pardot answers in (v5-objects 4)
+TIMES = ("created_at", "updated_at", "last_activity_at")
 
 
 def column_type(name: str, fields: Fields | None) -> DType:
     """The polars type of a read column."""
     if name in TIMES:
-        return pl.String
+        return pl.Datetime("us", "UTC")
     kind = PROSPECT_FIELDS.get(name)
     if kind == INT:
         return pl.Int64
@@ -64,7 +65,7 @@ def records_frame(records: list[dict[str, Any]], columns: dict[str, str], types:
 
 def _carrier(dtype: DType) -> DType:
     """What the raw values are read into before their final type (dates arrive as text)."""
-    if dtype == pl.Date:
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
         return pl.String
     if isinstance(dtype, pl.List):
         return pl.List(pl.String)
@@ -74,4 +75,6 @@ def _carrier(dtype: DType) -> DType:
 def _typed(name: str, dtype: DType) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    if isinstance(dtype, pl.Datetime):
+        return utc_time(name)
     return pl.col(name)

@@ -74,6 +74,11 @@ class SimConfig:
     import_errors_ref: str = "errorsRef"
     v5_utc_offset: str = "-07:00"  # v5 datetimes are in the API user's timezone (v5-objects 4; recorded: -07:00)
     page_token_seconds: float = 4 * 3600  # a v5 nextPageToken's life (v5-objects 2: 4 h, then code 210)
+    # v5-objects 2: a token chain ends after 100,000 records, said in a Pardot-Warning header whose code is not
+    # confirmed (203 in the docs, 101 in the server code)
+    token_chain_cap: int = 100_000
+    page_warning_code: int = 203
+    v5_dotted_flat: bool = False  # v5-objects 1: a dotted field (trackerDomain.domain) nested, or a flat key
     faults: Faults = field(default_factory=Faults)
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -109,6 +109,7 @@ V5_TIMES = {
         ("createdAt", "created_at"),
         ("updatedAt", "updated_at"),
         ("lastActivityAt", "last_activity_at"),
+        ("sentAt", "sent_at"),
     )
     for suffix, test in _RELATIONS.items()
 }
@@ -142,7 +143,8 @@ def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[
     chosen = [r for r in found if test(r)]
     order = [part.split() for part in (params.get("orderBy") or "id asc").split(",") if part.strip()]
     for field, *direction in reversed(order):
-        snake = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}.get(field)
+        snake = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at", "name": "name",
+                 "sentAt": "sent_at"}.get(field)  # fmt: skip
         if snake is None:
             raise BadCriterion(51, f"Invalid parameter: orderBy. It contains an invalid or unknown field: {field}.")
         descending = bool(direction) and direction[0].lower() == "desc"

@@ -10,6 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--seed", metavar="FILE", help="JSON with lists, prospects and memberships to load")
+    parser.add_argument("--seed-activity", metavar="N", type=int, default=0,
+                        help="generate N prospects with their visits, activities, emails and the rest")  # fmt: skip
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every Pardot call")
     parser.add_argument("--jitter", type=float, default=0.0, help="extra uniform(0, jitter) seconds")
     parser.add_argument("--concurrency-limit", type=int, default=5, help="in-flight calls per business unit (err 66)")
@@ -38,7 +40,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     if args.faults:
         config.update({"faults": json.loads(args.faults)})
-    sim = Simulator(config, host=args.host, port=args.port)
+    sim = Simulator(config, host=args.host, port=args.port, seed_activity=args.seed_activity)
     if args.seed:
         sim.seed(json.loads(Path(args.seed).read_text(encoding="utf-8")))
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .activity import generate
 from .admin import seed
 from .app import PardotSimulatorApp
 from .config import SimConfig
@@ -16,16 +17,20 @@ from .state import PardotState
 
 class Simulator:
     """A Pardot + Salesforce login server on 127.0.0.1; ``async with Simulator() as sim: ...``.
+    ``seed_activity=N`` generates N prospects with their activity and every other v5 object (``activity``).
 
     ``sim.login_url`` and ``sim.pardot_domain`` are the URLs to give a job, ``sim.state`` what
     Pardot holds, ``sim.config`` its settings (change them with ``sim.configure``).
     """
 
-    def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, **settings: Any):
+    def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 seed_activity: int = 0, **settings: Any):  # fmt: skip
         self.config = config or SimConfig()
         self.config.update(settings)
         self.state = PardotState()
         self.state.follow(self.config)
+        if seed_activity:  # prospects with their visits, activities, emails ... and the account's assets
+            generate(self.state, seed_activity)
         self.host, self.port = host, port
         self._app = PardotSimulatorApp(self.config, self.state)
         self._runner: web.AppRunner | None = None

@@ -24,42 +24,15 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .activity import ACTIVITY_FIELDS, shaped
 from .config import SimConfig
 from .criteria import V5_LIMIT, BadCriterion, number, v5_filter, v5_predicate
 from .state import ApiError, PardotState
-from .v5_fields import ARCHIVABLE, OBJECT_FIELDS, parse_fields, shape, snake
+from .v5_fields import parse_fields, shape, snake, v5_time
+from .v5_params import FILTERS, OBJECTS, PAGING, by_ascending_id, check_params, custom_field, deleted_of
 from .wire import json_answer, v5_error
 
-OBJECTS = tuple(OBJECT_FIELDS)
-FILTERS = {"listId": "list_id", "prospectId": "prospect_id"}
-PAGING = frozenset({"fields", "limit", "orderBy", "offset", "deleted", "nextPageToken", "format"})
-EXTRA_FILTERS = {"prospects": {"email"}, "lists": {"name"}, "list-memberships": {"listId", "prospectId"}}
 NOT_FOUND = (109, "The requested record was not found.")
-
-
-def _by_ascending_id(query: dict[str, str]) -> bool:
-    """A query the id index answers: ordered by id ascending (the default), not continued from a token."""
-    order = (query.get("orderBy") or "id asc").replace(" ", "").lower()
-    return order in ("idasc", "id") and "_skip" not in query
-
-
-def _check_params(kind: str, query: dict[str, str]) -> None:
-    """Every parameter is one a v5 query of this object takes (code 51 naming the first that is not)."""
-    allowed = PAGING | EXTRA_FILTERS.get(kind, set())
-    for name in query:
-        if name not in allowed and not _is_filter(name):
-            raise BadCriterion(51, f"Invalid parameter: {name}. It is not a known parameter of {kind} queries.")
-
-
-def _is_filter(name: str) -> bool:
-    for field in ("id", "createdAt", "updatedAt", "lastActivityAt"):
-        if name.startswith(field) and name[len(field) :] in FILTER_SUFFIXES:
-            return True
-    return False
-
-
-FILTER_SUFFIXES = frozenset({"", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo", "After",
-                             "AfterOrEqualTo", "Before", "BeforeOrEqualTo"})  # fmt: skip
 
 
 class V5:
@@ -82,6 +55,9 @@ class V5:
     # ---- object reads ------------------------------------------------------------------------
     def _records(self, kind: str, deleted: str = "false") -> list[dict[str, Any]]:
         state = self.state
+        if kind in ACTIVITY_FIELDS:
+            chosen = {"false": (False,), "true": (True,), "all": (False, True)}[deleted]
+            return [r for r in state.activity.get(kind, {}).values() if bool(r.get("is_deleted")) in chosen]
         if kind == "prospects":
             live = list(state.prospects.values()) if deleted in ("false", "all") else []
             return live + (list(state.deleted.values()) if deleted in ("true", "all") else [])
@@ -91,7 +67,7 @@ class V5:
             return list(state.lists.values())
         if kind == "list-memberships":
             return list(state.memberships.values())
-        return [_custom_field(d) for d in state.custom_fields.values()]
+        return [custom_field(d) for d in state.custom_fields.values()]
 
     def _matches(self, record: dict[str, Any], query: dict[str, str]) -> bool:
         for name, field in FILTERS.items():
@@ -100,12 +76,14 @@ class V5:
         for name in ("email", "name"):
             if query.get(name) and str(record.get(name) or "").lower() != query[name].lower():
                 return False
+        if query.get("type"):  # visitor activities: a comma list of type numbers (section 3: not confirmed)
+            return record.get("type") in {int(t) for t in query["type"].split(",") if t.strip().isdigit()}
         return True
 
     def _by_id(self, kind: str, query: dict[str, str], limit: int) -> list[dict[str, Any]]:
         """An id-ordered query from ``idGreaterThan``: the records after it, one more than a page at most, found
         by bisecting the ids (a page costs its own size, not the account's)."""
-        ids, table = self._ids(kind, _deleted(kind, query))
+        ids, table = self._ids(kind, deleted_of(kind, query))
         test = v5_predicate(query)
         after = number(query, "idGreaterThan")
         out: list[dict[str, Any]] = []
@@ -121,10 +99,17 @@ class V5:
         """The sorted ids of a kind's records and the records by id, kept while the records stay the same."""
         if kind == "prospects" and deleted == "false":
             return self.state.sorted_ids(), self.state.prospects
+        if kind in ACTIVITY_FIELDS and deleted == "false" and kind in self.state.activity_ids:
+            return self.state.activity_ids[kind], self.state.activity[kind]
         table = {int(r["id"]): r for r in self._records(kind, deleted)}
+        if kind in ACTIVITY_FIELDS and deleted == "false" and len(table) == len(self.state.activity.get(kind, {})):
+            self.state.activity_ids[kind] = sorted(table)  # kept until the records change (generate, delete)
         return sorted(table), table
 
     def _shape(self, kind: str, record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        if kind in ACTIVITY_FIELDS:
+            offset = self.settings().v5_utc_offset
+            return shaped(record, fields, self.settings().v5_dotted_flat, lambda v: v5_time(v, offset))
         gone = kind == "prospects" and record["id"] in self.state.deleted
         custom = self.state.custom_fields
         return shape(record, fields, custom, deleted=gone, offset=self.settings().v5_utc_offset)
@@ -151,26 +136,30 @@ class V5:
             if "nextPageToken" in query:
                 query = self._continued(request)
             else:
-                _check_params(kind, query)
+                check_params(kind, query)
             fields = self._fields(kind, query, many=True)
             limit = min(number(query, "limit", 200) or 200, V5_LIMIT)
             skip = number(query, "_skip", 0) or 0
-            found = self._by_id(kind, query, limit) if _by_ascending_id(query) else self._found(kind, query)
+            found = self._by_id(kind, query, limit) if by_ascending_id(query) else self._found(kind, query)
         except BadCriterion as exc:
             return v5_error(exc.code, exc.message, 404 if exc.code == 404 else 400)
         page = found[skip : skip + limit]
         body: dict[str, Any] = {"nextPageToken": None, "nextPageUrl": None}
-        if len(page) == limit and skip + limit < len(found):
+        capped = len(page) == limit and skip + limit < len(found) and skip + limit >= self.settings().token_chain_cap
+        if len(page) == limit and skip + limit < len(found) and not capped:
             token = self._token({**query, "_skip": str(skip + limit)}, page[-1]["id"], skip // limit + 2, limit)
             body["nextPageToken"] = token
             body["nextPageUrl"] = f"{request.scheme}://{request.host}{request.path}?" + urlencode(
                 {"fields": query["fields"], "nextPageToken": token}
             )
         body["values"] = [self._shape(kind, r, fields) for r in page]
+        if capped:  # section 2: past 100,000 records a chain ends, said in a header (its code not confirmed)
+            text = "Record count for nextPageToken sequence has been exceeded. No page token returned."
+            return json_answer(body, headers={"Pardot-Warning": f"{self.settings().page_warning_code};{text}"})
         return json_answer(body)
 
     def _found(self, kind: str, query: dict[str, str]) -> list[dict[str, Any]]:
-        found = [r for r in self._records(kind, _deleted(kind, query)) if self._matches(r, query)]
+        found = [r for r in self._records(kind, deleted_of(kind, query)) if self._matches(r, query)]
         return v5_filter(found, query)
 
     def _continued(self, request: web.Request) -> dict[str, str]:
@@ -245,24 +234,3 @@ class V5:
         except (ApiError, ValueError):
             return v5_error(*NOT_FOUND, 404)
         return web.Response(status=204)
-
-
-def _deleted(kind: str, query: dict[str, str]) -> str:
-    """The ``deleted`` filter of an archivable object (``false`` when not given; section 3)."""
-    value = (query.get("deleted") or "false").lower()
-    if kind not in ARCHIVABLE:
-        return "false"
-    if value not in ("true", "false", "all"):
-        raise BadCriterion(51, f"Invalid parameter: deleted. It must be true, false or all, not {value!r}.")
-    return value
-
-
-def _custom_field(definition: dict[str, Any]) -> dict[str, Any]:
-    """A custom field under its v5 keys: the type as a lower-case word (recorded: "radio button", "multi-select")."""
-    return {
-        **definition,
-        "type": str(definition.get("type", "Text")).lower(),
-        "fid": definition.get("crm_id"),
-        "api_field_id": definition.get("field_id"),
-        "updated_at": definition.get("updated_at", definition.get("created_at")),
-    }

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from .activity import ACTIVITY_FIELDS
 from .criteria import BadCriterion
 
 _INTS = "campaignId prospectAccountId profileId lifecycleStageId userId assignedToId score createdById updatedById"
@@ -84,7 +85,7 @@ def parse_fields(kind: str, raw: str, custom: dict[str, dict[str, Any]], *, quer
         raise BadCriterion(13, "One or more required parameters are missing: fields")
     if any(not n.strip() for n in names):
         raise BadCriterion(51, "Invalid parameter: fields. Empty strings are not allowed.")
-    known = {n.lower(): n for n in OBJECT_FIELDS[kind]}
+    known = {n.lower(): n for n in (OBJECT_FIELDS[kind] if kind in OBJECT_FIELDS else ACTIVITY_FIELDS[kind])}
     if kind == "prospects":
         known |= {f"{f}__c".lower(): f"{f}__c" for f in custom}
     chosen: dict[str, str] = {}

@@ -18,9 +18,9 @@ from .state import ApiError
 JSON = "application/json"
 
 
-def json_answer(body: Any, status: int = 200) -> web.Response:
+def json_answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON answer whose content type is exactly ``application/json``."""
-    response = web.Response(body=json.dumps(body).encode(), status=status)
+    response = web.Response(body=json.dumps(body).encode(), status=status, headers=headers)
     response.headers["Content-Type"] = JSON
     return response
 

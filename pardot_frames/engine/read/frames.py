@@ -32,6 +32,7 @@ from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.read_frames import TIMES, DType, column_type, prospect_columns, records_frame
 
 OnPage = Callable[[pl.DataFrame], None]
+UTC_TIMES: dict[str, DType] = {"created_at": pl.Datetime("us", "UTC"), "updated_at": pl.Datetime("us", "UTC")}
 PER_ITEM = 50  # at most this many ids or emails are read one query each; more: pages, filtered here
 
 
@@ -183,14 +184,15 @@ def read_prospects(
 def read_lists(config: Reachable, *, progress: bool | None = False) -> pl.DataFrame:
     """The account's lists: id, name, title, is_public, is_dynamic, created_at, updated_at."""
     names = ["id", "name", "title", "is_public", "is_dynamic", "created_at", "updated_at"]
-    types: dict[str, DType] = {"id": pl.Int64, "is_public": pl.Boolean, "is_dynamic": pl.Boolean}
+    types: dict[str, DType] = {"id": pl.Int64, "is_public": pl.Boolean, "is_dynamic": pl.Boolean, **UTC_TIMES}
     return _read_simple(config, "lists", names, types, {}, progress)
 
 
 def read_list_members(config: Reachable, list_: int | str, *, progress: bool | None = False) -> pl.DataFrame:
     """The members of one list (its id or name): list_id, prospect_id, opted_out, created_at, updated_at."""
     names = ["id", "list_id", "prospect_id", "opted_out", "created_at", "updated_at"]
-    types: dict[str, DType] = {"id": pl.Int64, "list_id": pl.Int64, "prospect_id": pl.Int64, "opted_out": pl.Boolean}
+    types: dict[str, DType] = {"id": pl.Int64, "list_id": pl.Int64, "prospect_id": pl.Int64, "opted_out": pl.Boolean,
+                               **UTC_TIMES}  # fmt: skip
 
     async def list_id(client: Client) -> int:
         if isinstance(list_, int) or str(list_).isdigit():
