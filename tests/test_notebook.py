@@ -29,5 +29,6 @@ def test_notebook_executes(tmp_path):
     assert len(charts) == 3  # outcomes, the calls of the two incremental runs, the verify by column
     assert "changed rows sent in" in text
     assert "the verify found 20 mismatched" in text  # 1% of 2,000 rows: the silently dropped tier values
+    assert "1,500 activities read; 300 prospects scored; 0 mismatches" in text  # read, scored, sent back
     user_state = Path(os.environ["PARDOT_FRAMES_STATE"])  # the "user's" folder for this test (conftest)
     assert not user_state.exists() or not any(user_state.rglob("*.duckdb"))  # the notebook keeps its own

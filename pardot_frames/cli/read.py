@@ -123,9 +123,9 @@ def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, 
         if mark is not None:
             at = pl.col("updated_at")
             frame = frame.filter((at > mark[0]) | ((at == mark[0]) & (pl.col("id") > mark[1])))
-        timed = frame.filter(pl.col("updated_at").is_not_null()).sort("updated_at", "id")
+        timed = frame.filter(pl.col("updated_at").is_not_null()) if args.since_last else frame.clear()
         if timed.height:
-            row = timed.row(-1, named=True)
+            row = timed.sort("updated_at", "id").row(-1, named=True)
             newest.append((row["updated_at"], int(row["id"])))
         sink.add(frame if asked else frame.drop("updated_at"))
 
@@ -133,6 +133,7 @@ def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, 
     read.read_prospects(
         config, fields=fields, updated_after=after, after_id=args.after_id,
         state_dir=folder, progress=not args.no_progress and None, on_page=page, with_updated_at=True,
+        parallel=args.parallel,
     )  # fmt: skip
     if args.since_last and newest:
         reads.save(config, "prospects", folder, max(newest))
@@ -144,16 +145,18 @@ def _read_object(args: argparse.Namespace, config: ExportConfig, sink: Sink, fol
 
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     read(args.what, config, fields=fields, since_last=args.since_last, deleted=args.deleted, parallel=args.parallel,
-         state_dir=folder, progress=not args.no_progress and None, on_page=sink.add)  # fmt: skip
+         state_dir=folder, progress=not args.no_progress and None, on_page=sink.add, method=args.method,
+         poll=args.poll)  # fmt: skip
 
 
 def add_read_parser(sub: Any) -> None:
     """The ``read`` command."""
     r = sub.add_parser(
         "read",
-        help="read prospects, lists or list members from Pardot into a file",
+        help="read prospects, lists, list members or any other Pardot object into a file",
         description=(
-            "Read prospects, lists or list members into a file, page by page (1,000 records a v5 call). Pardot "
+            "Read prospects, lists, list members or any other object (visitor activities, visits, emails ...) into "
+            "a file, page by page (1,000 records a v5 call), in parallel id ranges or through the Export API. Pardot "
             "refuses array custom fields (Checkbox, Multi-Select, fields recording multiple responses) in v5 "
             "queries, so their values come from the v4 prospect query, 200 prospects a call (one or two prospects: "
             "a single-record read each): a page of 1,000 prospects costs 1 + 5 calls when the account has such "
@@ -173,8 +176,7 @@ def add_read_parser(sub: Any) -> None:
         metavar="A,B",
         help="fields to read (prospects: product names; other objects: v5 names; default: every readable field)",
     )
-    r.add_argument("--deleted", action="store_true", help="include records in the recycle bin (is_deleted)")
-    r.add_argument("--parallel", type=int, default=5, metavar="N", help="id ranges read at once (at most 5)")
+    _add_read_options(r)
     when = r.add_mutually_exclusive_group()
     when.add_argument("--updated-after", metavar="WHEN", help="only prospects updated since then (ISO 8601)")
     when.add_argument(
@@ -185,3 +187,22 @@ def add_read_parser(sub: Any) -> None:
     r.add_argument("--state-dir", metavar="DIR", help="where the field cache and --since-last marks live")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_read)
+
+
+def _add_read_options(r: Any) -> None:
+    """How a read of any object goes: the recycle bin, ranges at once, queries or the Export API."""
+    r.add_argument("--deleted", action="store_true", help="include records in the recycle bin (is_deleted)")
+    r.add_argument("--parallel", type=int, default=5, metavar="N", help="id ranges read at once (at most 5)")
+    r.add_argument(
+        "--method",
+        choices=["query", "export", "auto"],
+        default="query",
+        help="v5 queries, the Export API (visitor activities and the other exportable objects), or auto",
+    )
+    r.add_argument(
+        "--poll",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds before an export's first status read (then the facts' schedule)",
+    )

@@ -58,8 +58,12 @@ def prospect_columns(fields: Fields | None, wanted: list[str] | None) -> list[st
 
 def records_frame(records: list[dict[str, Any]], columns: dict[str, str], types: dict[str, DType]) -> pl.DataFrame:
     """A frame of ``records`` (keyed by source names: ``columns`` maps each column to its source name)."""
-    data = {c: [r.get(source) for r in records] for c, source in columns.items()}
-    frame = pl.DataFrame({c: pl.Series(c, v, dtype=_carrier(types[c]), strict=False) for c, v in data.items()})
+    schema = {source: _carrier(types[c]) for c, source in columns.items()}
+    try:  # in one step (a page of 1,000 records: 3 ms instead of 7)
+        frame = pl.DataFrame(records, schema=schema, strict=False).rename({source: c for c, source in columns.items()})
+    except (pl.exceptions.PolarsError, TypeError, ValueError):  # values of mixed kinds: column by column
+        data = {c: [r.get(source) for r in records] for c, source in columns.items()}
+        frame = pl.DataFrame({c: pl.Series(c, v, dtype=_carrier(types[c]), strict=False) for c, v in data.items()})
     return frame.with_columns(_typed(c, types[c]) for c in columns)
 
 

@@ -13,6 +13,7 @@ kept under the record keys (``snake`` of the v5 name), times as UTC text, so the
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,6 +96,7 @@ KINDS = {"visitor-activities": 5, "visitors": 1, "visits": 2, "visitor-page-view
 ASSETS = 12  # records of each account-level object (campaigns, users, forms, ...)
 
 
+@functools.cache
 def kind_of(name: str, kind: str = "visitor-activities") -> str:
     """The type a field's name says (section 6's rules): int, float, bool, dt, date, ints or str."""
     leaf = name.rsplit(".", 1)[-1]
@@ -113,6 +115,7 @@ def kind_of(name: str, kind: str = "visitor-activities") -> str:
     return "date" if leaf == "archiveDate" else "str"
 
 
+@functools.cache
 def snake(v5: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in v5.split(".")[0])
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from .activity import generate
 from .config import SimConfig
 from .state import PardotState
 from .wire import json_answer
@@ -58,7 +59,10 @@ class Admin:
 
 
 def seed(state: PardotState, data: dict[str, Any]) -> None:
-    """Load ``{"lists": [...], "prospects": [...], "memberships": [...]}`` (ids or records) into state."""
+    """Load ``{"lists": [...], "prospects": [...], "memberships": [...]}`` (ids or records) into state;
+    ``{"activity": N}`` generates N prospects with their activity (``activity.generate``)."""
+    if data.get("activity"):
+        generate(state, int(data["activity"]))
     for item in data.get("custom_fields", []):
         state.add_custom_field(item)
     for item in data.get("lists", []):

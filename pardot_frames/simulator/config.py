@@ -78,6 +78,14 @@ class SimConfig:
     # confirmed (203 in the docs, 101 in the server code)
     token_chain_cap: int = 100_000
     page_warning_code: int = 203
+    # the Export API (export-api sheet): seconds an export processes, rows per result file (standing in for
+    # maxFileSizeBytes), the code of unknown export fields (130 or 180: not confirmed), v3/v4-style dates in the CSV
+    # (the v5 form is not confirmed), and generated VisitorActivity rows for a benchmark (0: the stored ones)
+    export_seconds: float = 0.2
+    export_file_rows: int = 50_000
+    export_fields_code: int = 130
+    export_legacy_dates: bool = False
+    export_synthetic_rows: int = 0
     v5_dotted_flat: bool = False  # v5-objects 1: a dotted field (trackerDomain.domain) nested, or a flat key
     faults: Faults = field(default_factory=Faults)
 

@@ -86,10 +86,13 @@ class V5:
         ids, table = self._ids(kind, deleted_of(kind, query))
         test = v5_predicate(query)
         after = number(query, "idGreaterThan")
+        below = number(query, "idLessThan")
+        end = bisect.bisect_left(ids, below) if below is not None else len(ids)  # a range reader's upper bound
+        plain = not any(name in query for name in (*FILTERS, "email", "name", "type"))  # no per-record filter
         out: list[dict[str, Any]] = []
-        for position in range(bisect.bisect_right(ids, after) if after is not None else 0, len(ids)):
+        for position in range(bisect.bisect_right(ids, after) if after is not None else 0, end):
             record = table.get(ids[position])
-            if record is not None and self._matches(record, query) and test(record):
+            if record is not None and (plain or self._matches(record, query)) and test(record):
                 out.append(record)
                 if len(out) > limit:
                     break

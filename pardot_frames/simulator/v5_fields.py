@@ -18,6 +18,7 @@ a setting (``SimConfig.v5_utc_offset``).
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -64,6 +65,7 @@ NEVER_SHOWN = frozenset({"password"})  # readable value not confirmed: never ech
 ARRAY_TYPES = frozenset({"Checkbox", "Multi-Select"})
 
 
+@functools.cache  # a page of 1,000 records asks it for every field of every record
 def snake(v5: str) -> str:
     """The record key of a v5 name: ``firstName`` -> ``first_name``, ``colour__c`` -> ``colour``."""
     if v5.endswith("__c"):
@@ -131,16 +133,38 @@ def shape(record: dict[str, Any], fields: list[str], custom: dict[str, dict[str,
           offset: str) -> dict[str, Any]:  # fmt: skip
     """A record under the requested v5 names: every one present, ``null`` when empty; arrays for array fields."""
     out: dict[str, Any] = {}
+    for name, key, how in _plan(tuple(fields), tuple(k for k in custom if is_array_field(custom[k]))):
+        value = record.get(key)
+        if how == "plain":
+            out[name] = value
+        elif how == "time":
+            out[name] = _time(value, offset) if value not in (None, "") else None
+        elif how == "deleted":
+            out[name] = deleted
+        elif how == "false":
+            out[name] = False if value is None else value
+        elif how == "array" and value not in (None, ""):
+            out[name] = (
+                list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+            )
+        else:
+            out[name] = None if how == "hidden" else value
+    return out
+
+
+@functools.cache
+def _plan(fields: tuple[str, ...], arrays: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """How each requested field is shaped (worked out once per field list: a page asks it of 1,000 records)."""
+    plan = []
     for name in fields:
         key = snake(name)
-        value = None if name in NEVER_SHOWN else record.get(key)
-        if name == "isDeleted":
-            value = deleted
-        elif name.endswith("__c") and key in custom and is_array_field(custom[key]) and value not in (None, ""):
-            value = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
-        elif name in TIME_FIELDS:
-            value = v5_time(value, offset)
-        elif value is None and name in FALSE_BY_DEFAULT:
-            value = False
-        out[name] = value
-    return out
+        how = ("hidden" if name in NEVER_SHOWN else "deleted" if name == "isDeleted"
+               else "array" if name.endswith("__c") and key in arrays else "time" if name in TIME_FIELDS
+               else "false" if name in FALSE_BY_DEFAULT else "plain")  # fmt: skip
+        plan.append((name, key, how))
+    return tuple(plan)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _time(value: Any, offset: str) -> str | None:
+    return v5_time(value, offset)

@@ -7,9 +7,9 @@ form-encoded or multipart POST body alike; the query string wins where both give
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from . import records
@@ -20,7 +20,7 @@ JSON = "application/json"
 
 def json_answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON answer whose content type is exactly ``application/json``."""
-    response = web.Response(body=json.dumps(body).encode(), status=status, headers=headers)
+    response = web.Response(body=orjson.dumps(body), status=status, headers=headers)
     response.headers["Content-Type"] = JSON
     return response
 

@@ -19,15 +19,18 @@ from typing import Any
 import polars as pl
 
 from pardot_frames._control import ResumableStop
+from pardot_frames.config.connection import Connection
 from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.state.field_cache import account_fields
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, ReadStopped
+from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import lists, objects
 from pardot_frames.pardot.array_values import array_values
 from pardot_frames.pardot.client import Client
+from pardot_frames.pardot.slots import shared_folder
 from pardot_frames.prepare.account_fields import Fields
 from pardot_frames.prepare.read_frames import TIMES, DType, column_type, prospect_columns, records_frame
 
@@ -85,8 +88,10 @@ async def with_arrays(client: Client, records: list[dict[str, Any]], query: Pros
     return frame.with_columns(**extra).select([c for c in query.order if c in frame.columns or c in extra])
 
 
-async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnPage, after: int | None = None) -> None:
-    """Every prospect of the query, page by page (``on_page`` gets each page as a frame)."""
+async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnPage, after: int | None = None,
+                              parallel: int = 1, ranges: dict[int, int] | None = None) -> None:  # fmt: skip
+    """Every prospect of the query, page by page (``on_page`` gets each page as a frame); a whole read goes in
+    ``parallel`` id ranges at once (``pardot.objects.ranges``, whose progress ``ranges`` keeps)."""
 
     def keep(frame: pl.DataFrame) -> pl.DataFrame:
         if query.ids and len(query.ids) > PER_ITEM:
@@ -115,13 +120,34 @@ async def read_prospect_pages(client: Client, query: ProspectQuery, on_page: OnP
     elif query.emails and len(query.emails) <= PER_ITEM:
         for email in query.emails:
             await run({**query.filters, "email": email}, after)
+    elif parallel > 1 and not query.ids:
+        await in_ranges(client, query, on_page, after, parallel, ranges)
     else:
         bound = {"idLessThan": str(query.ids[-1] + 1)} if query.ids else {}
         await run({**query.filters, **bound}, after if after is not None else (query.ids[0] - 1 if query.ids else None))
 
 
+async def in_ranges(client: Client, query: ProspectQuery, on_page: OnPage, after: int | None, parallel: int,
+                    ranges: dict[int, int] | None) -> None:  # fmt: skip
+    """A whole prospect read in parallel id ranges; an array field Pardot refuses (always on the first call, before
+    any page went) is read the other way and the read starts again."""
+    while True:
+        try:
+
+            async def handle(records: list[dict[str, Any]], asked: ProspectQuery = query) -> None:
+                on_page(await with_arrays(client, records, asked))
+
+            columns = list(query.columns.values())
+            await objects.ranges(client, "prospects", columns.copy, query.filters,
+                                 after=after, parallel=parallel, handle=handle, progress=ranges)  # fmt: skip
+            return
+        except objects.ArrayFieldsRefused as refused:
+            query = query.without(refused.fields)
+
+
 async def reading(config: Reachable, read: Callable[[Client, OnPage], Awaitable[None]], on_page: OnPage | None,
-                  progress: bool | None) -> pl.DataFrame:  # fmt: skip
+                  progress: bool | None, parallel: int = 1,
+                  ranges: dict[int, int] | None = None) -> pl.DataFrame:  # fmt: skip
     """Run a read with its own client; pages are kept (and passed on); a stop raises ReadStopped."""
     if missing := config.missing_credentials():
         raise ConfigError([f"{key} is required to read from Pardot" for key in missing])
@@ -136,16 +162,27 @@ async def reading(config: Reachable, read: Callable[[Client, OnPage], Awaitable[
             kept.append(frame)
 
     try:
-        async with Client(config) as client:
+        slots = shared_folder()  # the business unit's five calls in flight on this machine, shared with jobs
+        async with Client(Connection.of(config).replace(parallel_tasks=parallel), slots_folder=slots) as client:
             try:
                 await read(client, page)
             except ResumableStop as exc:
-                done = pl.concat(kept) if kept else pl.DataFrame()
-                last = int(done["id"].max()) if done.height and "id" in done.columns else None  # type: ignore[arg-type]
-                raise ReadStopped(str(exc.reason or exc), done, last) from None
+                raise ReadStopped(str(exc.reason or exc), *_stopped(kept, ranges)) from None
     finally:
         bar.close()
     return pl.concat(kept, how="vertical_relaxed") if kept else pl.DataFrame()
+
+
+def _stopped(kept: list[pl.DataFrame], ranges: dict[int, int] | None) -> tuple[pl.DataFrame, int | None]:
+    """What a stopped read hands back: the rows up to the id every record below was read to (in ranges, the
+    smallest unfinished cursor: rows past it are read again by the resume), and that id."""
+    done = pl.concat(kept, how="vertical_relaxed") if kept else pl.DataFrame()
+    if not done.height or "id" not in done.columns:
+        return done, None
+    last = objects.safe_after(ranges) if ranges else None
+    if last is None:
+        return done, int(done["id"].max())  # type: ignore[arg-type]
+    return done.filter(pl.col("id") <= last), last
 
 
 def read_prospects(
@@ -160,11 +197,13 @@ def read_prospects(
     progress: bool | None = False,
     on_page: OnPage | None = None,
     with_updated_at: bool = False,
+    parallel: int = CONCURRENT_LIMIT,
 ) -> pl.DataFrame:
     """Prospects as a frame: ``fields`` (product names; default every readable standard and custom field),
     those updated after ``updated_after`` (ISO 8601), with these ``ids`` or ``emails``; ``after_id`` resumes
     a stopped read. With ``on_page`` the pages go there instead of into the returned frame; ``with_updated_at``
-    adds the read-only ``updated_at`` column (what ``--since-last`` keeps)."""
+    adds the read-only ``updated_at`` column (what ``--since-last`` keeps). A whole read goes in ``parallel`` id
+    ranges at once (at most Pardot's five calls in flight, shared with other jobs on this machine)."""
     folder = Path(state_dir) if state_dir else default_state_dir()
     filters = {"updatedAtAfterOrEqualTo": updated_after} if updated_after else {}
 
@@ -175,9 +214,10 @@ def read_prospects(
         names = prospect_columns(known, fields)
         query = prospect_query(known, [*names, "updated_at"] if with_updated_at else fields, filters, ids, emails)
         schema.update(query.types)
-        await read_prospect_pages(client, query, page, after_id)
+        await read_prospect_pages(client, query, page, after_id, parallel, ranges)
 
-    frame = run_sync(reading(config, read, on_page, progress))
+    ranges: dict[int, int] = {}
+    frame = run_sync(reading(config, read, on_page, progress, max(1, min(parallel, CONCURRENT_LIMIT)), ranges))
     return frame if frame.width else pl.DataFrame(schema=schema)
 
 

@@ -16,7 +16,6 @@ a recycle bin are read with ``deleted=all`` then, so a deletion shows as ``is_de
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,16 +28,19 @@ from pardot_frames.config.connection import Connection
 from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
+from pardot_frames.engine.read.export import export_frames, exportable
 from pardot_frames.engine.state import reads
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, ReadStopped
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import objects
 from pardot_frames.pardot.client import Client
+from pardot_frames.pardot.slots import shared_folder
 from pardot_frames.prepare import catalog
 from pardot_frames.prepare.catalog import ObjectSpec
 
 OnPage = Callable[[pl.DataFrame], None]
+EXPORT_FROM = 500_000  # records (by the ids' span) from which method="auto" reads through the Export API
 
 
 def read(
@@ -52,16 +54,26 @@ def read(
     state_dir: str | Path | None = None,
     progress: bool | None = False,
     on_page: OnPage | None = None,
+    method: str = "query",
+    poll: float = 60.0,
 ) -> pl.DataFrame:
     """Every record of the object ``name`` (``"visitor_activities"`` or ``"visitor-activities"``) as a typed frame.
 
     ``fields``: v5 names (default: section 6's list); ``since_last``: only what changed since the last such read
     of this object and business unit (deletions too, as ``is_deleted``); ``deleted``: include the recycle bin;
     ``parallel``: id ranges read at once (at most Pardot's five calls in flight, shared with other jobs);
-    ``on_page``: each page goes there (a file, a table) instead of into the returned frame."""
+    ``on_page``: each page goes there (a file, a table) instead of into the returned frame. ``method``: "query"
+    (v5 queries), "export" (the Export API, a result file at a time: visitor activities, visitors, visits, list
+    memberships, prospect accounts) or "auto" (export when the ids span at least ``EXPORT_FROM`` records, two
+    calls to tell); ``poll``: the first wait between an export's status reads (then the facts' schedule)."""
+    if name.strip().lower() == "prospects":  # the product's own prospect read (its names, array fields, verify)
+        from pardot_frames.engine.read.frames import read_prospects
+
+        return read_prospects(config, fields=fields, state_dir=state_dir, progress=progress, on_page=on_page,
+                              parallel=parallel)  # fmt: skip
     spec = catalog.spec_of(name)
     if spec is None:
-        known = ", ".join(sorted(s.name for s in catalog.OBJECTS.values()))
+        known = ", ".join(["prospects", *sorted(s.name for s in catalog.OBJECTS.values())])
         raise ConfigError([f"read: {name!r} is not an object pardot-frames reads; use one of: {known}"])
     connection = Connection.of(config)
     if missing := connection.missing_credentials():
@@ -69,11 +81,24 @@ def read(
     folder = Path(state_dir) if state_dir else default_state_dir()
     wanted = _fields(spec, fields, with_deleted=deleted or (since_last and spec.archivable))
     mark = reads.load(connection, spec.kind, folder) if since_last else None
+    _check_method(spec, method)
     reader = Reader(spec, wanted, _filters(spec, mark, deleted or since_last), max(1, min(parallel, CONCURRENT_LIMIT)))
+    reader.method, reader.poll, reader.journal = (
+        method,
+        poll,
+        reads.path(connection, spec.kind, folder).with_suffix(".export.json"),
+    )
     frame = run_sync(reader.run(connection, on_page, progress, mark))
     if since_last and reader.newest is not None:
         reads.save(connection, spec.kind, folder, reader.newest)
     return frame
+
+
+def _check_method(spec: ObjectSpec, method: str) -> None:
+    if method not in ("query", "export", "auto"):
+        raise ConfigError([f"read: method {method!r} is not allowed; use query, export or auto"])
+    if method == "export" and not exportable(spec):
+        raise ConfigError([f"read {spec.name}: the Export API does not export it; use method='query'"])
 
 
 def _fields(spec: ObjectSpec, fields: list[str] | None, *, with_deleted: bool) -> tuple[str, ...]:
@@ -102,13 +127,15 @@ class Reader:
         self.spec, self.fields, self.filters, self.parallel = spec, fields, filters, parallel
         self.newest: tuple[datetime, int] | None = None
         self.kept: list[pl.DataFrame] = []
+        self.method, self.poll, self.journal, self.chosen = "query", 60.0, Path(), "query"
 
     async def run(self, connection: Connection, on_page: OnPage | None, progress: bool | None,
                   mark: tuple[datetime, int] | None) -> pl.DataFrame:  # fmt: skip
         bar = Progress(None, progress)
 
-        def page(records: list[dict[str, Any]]) -> None:
-            frame = self._since(catalog.frame(self.spec, records, self.fields), mark)
+        def page(records: list[dict[str, Any]] | pl.DataFrame) -> None:
+            typed = records if isinstance(records, pl.DataFrame) else catalog.frame(self.spec, records, self.fields)
+            frame = self._since(typed, mark)
             bar.update(frame.height)
             if on_page is not None:
                 on_page(frame)
@@ -116,9 +143,15 @@ class Reader:
                 self.kept.append(frame)
 
         try:
-            async with Client(connection.replace(parallel_tasks=self.parallel)) as client:
+            slots = shared_folder()  # the five calls in flight this business unit has on this machine, jobs included
+            async with Client(connection.replace(parallel_tasks=self.parallel), slots_folder=slots) as client:
                 try:
-                    await self._pages(client, page)
+                    if await self._exports(client):
+                        self.chosen = "export"
+                        await export_frames(client, self.spec, self.fields, mark[0] if mark else None, self.journal,
+                                            self.poll, page)  # fmt: skip
+                    else:
+                        await self._pages(client, page)
                 except ResumableStop as exc:
                     raise ReadStopped(str(exc.reason or exc), self._result(), None) from None
         finally:
@@ -130,37 +163,24 @@ class Reader:
             return catalog.frame(self.spec, [], self.fields)
         return pl.concat(self.kept, how="vertical_relaxed").sort("id")
 
+    async def _exports(self, client: Client) -> bool:
+        """Whether this read goes through the Export API: asked, or (auto) the ids span ``EXPORT_FROM`` records."""
+        if self.method != "auto" or not exportable(self.spec):
+            return self.method == "export"
+        low = objects.records_of(await client.get_as(objects.query_path(self.spec.kind, ["id"], None, {}, 1),
+                                                     "import"), self.spec.kind)  # fmt: skip
+        path = objects.query_path(self.spec.kind, ["id"], None, {}, 1).replace("orderBy=id+asc", "orderBy=id+desc")
+        high = objects.records_of(await client.get_as(path, "import"), self.spec.kind)
+        return bool(low and high) and int(high[0]["id"]) - int(low[0]["id"]) + 1 >= EXPORT_FROM
+
     async def _pages(self, client: Client, page: Callable[[list[dict[str, Any]]], None]) -> None:
-        """The first page alone; if more follow, the rest in ranges at once."""
-        kind, fields = self.spec.kind, list(self.fields)
-        first = await client.get_as(objects.query_path(kind, fields, None, self.filters, objects.PAGE), "import")
-        records = objects.records_of(first, kind)
-        page(records)
-        if len(records) < objects.PAGE or objects.last_page(first.body):
-            return
-        after = max(int(r["id"]) for r in records)
-        top = await self._highest(client)
-        if top is None or top <= after:
-            return
-        step = max(1, -(-(top - after) // self.parallel))
-        bounds = [(lo, min(lo + step, top) + 1) for lo in range(after, top, step)]
-        async with asyncio.TaskGroup() as group:
-            for lo, below in bounds:
-                group.create_task(self._range(client, lo, below, page))
+        """Every page, in parallel id ranges (``pardot.objects.ranges``)."""
 
-    async def _highest(self, client: Client) -> int | None:
-        """The highest id under the read's filters: one call (``orderBy=id desc``, one record)."""
-        path = objects.query_path(self.spec.kind, ["id"], None, self.filters, 1).replace("id+asc", "id+desc")
-        found = objects.records_of(await client.get_as(path, "import"), self.spec.kind)
-        return int(found[0]["id"]) if found else None
-
-    async def _range(
-        self, client: Client, after: int, below: int, page: Callable[[list[dict[str, Any]]], None]
-    ) -> None:
-        """The records with ``after < id < below``, a page at a time by ascending id."""
-        filters = {**self.filters, "idLessThan": str(below)}
-        async for records in objects.pages(client, self.spec.kind, list(self.fields), filters, after=after):
+        async def handle(records: list[dict[str, Any]]) -> None:
             page(records)
+
+        await objects.ranges(client, self.spec.kind, lambda: list(self.fields), self.filters, after=None,
+                             parallel=self.parallel, handle=handle)  # fmt: skip
 
     def _since(self, frame: pl.DataFrame, mark: tuple[datetime, int] | None) -> pl.DataFrame:
         """Rows after the last read's newest (time, id); notes this page's newest."""

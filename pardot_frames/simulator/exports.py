@@ -1,0 +1,279 @@
+"""The Export API of the simulator (``pardot-export-api.md``, its section 12 "what a simulator must do").
+
+``POST /api/v5/exports`` (also under ``/api/v5/objects/exports``: section 2 leaves the prefix open) validates in
+the sheet's order: ``fields`` present (153) and not empty, ``procedure`` present (153), ``arguments`` a non-empty
+object (154), the object part of ``procedure.name`` known (154), the procedure known for it (174, naming the
+allowed ones; object and procedure matched without regard to case), arguments known (175), required (176) and
+valid (177: a bad datetime, a window over 366 days, ``deleted`` other than ``all`` on Prospect, an unknown
+``type``), ``maxFileSizeBytes`` within 10,000,000 .. 200,000,000 (231/232), fields known (``export_fields_code``,
+130 or 180: not confirmed). It answers 201 with ``status: Waiting``.
+
+Exports of the account run one at a time, oldest first: ``Waiting`` until the one before ends, ``Processing``
+for ``export_seconds``, then ``Complete``. Bounds are exclusive; ``...Before`` defaults to the creation time.
+The rows go into CSV files of at most ``export_file_rows`` rows (standing in for ``maxFileSizeBytes``), in a
+random order, a header row of the requested field names, empty cells for nulls, datetimes in the API user's
+offset (ISO 8601; ``export_legacy_dates``: ``YYYY-MM-DD HH:MM:SS``, the v3/v4 form, both not confirmed for v5);
+``resultRefs`` lists their absolute URLs (``/api/v5/exports/{id}/results/{n}``: the v5 form is not confirmed),
+absent when no row matched. A download before Complete or after expiry is 404 (178); an unknown file 404.
+``export_synthetic_rows`` makes a VisitorActivity export produce that many generated rows without keeping them
+(a benchmark's 10M rows), each row made as its file is asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from .activity import shaped
+from .criteria import BadCriterion, moment
+from .v5_fields import parse_fields, v5_time
+from .wire import json_answer, v5_error
+
+OBJECTS = {"visitoractivity": "visitor-activities", "prospect": "prospects", "listmembership": "list-memberships",
+           "prospectaccount": "prospect-accounts", "visitor": "visitors", "visit": "visits",
+           "opportunity": "opportunities"}  # fmt: skip
+PROCEDURES = {"filterbycreatedat": "created", "filterbyupdatedat": "updated"}
+ARGUMENTS = {"created": ("createdAfter", "createdBefore"), "updated": ("updatedAfter", "updatedBefore")}
+EXTRA = {"visitor-activities": {"type", "prospectOnly"}, "prospects": {"deleted"}, "list-memberships": {"deleted"},
+         "prospect-accounts": {"deleted"}, "visitors": {"deleted"}}  # fmt: skip
+STATUS_FIELDS = ("id", "status", "isExpired", "resultRefs", "fields", "procedure", "createdAt", "updatedAt")
+
+
+class Exports:
+    """The account's exports and the routes that serve them."""
+
+    def __init__(self, state: Any, settings: Any) -> None:
+        self.state, self.settings = state, settings
+        self.items: dict[int, dict[str, Any]] = state.exports  # kept with the account (tests read them)
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        for prefix in ("/api/v5/exports", "/api/v5/objects/exports"):
+            router.add_post(prefix, self.create)
+            router.add_get(prefix + "/{id}", self.read)
+            router.add_get(prefix + "/{id}/results/{n}", self.download)
+
+    async def create(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError
+        except ValueError:
+            return v5_error(150, "The body is not valid JSON")
+        try:
+            item = self._validated(body)
+        except BadCriterion as exc:
+            return v5_error(exc.code, exc.message)
+        item["id"] = len(self.items) + 1
+        item["created"] = time.time()
+        self.items[item["id"]] = item
+        return json_answer(self._shown(item, request), 201)
+
+    async def read(self, request: web.Request) -> web.Response:
+        item = self.items.get(int(request.match_info["id"])) if request.match_info["id"].isdigit() else None
+        if item is None:
+            return v5_error(109, "The requested record was not found.", 404)
+        if not request.query.get("fields"):
+            return v5_error(13, "One or more required parameters are missing: fields")
+        return json_answer(self._shown(item, request))
+
+    async def download(self, request: web.Request) -> web.Response:
+        item = self.items.get(int(request.match_info["id"])) if request.match_info["id"].isdigit() else None
+        if item is None:
+            return v5_error(109, "The requested record was not found.", 404)
+        if self._status(item) != "Complete":
+            return v5_error(178, "The current state of the export does not allow the operation", 404)
+        number = int(request.match_info["n"]) if request.match_info["n"].isdigit() else -1
+        files = self._files(item)
+        if not 0 <= number < len(files):
+            return v5_error(404, "Unable to find export file with the given ID", 404)
+        text = self._csv(item, files[number])
+        return web.Response(text=text, content_type="text/csv")
+
+    # ---- validation ---------------------------------------------------------------------------
+    def _validated(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "fields" not in body:
+            raise BadCriterion(153, "Missing required property in request: fields")
+        if not body["fields"]:
+            raise BadCriterion(153, "Missing required property in request: fields is empty")
+        procedure = body.get("procedure")
+        if not isinstance(procedure, dict):
+            raise BadCriterion(153, "Missing required property in request: procedure")
+        arguments = procedure.get("arguments")
+        if not isinstance(arguments, dict) or not arguments:
+            raise BadCriterion(154, "Invalid property in request: Arguments are missing or empty")
+        object_part, _, name = str(procedure.get("name", "")).partition("/")
+        kind = OBJECTS.get(object_part.lower())
+        if kind is None:
+            raise BadCriterion(154, f"Invalid property in request: unknown object {object_part!r}")
+        how = PROCEDURES.get(name.lower())
+        if how is None:
+            raise BadCriterion(174, "Procedure name must be one of the following: filterByCreatedAt, filterByUpdatedAt")
+        window = self._window(kind, how, arguments)
+        size = body.get("maxFileSizeBytes")
+        if size is not None and int(size) < 10_000_000:
+            raise BadCriterion(231, "Maximum file size has to be at least 10,000,000 bytes")
+        if size is not None and int(size) > 200_000_000:
+            raise BadCriterion(232, "Maximum file size cannot exceed 200 MB")
+        fields = self._fields(kind, body["fields"])
+        return {"kind": kind, "how": how, "window": window, "fields": fields, "arguments": arguments,
+                "procedure": {"name": procedure["name"], "arguments": arguments}}  # fmt: skip
+
+    def _window(self, kind: str, how: str, arguments: dict[str, Any]) -> tuple[datetime, datetime | None]:
+        after, before = ARGUMENTS[how]
+        unknown = sorted(set(arguments) - {after, before} - EXTRA.get(kind, set()))
+        if unknown:
+            raise BadCriterion(175, f"Unknown arguments for procedure: {' and '.join(unknown)}")
+        if after not in arguments:
+            raise BadCriterion(176, f"Missing required arguments for procedure: {after}")
+        try:
+            start = moment(str(arguments[after]))
+            end = moment(str(arguments[before])) if arguments.get(before) else None
+        except (ValueError, BadCriterion):
+            raise BadCriterion(177, f"Invalid value specified for argument {after}") from None
+        if end is not None and (end <= start or (end - start).days > 366):
+            raise BadCriterion(177, f"Invalid value specified for argument {before}: at most one year after {after}")
+        if kind == "prospects" and arguments.get("deleted") != "all":
+            raise BadCriterion(177, "Invalid value specified for argument deleted: it must be all")
+        types = arguments.get("type")
+        if types is not None and (not isinstance(types, list) or any(not isinstance(t, int) or t < 1 for t in types)):
+            raise BadCriterion(177, f"nonexistent type provided: {types}")
+        return start, end
+
+    def _fields(self, kind: str, fields: Any) -> list[str]:
+        try:
+            return parse_fields(kind, ",".join(str(f) for f in fields), self.state.custom_fields, query=False)
+        except BadCriterion as exc:
+            code = self.settings().export_fields_code
+            raise BadCriterion(code, f"One or more of the specified fields are invalid: {exc.message}") from None
+
+    # ---- the queue, the files -----------------------------------------------------------------
+    def _status(self, item: dict[str, Any]) -> str:
+        """Waiting until every older export ended, Processing for ``export_seconds``, then Complete."""
+        seconds = self.settings().export_seconds
+        ends = 0.0
+        for other in sorted(self.items.values(), key=lambda i: i["id"]):
+            begins = max(ends, other["created"])
+            ends = begins + seconds
+            if other is item:
+                now = time.time()
+                return "Waiting" if now < begins else "Processing" if now < ends else "Complete"
+        return "Complete"
+
+    def _shown(self, item: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        status = self._status(item)
+        shown: dict[str, Any] = {"id": item["id"], "status": status, "isExpired": False, "fields": item["fields"],
+                                 "procedure": item["procedure"], "createdAt": _iso(item["created"]),
+                                 "updatedAt": _iso(time.time())}  # fmt: skip
+        files = self._files(item) if status == "Complete" else []
+        if files:
+            base = f"{request.scheme}://{request.host}/api/v5/exports/{item['id']}/results"
+            shown["resultRefs"] = [f"{base}/{n}" for n in range(len(files))]
+        return shown
+
+    def _files(self, item: dict[str, Any]) -> list[Any]:
+        """The rows of each result file (ids, or synthetic row numbers), made once."""
+        synthetic = self.settings().export_synthetic_rows if item["kind"] == "visitor-activities" else 0
+        if "files" not in item and synthetic:  # a benchmark's rows: numbered ranges, each made when asked for
+            size = max(1, self.settings().export_file_rows)
+            item["files"] = [range(i + 1, min(i + size, synthetic) + 1) for i in range(0, synthetic, size)]
+        if "files" not in item:
+            rows = self._matching(item)
+            random.Random(item["id"]).shuffle(rows)
+            size = max(1, self.settings().export_file_rows)
+            item["files"] = [rows[i : i + size] for i in range(0, len(rows), size)]
+        return item["files"]
+
+    def _matching(self, item: dict[str, Any]) -> list[Any]:
+        start, end = item["window"]
+        end = end or datetime.fromtimestamp(item["created"], UTC).replace(tzinfo=None)
+        key = "created_at" if item["how"] == "created" else "updated_at"
+        records = (
+            self.state.activity.get(item["kind"], {})
+            if item["kind"] != "prospects"
+            else {**self.state.prospects, **self.state.deleted}
+        )
+        if item["kind"] == "list-memberships":
+            records = {r["id"]: r for r in self.state.memberships.values()}
+        types = set(item["arguments"].get("type") or [])
+        chosen = []
+        for rid, record in records.items():
+            at = _instant(record.get(key))
+            if at is None or not start < at < end or (types and record.get("type") not in types):
+                continue
+            if item["arguments"].get("prospectOnly") and not record.get("prospect_id"):
+                continue
+            chosen.append(rid)
+        return chosen
+
+    def _csv(self, item: dict[str, Any], rows: Any) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(item["fields"])
+        offset, legacy = self.settings().v5_utc_offset, self.settings().export_legacy_dates
+        store = self._records(item)
+        if store is None:  # a benchmark's generated rows: written straight (millions of them)
+            return out.getvalue() + "".join(_synthetic_line(n, item["fields"]) for n in rows)
+        for rid in rows:
+            record = store.get(rid) if store is not None else _synthetic(rid)
+            if record is None:
+                continue
+            values = shaped(record, item["fields"], True, lambda v: _when(v, offset, legacy))
+            writer.writerow(["" if values.get(f) is None else _cell(values.get(f)) for f in item["fields"]])
+        return out.getvalue()
+
+    def _records(self, item: dict[str, Any]) -> dict[Any, dict[str, Any]] | None:
+        if self.settings().export_synthetic_rows and item["kind"] == "visitor-activities":
+            return None
+        if item["kind"] == "prospects":
+            return {**self.state.prospects, **self.state.deleted}
+        if item["kind"] == "list-memberships":
+            return {r["id"]: r for r in self.state.memberships.values()}
+        return self.state.activity.get(item["kind"], {})
+
+
+def _synthetic_line(number: int, fields: list[str]) -> str:
+    """One generated visitor activity as a CSV line (no quoting is ever needed: numbers, a date, plain words)."""
+    record = _synthetic(number)
+    created = record["created_at"].replace(" ", "T") + "+00:00"
+    values = {"id": number, "prospectId": record["prospect_id"], "visitorId": record["visitor_id"],
+              "type": record["type"], "typeName": "Email Tracker", "campaignId": record["campaign_id"],
+              "createdAt": created}  # fmt: skip
+    return ",".join(str(values.get(f, "")) for f in fields) + "\n"
+
+
+def _synthetic(number: int) -> dict[str, Any]:
+    """A generated visitor activity (a benchmark's rows: made when its file is asked for, never kept)."""
+    second = number % 31_536_000
+    return {"id": number, "prospect_id": 1000 + number % 50_000, "visitor_id": 1 + number % 80_000,
+            "type": (1, 2, 4, 6, 11)[number % 5], "type_name": "Email Tracker", "campaign_id": 1 + number % 12,
+            "created_at": datetime.fromtimestamp(1_735_689_600 + second, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "updated_at": None}  # fmt: skip
+
+
+def _cell(value: Any) -> Any:
+    return str(value).lower() if isinstance(value, bool) else value
+
+
+def _when(value: Any, offset: str, legacy: bool) -> str | None:
+    shown = v5_time(value, offset)
+    return shown[:19].replace("T", " ") if legacy and shown else shown
+
+
+def _instant(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at  # naive UTC, as ``moment`` gives
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,107 @@
+"""Reading through the Export API (``pardot-export-api.md``): the same typed frame as a query read, 1 + polls +
+files calls, a stopped read picks its export up, and the simulator refuses what the sheet says Pardot refuses."""
+
+import asyncio
+
+import polars as pl
+import pytest
+
+import pardot_frames as pf
+from pardot_frames.engine.read import objects
+from pardot_frames.engine.state import reads
+from pardot_frames.simulator import Simulator
+
+
+def connection(sim):
+    return pf.Connection(**sim.credentials, initial_retry_wait=0.01, maximum_retry_wait=0.05)
+
+
+@pytest.mark.parametrize("legacy", [False, True])  # the CSV's date form in v5 is not confirmed: both read
+def test_an_export_read_equals_the_query_read_in_one_plus_polls_plus_files_calls(tmp_path, legacy):
+    sim = Simulator(seed_activity=300, export_file_rows=400, export_seconds=0.05, export_legacy_dates=legacy,
+                    v5_utc_offset="+00:00" if legacy else "-07:00")  # fmt: skip
+    with sim.run_in_thread() as running:
+        config = connection(running)
+        queried = pf.read("visitor_activities", config, state_dir=tmp_path)
+        before = running.pardot_calls
+        exported = pf.read("visitor_activities", config, method="export", poll=0.01, state_dir=tmp_path)
+        calls = running.pardot_calls - before
+        made = running.state.exports[1]
+    assert exported.schema == queried.schema and exported.height == 1_500
+    assert exported.sort("id").equals(queried.sort("id"))
+    files = len(made["files"])
+    assert files == 4 and calls >= 1 + 1 + 1 + files and calls <= 1 + 1 + 4 + files  # oldest, create, polls, files
+
+
+def test_a_stopped_export_read_picks_its_export_up(tmp_path):
+    sim = Simulator(seed_activity=50, export_seconds=0.05)
+    with sim.run_in_thread() as running:
+        config = connection(running)
+        from pardot_frames.pardot import exports
+        from pardot_frames.pardot.client import Client
+
+        async def start() -> int:
+            async with Client(config) as client:
+                arguments = {"updatedAfter": "2025-12-01T00:00:00+00:00", "updatedBefore": "2026-11-30T00:00:00+00:00"}
+                return await exports.create(client, "visitor-activities", ["id", "type", "updatedAt"], arguments,
+                                            "updated")  # fmt: skip
+
+        export_id = asyncio.run(start())
+        journal = reads.path(config, "visitor-activities", tmp_path).with_suffix(".export.json")
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        journal.write_text(f'{{"id": {export_id}, "before": "2030-01-01T00:00:00+00:00"}}')
+        frame = pf.read("visitor_activities", config, fields=["id", "type", "updatedAt"], method="export", poll=0.01,
+                        state_dir=tmp_path)  # fmt: skip
+        assert len(running.state.exports) == 1  # the running export was read, none started
+        assert frame.height == 250 and not journal.exists()
+
+
+def test_auto_picks_the_export_api_by_the_expected_rows(tmp_path, monkeypatch):
+    sim = Simulator(seed_activity=40, export_seconds=0.02)
+    with sim.run_in_thread() as running:
+        config = connection(running)
+        small = pf.read("visitor_activities", config, method="auto", poll=0.01, state_dir=tmp_path)
+        assert not running.state.exports  # 200 activities: queries
+        monkeypatch.setattr(objects, "EXPORT_FROM", 100)
+        big = pf.read("visitor_activities", config, method="auto", poll=0.01, state_dir=tmp_path)
+        assert len(running.state.exports) == 1 and big.sort("id").equals(small.sort("id"))
+        with pytest.raises(pf.ConfigError, match="does not export"):
+            pf.read("tags", config, method="export", state_dir=tmp_path)
+
+
+@pytest.mark.parametrize("fields_code", [130, 180])  # which number an unknown field gets is not confirmed
+def test_the_simulator_refuses_exports_as_the_sheet_says(fields_code):
+    import aiohttp
+    from simclient import Raw
+
+    async def scenario():
+        async with Simulator(export_fields_code=fields_code) as sim, aiohttp.ClientSession() as http:
+            raw = Raw(sim, http)
+            await raw.login()
+            after = {"createdAfter": "2026-01-01T00:00:00+00:00"}
+            bodies = [
+                {"procedure": {"name": "VisitorActivity/filterByCreatedAt", "arguments": after}},
+                {"fields": ["id"], "procedure": {"name": "VisitorActivity/filterByCreatedAt", "arguments": {}}},
+                {"fields": ["id"], "procedure": {"name": "VisitorActivity/filterByNothing", "arguments": after}},
+                {"fields": ["id"], "procedure": {"name": "VisitorActivity/filterByCreatedAt",
+                                                 "arguments": {"createdBefore": "2026-02-01"}}},
+                {"fields": ["id"], "procedure": {"name": "VisitorActivity/filterByCreatedAt", "arguments": {
+                    **after, "createdBefore": "2027-06-01T00:00:00+00:00"}}},
+                {"fields": ["id"], "procedure": {"name": "Prospect/filterByUpdatedAt", "arguments": {
+                    "updatedAfter": "2026-01-01T00:00:00+00:00", "deleted": "false"}}},
+                {"fields": ["id", "nope"], "procedure": {"name": "visitoractivity/FILTERBYCREATEDAT",
+                                                         "arguments": after}},
+                {"fields": ["id"], "procedure": {"name": "VisitorActivity/filterByCreatedAt", "arguments": after},
+                 "maxFileSizeBytes": 5},
+            ]  # fmt: skip
+            codes = [(await raw.call("POST", "/api/v5/exports", json=b))[1].get("code") for b in bodies]
+            status, made = await raw.call("POST", "/api/v5/exports", json={"fields": ["id", "type"], "procedure": {
+                "name": "VisitorActivity/filterByCreatedAt", "arguments": after}})  # fmt: skip
+            early = await raw.call("GET", f"/api/v5/exports/{made['id']}/results/0")
+            return codes, status, made, early
+
+    codes, status, made, early = asyncio.run(scenario())
+    assert codes == [153, 154, 174, 176, 177, 177, fields_code, 231]
+    assert status == 201 and made["status"] in ("Waiting", "Processing") and "resultRefs" not in made
+    assert early[0] == 404 and early[1]["code"] == 178
+    assert pl  # polars is the frames' library here too
