@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 import pardot_frames as pf
-from pardot_frames.engine.read import objects
+from pardot_frames.engine.read import plan
 from pardot_frames.engine.state import reads
 from pardot_frames.simulator import Simulator
 
@@ -62,7 +62,7 @@ def test_auto_picks_the_export_api_by_the_expected_rows(tmp_path, monkeypatch):
         config = connection(running)
         small = pf.read("visitor_activities", config, method="auto", poll=0.01, state_dir=tmp_path)
         assert not running.state.exports  # 200 activities: queries
-        monkeypatch.setattr(objects, "EXPORT_FROM", 100)
+        monkeypatch.setattr(plan, "EXPORT_FROM", 100)
         big = pf.read("visitor_activities", config, method="auto", poll=0.01, state_dir=tmp_path)
         assert len(running.state.exports) == 1 and big.sort("id").equals(small.sort("id"))
         with pytest.raises(pf.ConfigError, match="does not export"):
@@ -105,3 +105,23 @@ def test_the_simulator_refuses_exports_as_the_sheet_says(fields_code):
     assert status == 201 and made["status"] in ("Waiting", "Processing") and "resultRefs" not in made
     assert early[0] == 404 and early[1]["code"] == 178
     assert pl  # polars is the frames' library here too
+
+
+def test_a_reads_dry_run_says_the_method_and_its_calls(tmp_path, monkeypatch):
+    from test_cli import cli, job_file
+
+    from pardot_frames.engine.read.plan import plan_read
+
+    sim = Simulator(seed_activity=400, export_seconds=0.02)  # 2,000 activities
+    with sim.run_in_thread() as running:
+        config = connection(running)
+        queried = plan_read("visitor_activities", config, method="auto")
+        before = running.pardot_calls
+        pf.read("visitor_activities", config, state_dir=tmp_path)
+        made = running.pardot_calls - before
+        monkeypatch.setattr(plan, "EXPORT_FROM", 1_000)
+        exported = plan_read("visitor_activities", config, method="auto")
+        code, printed, _ = cli("read", "emails", "--config", job_file(tmp_path, running), "--dry-run")
+    assert queried["method"] == "query" and queried["records_at_most"] == 2_000 and queried["calls"] == made == 3
+    assert exported["method"] == "export" and "Export API" in exported["calls_how"]
+    assert code == 0 and '"method":"query"' in printed and '"object":"emails"' in printed

@@ -85,6 +85,8 @@ def cmd_read(args: argparse.Namespace) -> int:
     from pardot_frames.engine.state.journal import state_dir
 
     config = load_config(args)
+    if args.dry_run:
+        return _dry_run(args, config)
     sink = Sink(Path(args.out) if args.out else None, args.what.replace("-", "_"))
     try:
         if args.what == "prospects":
@@ -137,6 +139,18 @@ def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, 
     )  # fmt: skip
     if args.since_last and newest:
         reads.save(config, "prospects", folder, max(newest))
+
+
+def _dry_run(args: argparse.Namespace, config: ExportConfig) -> int:
+    """``read OBJECT --dry-run``: the method and the calls the read would take, as JSON (two calls to tell)."""
+    import orjson
+
+    from pardot_frames.engine.read.plan import plan_read
+
+    if args.what in ("prospects", "lists", "members"):
+        raise UsageError("--dry-run plans reads of the other objects (visitor_activities, emails ...)")
+    print(orjson.dumps(plan_read(args.what, config, method=args.method, parallel=args.parallel)).decode())
+    return EXIT_OK
 
 
 def _read_object(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path) -> None:
@@ -192,6 +206,7 @@ def add_read_parser(sub: Any) -> None:
 def _add_read_options(r: Any) -> None:
     """How a read of any object goes: the recycle bin, ranges at once, queries or the Export API."""
     r.add_argument("--deleted", action="store_true", help="include records in the recycle bin (is_deleted)")
+    r.add_argument("--dry-run", action="store_true", help="say the method and the calls it would take (2 calls)")
     r.add_argument("--parallel", type=int, default=5, metavar="N", help="id ranges read at once (at most 5)")
     r.add_argument(
         "--method",

@@ -28,6 +28,7 @@ from pardot_frames.config.connection import Connection
 from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
+from pardot_frames.engine.read import plan
 from pardot_frames.engine.read.export import export_frames, exportable
 from pardot_frames.engine.state import reads
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
@@ -40,7 +41,6 @@ from pardot_frames.prepare import catalog
 from pardot_frames.prepare.catalog import ObjectSpec
 
 OnPage = Callable[[pl.DataFrame], None]
-EXPORT_FROM = 500_000  # records (by the ids' span) from which method="auto" reads through the Export API
 
 
 def read(
@@ -171,7 +171,7 @@ class Reader:
                                                      "import"), self.spec.kind)  # fmt: skip
         path = objects.query_path(self.spec.kind, ["id"], None, {}, 1).replace("orderBy=id+asc", "orderBy=id+desc")
         high = objects.records_of(await client.get_as(path, "import"), self.spec.kind)
-        return bool(low and high) and int(high[0]["id"]) - int(low[0]["id"]) + 1 >= EXPORT_FROM
+        return bool(low and high) and int(high[0]["id"]) - int(low[0]["id"]) + 1 >= plan.EXPORT_FROM
 
     async def _pages(self, client: Client, page: Callable[[list[dict[str, Any]]], None]) -> None:
         """Every page, in parallel id ranges (``pardot.objects.ranges``)."""
