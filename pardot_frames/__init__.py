@@ -27,6 +27,7 @@ _EXPORTS = {
     "read_lists": "engine.read.frames",
     "read_list_members": "engine.read.frames",
     "read": "engine.read.objects",
+    "history": "engine.state.history",
     "verify": "engine.read.verify",
     "Verification": "engine.read.verify",
     **dict.fromkeys(

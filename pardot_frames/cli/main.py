@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from pardot_frames._control import Control
+from pardot_frames.cli import log_json
 from pardot_frames.cli.auth import add_auth_parser
 from pardot_frames.cli.common import (
     EXIT_DAILY_LIMIT,
@@ -38,6 +39,7 @@ from pardot_frames.cli.common import (
 from pardot_frames.cli.demo import add_demo_parser
 from pardot_frames.cli.export import add_export_parser
 from pardot_frames.cli.fields import add_fields_parser
+from pardot_frames.cli.history import add_history_parser
 from pardot_frames.cli.init import add_init_parser
 from pardot_frames.cli.notify import add_notify_parser
 from pardot_frames.cli.read import add_read_parser
@@ -91,12 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--log-json", action="store_true", help="one JSON line per event on stderr (log collectors)")
     sub = parser.add_subparsers(dest="command", required=True)
     add_init_parser(sub)
     add_export_parser(sub)
     add_fields_parser(sub)
     add_read_parser(sub)
     add_state_parser(sub)
+    add_history_parser(sub)
     add_demo_parser(sub)
     add_simulator_parser(sub)
     add_auth_parser(sub)
@@ -140,7 +144,8 @@ class _Stderr(logging.Handler):
         self.seen: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.say(record.getMessage())
+        if record.levelno >= logging.WARNING:  # info events go to --log-json only
+            self.say(record.getMessage())
 
     def say(self, text: str) -> None:
         if text not in self.seen:
@@ -159,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     own = OWN_PROCESS.set(True)  # the command line's process is its own: a job may freeze the collector
     handler, logger = _Stderr(), logging.getLogger("pardot_frames")
     logger.addHandler(handler)
+    json_lines = log_json.install(logger) if args.log_json else None
     try:
         with warnings.catch_warnings():  # the product's warnings shown as lines; the caller's filters come back
             warnings.simplefilter("always", PardotFramesWarning)
@@ -178,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(public_error(exc), args.debug)
     finally:
         logger.removeHandler(handler)
+        if json_lines is not None:
+            log_json.remove(logger, json_lines)
         OWN_PROCESS.reset(own)
 
 

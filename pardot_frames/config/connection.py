@@ -107,7 +107,21 @@ def describe(err: Any, values: dict[str, Any]) -> str:
     return f"{key} = {values.get(key)!r}: {message}"
 
 
-class Connection(BaseModel):
+class HostRules(BaseModel):
+    """The rules of the hosts and the business unit, for every holder of them (a job, a connection)."""
+
+    @field_validator("login_url", "pardot_domain", check_fields=False)
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url(value)
+
+    @field_validator("business_unit", check_fields=False)
+    @classmethod
+    def _business_unit(cls, value: str | None) -> str | None:
+        return check_business_unit(value)
+
+
+class Connection(HostRules):
     """How to reach one Pardot business unit; immutable, secrets never shown. The names and defaults are the
     job's (``ExportConfig``), so a job's connection is its own parameters."""
 
@@ -126,16 +140,6 @@ class Connection(BaseModel):
     maximum_retry_wait: float = Field(120, gt=0)
     maximum_connection_timeout: float = Field(300, gt=0)
     auth: str | None = None  # the saved authentication the credentials came from (rotated tokens go back)
-
-    @field_validator("login_url", "pardot_domain")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_url(value)
-
-    @field_validator("business_unit")
-    @classmethod
-    def _business_unit(cls, value: str | None) -> str | None:
-        return check_business_unit(value)
 
     def __init__(self, **values: Any) -> None:
         """Validate keywords (plus credentials from a saved authentication and the environment)."""

@@ -13,15 +13,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from pardot_frames.config.connection import (
     CREDENTIALS,
     MASK,
     SECRET_KEYS,
     Connection,
-    check_business_unit,
-    check_url,
+    HostRules,
     gathered,
     validation_problems,
 )
@@ -29,7 +28,7 @@ from pardot_frames.config.mapping import OutputMapping
 from pardot_frames.errors import ConfigError
 
 
-class ExportConfig(BaseModel):
+class ExportConfig(HostRules):
     """One export job's parameters; immutable. Secrets are ``SecretStr`` and never shown."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -84,16 +83,6 @@ class ExportConfig(BaseModel):
     maximum_connection_timeout: float = Field(300, gt=0)
     output_mapping: OutputMapping | None = None  # activation output mapping (see mapping.py)
     auth: str | None = None  # the saved authentication this job's credentials came from (rotated tokens go back)
-
-    @field_validator("login_url", "pardot_domain")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_url(value)
-
-    @field_validator("business_unit")
-    @classmethod
-    def _business_unit(cls, value: str | None) -> str | None:
-        return check_business_unit(value)
 
     @field_validator("notify", mode="before")
     @classmethod

@@ -86,7 +86,13 @@ class Client:
         return await with_retries(self.policy, once, give_up, self._retrying)
 
     def _retrying(self, failure: Retriable, delay: float, attempt: int) -> None:
-        log.info("retrying after %s in %.2fs (attempt %d)", failure, delay, attempt + 1)
+        log.info(
+            "retrying after %s in %.2fs (attempt %d)",
+            failure,
+            delay,
+            attempt + 1,
+            extra={"event": "retry", "reason": str(failure), "delay": round(delay, 3), "attempt": attempt + 1},
+        )
         self.stats.retries += 1
 
     async def repeat(self, request: Request) -> Reply:

@@ -9,6 +9,7 @@ stopped job must (``outcome``). The dry run (``dryrun``) shares the setup rules 
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 import threading
 import time
@@ -19,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from pardot_frames._control import Control
 from pardot_frames.config.job import ExportConfig
@@ -39,8 +42,10 @@ from pardot_frames.engine.job.plan import (
 from pardot_frames.engine.job.run import Run, send
 from pardot_frames.engine.read.verify import Verification, verify_async
 from pardot_frames.engine.results import ExportResult
+from pardot_frames.engine.state import history
+from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.engine.stop import StopFlag, public_error
-from pardot_frames.errors import Interrupted, PardotError, VerifyFailed
+from pardot_frames.errors import Interrupted, PardotError, PardotFramesError, VerifyFailed
 from pardot_frames.pardot.client import Client
 from pardot_frames.pardot.slots import shared_folder
 from pardot_frames.pardot.transport import Transport
@@ -48,6 +53,7 @@ from pardot_frames.prepare.frames import is_streaming
 from pardot_frames.prepare.rejected import in_kind_of
 
 T = TypeVar("T")
+log = logging.getLogger("pardot_frames")
 
 
 async def verified(outcome: Run, source: Source, plan: JobPlan, client: Client, verify: bool | float) -> Any:
@@ -125,22 +131,49 @@ async def export_to_pardot_async(
     export = partial(_export, data, config, progress=progress, chunk_rows=chunk_rows, resume=resume, journal=journal,
                      state_dir=state_dir, refresh_fields=refresh_fields, verify=verify, transport=transport,
                      signals=signals)  # fmt: skip
-    if not notify:
-        return await public(export())
     began = datetime.now(UTC)
-    urls = None if notify is True else list(notify)
+    log.info("export started", extra={"event": "job_start", "object": config.data_object, "host": config.pardot_domain,
+                                      "business_unit": config.business_unit, "method": config.method})  # fmt: skip
+    urls = None if notify is True else list(notify or [])
     try:
         result = await public(export())
-    except (PardotError, Interrupted) as exc:
-        event = "rejected" if isinstance(exc, VerifyFailed) else "failure"
-        note = message(event, config, name="export_to_pardot", started=began, error=exc,
-                       resume=_resume_hint(exc))  # fmt: skip
-        await asyncio.to_thread(send_note, config, note, urls)
+    except PardotFramesError as exc:
+        remember(config, state_dir, began, getattr(exc, "result", None), exc)
+        if notify and isinstance(exc, PardotError | Interrupted):
+            event = "rejected" if isinstance(exc, VerifyFailed) else "failure"
+            note = message(event, config, name="export_to_pardot", started=began, error=exc,
+                           resume=_resume_hint(exc))  # fmt: skip
+            await asyncio.to_thread(send_note, config, note, urls)
         raise
+    remember(config, state_dir, began, result, None)
+    if not notify:
+        return result
     note = message(event_of(result), config, name="export_to_pardot", started=began, result=result,
                    resume=f"export_to_pardot(..., resume={result.job_id!r})" if result.job_id else None)  # fmt: skip
     await asyncio.to_thread(send_note, config, note, urls)
     return result
+
+
+def remember(config: ExportConfig, state_dir: str | Path | None, began: datetime, result: Any,
+             error: BaseException | None) -> None:  # fmt: skip
+    """One row of the run history for this export (``engine.state.history``), whatever its outcome; the end event."""
+    done = result if isinstance(result, ExportResult) else None
+    log.info("export ended", extra={"event": "job_end", "job_id": done.job_id if done else None,
+                                    "applied": done.succeeded if done else 0, "error": str(error) if error else None,
+                                    "calls": done.api_calls if done else 0})  # fmt: skip
+    verify = done.extra.get("verification") if done is not None else None
+    history.record(Path(state_dir) if state_dir else default_state_dir(), {
+        "job_id": done.job_id if done else getattr(error, "job_id", None), "kind": "export",
+        "object": config.data_object, "host": config.pardot_domain, "business_unit": config.business_unit,
+        "config": history.fingerprint(config), "started": began, "ended": datetime.now(UTC),
+        "rows_in": done.rows_in if done else None, "applied": done.succeeded if done else 0,
+        "rejected": (done.rejected_validation + done.rejected_pardot + done.deleted) if done else 0,
+        "not_sent": done.not_sent if done else 0, "calls": done.api_calls if done else 0,
+        "retries": done.retries if done else 0,
+        "stopped": str(error).splitlines()[0] if error is not None else (done.stopped if done else None),
+        "verify": orjson.dumps(verify).decode() if verify is not None else None,
+        "reasons": history.reasons(done.rejected) if done else [],
+    })  # fmt: skip
 
 
 async def public(work: Awaitable[T]) -> T:

@@ -6,6 +6,7 @@ send every step of the pipeline through the job, and mirror the lists. Each row 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import warnings
 from collections.abc import AsyncGenerator, Iterator
@@ -33,6 +34,8 @@ from pardot_frames.errors import ApiError, PardotError, PardotFramesWarning, Rea
 from pardot_frames.pardot import objects
 from pardot_frames.pardot.client import Client
 from pardot_frames.prepare.frames import ROW_NR
+
+log = logging.getLogger("pardot_frames")
 
 
 @dataclass
@@ -162,6 +165,11 @@ async def send_step(step: Step, job: Job, totals: Totals, stop: Stop | None, syn
     if unsent and stop is not None:
         ledger.not_sent(unsent, stop.code, f"not sent: the job stopped ({stop.reason})")
     totals.add(step.chunk, step.report, ledger, step.offset)
+    log.info("chunk sent", extra={"event": "chunk", "rows": step.chunk.height, "calls": job.client.stats.api_calls,
+                                  "applied": len(ledger.succeeded)})  # fmt: skip
+    if stop is not None and not totals.stop_logged:
+        totals.stop_logged = True
+        log.info("stopped: %s", stop.reason, extra={"event": "stop", "reason": stop.reason, "kind": stop.kind.value})
     return stop
 
 

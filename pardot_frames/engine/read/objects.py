@@ -30,9 +30,9 @@ from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.read import plan
 from pardot_frames.engine.read.export import export_frames, exportable
-from pardot_frames.engine.state import reads
+from pardot_frames.engine.state import history, reads
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
-from pardot_frames.errors import ConfigError, ReadStopped
+from pardot_frames.errors import ConfigError, PardotFramesError, ReadStopped
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import objects
 from pardot_frames.pardot.client import Client
@@ -88,10 +88,34 @@ def read(
         poll,
         reads.path(connection, spec.kind, folder).with_suffix(".export.json"),
     )
-    frame = run_sync(reader.run(connection, on_page, progress, mark))
+    frame = _recorded(lambda: run_sync(reader.run(connection, on_page, progress, mark)), connection, folder, reader)
     if since_last and reader.newest is not None:
         reads.save(connection, spec.kind, folder, reader.newest)
     return frame
+
+
+def _recorded(work: Callable[[], pl.DataFrame], connection: Connection, folder: Path, reader: Reader) -> pl.DataFrame:
+    """The read, and its row of the run history, whatever its outcome."""
+    began = datetime.now(UTC)
+    try:
+        frame = work()
+    except PardotFramesError as exc:
+        _remember(connection, folder, began, reader, exc)
+        raise
+    _remember(connection, folder, began, reader, None)
+    return frame
+
+
+def _remember(connection: Connection, folder: Path, began: datetime, reader: Reader,
+              error: BaseException | None) -> None:  # fmt: skip
+    """One row of the run history for this read."""
+    history.record(folder, {
+        "kind": "read", "object": reader.spec.name, "host": connection.pardot_domain,
+        "business_unit": connection.business_unit, "config": history.fingerprint(connection), "started": began,
+        "ended": datetime.now(UTC), "rows_in": reader.rows, "applied": reader.rows, "rejected": 0, "not_sent": 0,
+        "calls": reader.calls, "retries": reader.retries, "reasons": [],
+        "stopped": str(error).splitlines()[0] if error is not None else None,
+    })  # fmt: skip
 
 
 def _check_method(spec: ObjectSpec, method: str) -> None:
@@ -128,6 +152,7 @@ class Reader:
         self.newest: tuple[datetime, int] | None = None
         self.kept: list[pl.DataFrame] = []
         self.method, self.poll, self.journal, self.chosen = "query", 60.0, Path(), "query"
+        self.rows = self.calls = self.retries = 0  # what the run history keeps of it
 
     async def run(self, connection: Connection, on_page: OnPage | None, progress: bool | None,
                   mark: tuple[datetime, int] | None) -> pl.DataFrame:  # fmt: skip
@@ -137,6 +162,7 @@ class Reader:
             typed = records if isinstance(records, pl.DataFrame) else catalog.frame(self.spec, records, self.fields)
             frame = self._since(typed, mark)
             bar.update(frame.height)
+            self.rows += frame.height
             if on_page is not None:
                 on_page(frame)
             else:
@@ -154,6 +180,8 @@ class Reader:
                         await self._pages(client, page)
                 except ResumableStop as exc:
                     raise ReadStopped(str(exc.reason or exc), self._result(), None) from None
+                finally:
+                    self.calls, self.retries = client.stats.api_calls, client.stats.retries
         finally:
             bar.close()
         return self._result()

@@ -174,6 +174,7 @@ class Totals:
     rejected: list[pl.DataFrame] = dataclass_field(default_factory=list)
     reported: set[int] = dataclass_field(default_factory=set)  # rows whose outcome is in ``rejected``
     stopped: bool = False  # the send path was told the job stopped
+    stop_logged: bool = False  # the stop event went to the log (--log-json)
 
     def add(self, chunk: pl.DataFrame, checked: Validated, ledger: Ledger, first_row: int) -> None:
         self.rows_in += checked.rows_in
