@@ -1,5 +1,5 @@
 """``pardot-frames history``: the run history (every export and read: ``engine.state.history``), newest first, as a
-table or JSON lines; the table itself is DuckDB (``history.duckdb`` in the state folder, table ``runs``) for SQL."""
+table or JSON lines; the table itself is DuckDB (``history/runs.duckdb`` in the state folder, table ``runs``)."""
 
 from __future__ import annotations
 

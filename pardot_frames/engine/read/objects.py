@@ -30,6 +30,7 @@ from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.read import plan
 from pardot_frames.engine.read.export import export_frames, exportable
+from pardot_frames.engine.read.frames import read_prospects
 from pardot_frames.engine.state import history, reads
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, PardotFramesError, ReadStopped
@@ -56,19 +57,18 @@ def read(
     on_page: OnPage | None = None,
     method: str = "query",
     poll: float = 60.0,
+    after: datetime | None = None,
 ) -> pl.DataFrame:
-    """Every record of the object ``name`` (``"visitor_activities"`` or ``"visitor-activities"``) as a typed frame.
-
+    """Every record of the object ``name`` (``"visitor_activities"`` or ``"visitor-activities"``) as a typed frame:
     ``fields``: v5 names (default: section 6's list); ``since_last``: only what changed since the last such read
     of this object and business unit (deletions too, as ``is_deleted``); ``deleted``: include the recycle bin;
     ``parallel``: id ranges read at once (at most Pardot's five calls in flight, shared with other jobs);
     ``on_page``: each page goes there (a file, a table) instead of into the returned frame. ``method``: "query"
     (v5 queries), "export" (the Export API, a result file at a time: visitor activities, visitors, visits, list
     memberships, prospect accounts) or "auto" (export when the ids span at least ``EXPORT_FROM`` records, two
-    calls to tell); ``poll``: the first wait between an export's status reads (then the facts' schedule)."""
+    calls to tell); ``poll``: the first wait between an export's status reads; ``after``: only records changed at
+    or after that time (a caller's own cursor, as dlt's), deletions included."""
     if name.strip().lower() == "prospects":  # the product's own prospect read (its names, array fields, verify)
-        from pardot_frames.engine.read.frames import read_prospects
-
         return read_prospects(config, fields=fields, state_dir=state_dir, progress=progress, on_page=on_page,
                               parallel=parallel)  # fmt: skip
     spec = catalog.spec_of(name)
@@ -79,10 +79,11 @@ def read(
     if missing := connection.missing_credentials():
         raise ConfigError([f"{key} is required to read from Pardot" for key in missing])
     folder = Path(state_dir) if state_dir else default_state_dir()
-    wanted = _fields(spec, fields, with_deleted=deleted or (since_last and spec.archivable))
-    mark = reads.load(connection, spec.kind, folder) if since_last else None
+    changes = since_last or after is not None  # deletions come with what changed
+    wanted = _fields(spec, fields, with_deleted=deleted or (changes and spec.archivable))
+    mark = reads.load(connection, spec.kind, folder) if since_last else (after, 0) if after is not None else None
     _check_method(spec, method)
-    reader = Reader(spec, wanted, _filters(spec, mark, deleted or since_last), max(1, min(parallel, CONCURRENT_LIMIT)))
+    reader = Reader(spec, wanted, _filters(spec, mark, deleted or changes), max(1, min(parallel, CONCURRENT_LIMIT)))
     reader.method, reader.poll, reader.journal = (
         method,
         poll,

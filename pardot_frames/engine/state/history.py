@@ -1,5 +1,5 @@
-"""The run history: one row per export and read, in a DuckDB table of the state folder (``history.duckdb``, table
-``runs``), so "how many rows did Pardot refuse this week, and why" is one SQL query (``docs/commands.md``).
+"""The run history: one row per export and read, in the DuckDB table ``runs`` of ``history/runs.duckdb`` in the
+state folder, so "how many rows did Pardot refuse this week, and why" is one SQL query (``docs/commands.md``).
 
 Columns: ``job_id``, ``kind`` (export, read), ``object``, ``host``, ``business_unit``, ``config`` (a fingerprint of
 the job's parameters, secrets masked before hashing), ``started``, ``ended`` (UTC), ``rows_in``, ``applied``,
@@ -34,7 +34,7 @@ TRIES = 5
 
 
 def path(folder: Path) -> Path:
-    return folder / "history.duckdb"
+    return folder / "history" / "runs.duckdb"  # beside the journals, never mistaken for one
 
 
 def fingerprint(config: Any) -> str:
