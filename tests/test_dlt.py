@@ -25,7 +25,8 @@ def pipeline(tmp_path, name, destination):
 
 def test_a_pipeline_loads_pardot_into_duckdb_and_then_only_what_changed(sim, tmp_path):
     sim.seed(lists=[{"id": 7, "name": "News"}],
-             prospects=[{"id": 1000 + i, "email": f"p{i}@x.com", "company": "A"} for i in range(2_000)],
+             prospects=[{"id": 1000 + i, "email": f"p{i}@x.com", "company": "A", "updated_at": "2026-11-01 10:00:00"}
+                        for i in range(2_000)],  # changed before today: an update now is a later second
              memberships=[{"list_id": 7, "prospect_id": 1000 + i} for i in range(0, 2_000, 4)])  # fmt: skip
     config = pf.Connection(**sim.credentials)
     target = tmp_path / "warehouse.duckdb"
