@@ -66,7 +66,6 @@ def test_every_object_reads_with_its_fields_and_types(tmp_path):
         frame = pf.read("visitor_activities", connection(running), state_dir=tmp_path)
         stored = running.state.activity["visitor-activities"][int(frame["id"][0])]["created_at"]
         assert frame["created_at"][0] == datetime.fromisoformat(stored).replace(tzinfo=UTC)  # an instant, not text
-        assert frame["sender_options"].dtype == pl.List if "sender_options" in frame.columns else True
         emails = pf.read("emails", connection(running), state_dir=tmp_path)
         assert isinstance(emails.schema["sender_options"], pl.List) and emails["sender_options"][0][0]["address"]
 

@@ -177,23 +177,22 @@ def columns(spec: ObjectSpec, fields: tuple[str, ...]) -> dict[str, str]:
 
 def frame(spec: ObjectSpec, records: list[dict[str, Any]], fields: tuple[str, ...]) -> pl.DataFrame:
     """A page of records as a typed frame (every requested field a column, even when no record has it)."""
+    typed = {col: (v5, dtype(spec.kind, v5)) for col, v5 in columns(spec, fields).items()}
     data: dict[str, pl.Series] = {}
-    for col, v5 in columns(spec, fields).items():
+    for col, (v5, wanted) in typed.items():
         values = [_value(r, v5) for r in records]
-        wanted = dtype(spec.kind, v5)
         if wanted is None:
             data[col] = pl.Series(col, values, strict=False)
-        elif wanted == pl.Datetime("us", "UTC") or wanted == pl.Date:
+        elif wanted == pl.Datetime("us", "UTC") or wanted == pl.Date:  # text first, parsed as one expression
             data[col] = pl.Series(col, [None if v is None else str(v) for v in values], dtype=pl.String)
         else:
             data[col] = pl.Series(col, values, dtype=wanted, strict=False)
     out = pl.DataFrame(data, height=len(records)) if data else pl.DataFrame()
-    timed = [c for c, v5 in columns(spec, fields).items() if dtype(spec.kind, v5) == pl.Datetime("us", "UTC")]
-    dated = [c for c, v5 in columns(spec, fields).items() if dtype(spec.kind, v5) == pl.Date]
     return out.with_columns(
-        *[utc_time(c).alias(c) for c in timed],
-        *[pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) for c in dated],
-    )
+        *[utc_time(c).alias(c) for c, (_, t) in typed.items() if t == pl.Datetime("us", "UTC")],
+        *[pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) for c, (_, t) in typed.items()
+          if t == pl.Date],
+    )  # fmt: skip
 
 
 def _value(record: dict[str, Any], v5: str) -> Any:

@@ -193,13 +193,7 @@ class Exports:
         start, end = item["window"]
         end = end or datetime.fromtimestamp(item["created"], UTC).replace(tzinfo=None)
         key = "created_at" if item["how"] == "created" else "updated_at"
-        records = (
-            self.state.activity.get(item["kind"], {})
-            if item["kind"] != "prospects"
-            else {**self.state.prospects, **self.state.deleted}
-        )
-        if item["kind"] == "list-memberships":
-            records = {r["id"]: r for r in self.state.memberships.values()}
+        records = self._stored(item["kind"])
         types = set(item["arguments"].get("type") or [])
         chosen = []
         for rid, record in records.items():
@@ -220,7 +214,7 @@ class Exports:
         if store is None:  # a benchmark's generated rows: written straight (millions of them)
             return out.getvalue() + "".join(_synthetic_line(n, item["fields"]) for n in rows)
         for rid in rows:
-            record = store.get(rid) if store is not None else _synthetic(rid)
+            record = store.get(rid)
             if record is None:
                 continue
             values = shaped(record, item["fields"], True, lambda v: _when(v, offset, legacy))
@@ -228,13 +222,19 @@ class Exports:
         return out.getvalue()
 
     def _records(self, item: dict[str, Any]) -> dict[Any, dict[str, Any]] | None:
+        """The records a file's rows are (None: a benchmark's generated rows)."""
         if self.settings().export_synthetic_rows and item["kind"] == "visitor-activities":
             return None
-        if item["kind"] == "prospects":
+        return self._stored(item["kind"])
+
+    def _stored(self, kind: str) -> dict[Any, dict[str, Any]]:
+        """An exportable object's records by id, the recycle bin's prospects included (Prospect exports take
+        deleted=all)."""
+        if kind == "prospects":
             return {**self.state.prospects, **self.state.deleted}
-        if item["kind"] == "list-memberships":
+        if kind == "list-memberships":
             return {r["id"]: r for r in self.state.memberships.values()}
-        return self.state.activity.get(item["kind"], {})
+        return dict(self.state.activity.get(kind, {}))
 
 
 def _synthetic_line(number: int, fields: list[str]) -> str:
