@@ -102,3 +102,18 @@ def test_bad_frames_raise_documented_errors_and_send_nothing(sim, frame, data_ob
         assert isinstance(value, str)
     if "password" in rejected.columns:
         assert set(rejected["password"].drop_nulls().to_list()) <= {"**********"}
+
+
+def test_a_key_column_of_lists_is_named_before_any_call(sim):
+    """Found by the property above: a key column holding lists (even empty ones) is one clear error."""
+    import pytest
+
+    from pardot_frames.errors import ColumnError
+
+    for frame, data_object in ((pl.DataFrame({"fid": [[]]}), "prospects"),
+                               (pl.DataFrame({"email": [["a@x.com"]], "id": [1]}), "prospects"),
+                               (pl.DataFrame({"prospect_id": [[1]], "list_id": [2]}), "list_memberships")):  # fmt: skip
+        before = sim.pardot_calls
+        with pytest.raises(ColumnError, match=f"column '{frame.columns[0]}' holds List"):
+            export_to_pardot(frame, job(sim, data_object=data_object), progress=False, journal=False)
+        assert sim.pardot_calls == before

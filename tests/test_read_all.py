@@ -44,9 +44,8 @@ def connection(sim, **extra):
 
 def test_the_catalog_asks_exactly_the_sheets_fields():
     lists = sheet_lists()
-    served = {k: v for k, v in lists.items() if k not in ("account", "dynamic-content-variations")}
-    assert set(served) == set(catalog.OBJECTS)  # the two left out: one object, and a read per dynamic content
-    assert {k: list(catalog.OBJECTS[k].fields) for k in served} == served
+    assert set(lists) | {"email-clicks"} == set(catalog.OBJECTS)  # and the v4 email clicks, which have no list
+    assert {k: list(catalog.OBJECTS[k].fields) for k in lists} == lists
     assert sorted(OBJECT_NAMES) == sorted(s.name for s in catalog.OBJECTS.values() if s.name != "lists")
 
 
@@ -60,7 +59,7 @@ def test_every_object_reads_with_its_fields_and_types(tmp_path):
             for column, dtype in expected.items():
                 if dtype is not None:
                     assert frame.schema[column] == dtype, (kind, column, frame.schema[column])
-            held = running.state.activity.get(kind)
+            held = running.state.activity.get(kind) if kind != "email-clicks" else running.state.email_clicks
             if held is not None:
                 assert frame.height == len(held) and frame["id"].is_unique().all(), kind
         frame = pf.read("visitor_activities", connection(running), state_dir=tmp_path)
@@ -172,3 +171,109 @@ def test_the_command_line_reads_any_object_into_a_file(tmp_path):
         assert code == 0 and "read 0 visitor_activities" in printed
         code, _, err = cli("read", "nope", "--config", config)
         assert code == 2 and "invalid choice" in err
+
+
+@pytest.mark.parametrize("needed", [True, False])  # whether Pardot refuses a variation query without it: open
+def test_the_account_and_dynamic_content_variations_read_as_pardot_answers_them(tmp_path, needed):
+    sim = Simulator(seed_activity=3, variations_need_content=needed)
+    with sim.run_in_thread() as running:
+        before = running.pardot_calls
+        account = pf.read("account", connection(running), state_dir=tmp_path)
+        assert account.height == 1 and running.pardot_calls - before == 1  # one object, one call
+        assert account["maximum_daily_api_calls"].dtype == pl.Int64 and account["updated_at"].dtype.time_zone == "UTC"
+        held = running.state.activity["dynamic-content-variations"]
+        variations = pf.read("dynamic_content_variations", connection(running), state_dir=tmp_path, parallel=3)
+        assert sorted(variations["id"]) == sorted(held)
+        assert dict(zip(variations["id"], variations["dynamic_content_id"], strict=True)) == {
+            i: r["dynamic_content_id"] for i, r in held.items()}  # fmt: skip
+        with pytest.raises(pf.ConfigError, match="no time to follow"):
+            pf.read("dynamic_content_variations", connection(running), state_dir=tmp_path, since_last=True)
+
+
+def test_the_simulator_refuses_a_variation_query_without_its_dynamic_content():
+    from pardot_frames.engine.host.bridge import run_sync
+    from pardot_frames.pardot import objects
+    from pardot_frames.pardot.client import Client
+
+    with Simulator(seed_activity=1).run_in_thread() as running:
+
+        async def ask():
+            async with Client(pf.Connection(**running.credentials)) as client:
+                return await client.get_as(f"{objects.OBJECTS}/dynamic-content-variations?fields=id", "import")
+
+        reply = run_sync(ask())
+        assert reply.code == 51 and "dynamicContentId" in reply.message
+
+
+def test_email_clicks_come_through_v4_and_a_since_last_read_asks_after_the_last_click(tmp_path):
+    with Simulator(seed_activity=300).run_in_thread() as running:
+        clicks = running.state.email_clicks
+        first = pf.read("email_clicks", connection(running), state_dir=tmp_path, since_last=True)
+        assert sorted(first["id"]) == sorted(clicks) and len(clicks) > 200  # more than one v4 page
+        assert first["created_at"].dtype.time_zone == "UTC" and first["prospect_id"].null_count() == 0
+        top = max(clicks)
+        clicks[top + 1] = {**clicks[top], "id": top + 1, "created_at": "2026-12-01 10:00:00"}  # one new click
+        before = running.pardot_calls
+        again = pf.read("email_clicks", connection(running), state_dir=tmp_path, since_last=True)
+        assert again["id"].to_list() == [top + 1] and running.pardot_calls - before == 1  # from the last id, 1 call
+
+
+def test_a_stopped_read_of_any_object_resumes_where_it_stopped(tmp_path):
+    with Simulator(seed_activity=600).run_in_thread() as running:
+        held = running.state.activity["visitor-activities"]
+        with pytest.raises(pf.ReadStopped) as stopped:
+            pf.read("visitor_activities", connection(running, max_api_calls=3), state_dir=tmp_path)
+        partial, after = stopped.value.frame, stopped.value.after_id
+        assert after is not None and partial.height and partial["id"].max() <= after
+        rest = pf.read("visitor_activities", connection(running), state_dir=tmp_path, after_id=after)
+        both = pl.concat([partial, rest])
+        assert sorted(both["id"]) == sorted(held) and both["id"].is_unique().all()  # every record once
+
+
+def test_every_read_and_verify_leaves_a_row_in_the_run_history(tmp_path):
+    with Simulator().run_in_thread() as running:
+        running.seed(lists=[{"id": 7, "name": "News"}], prospects=[{"id": 1, "email": "a@x.com"}],
+                     memberships=[{"list_id": 7, "prospect_id": 1}])  # fmt: skip
+        config = pf.ExportConfig(**running.credentials)
+        pf.read_prospects(config, state_dir=tmp_path)
+        pf.read_lists(config)
+        pf.read_list_members(config, 7)
+        pf.verify(pl.DataFrame({"email": ["a@x.com"]}), config, state_dir=str(tmp_path))
+        runs = pf.history(state_dir=tmp_path)
+        assert runs.select("kind", "object").rows()[:2] in (
+            [("read", "prospects"), ("verify", "prospects")],
+            [("verify", "prospects"), ("read", "prospects")],
+        )
+        verify = runs.filter(pl.col("kind") == "verify").row(0, named=True)
+        assert verify["calls"] >= 1 and '"rows_checked":1' in verify["verify"].replace(" ", "")
+        import os
+
+        lists = pf.history(state_dir=os.environ["PARDOT_FRAMES_STATE"])  # no state folder given: the default one
+        assert sorted(lists["object"]) == ["list_members", "lists"] and lists["rows_in"].to_list() != [0, 0]
+
+
+def test_the_command_line_reads_the_special_objects_and_says_a_stop_as_json(tmp_path):
+    import json
+
+    from pardot_frames.engine.read.plan import plan_read
+
+    with Simulator(seed_activity=300).run_in_thread() as running:
+        planned = {k: plan_read(k, connection(running)) for k in ("account", "dynamic_content_variations",
+                                                                  "email_clicks")}  # fmt: skip
+        assert planned["account"]["calls"] == 1 and planned["email_clicks"]["records_at_most"] == max(
+            running.state.email_clicks)  # fmt: skip
+        job = job_file(tmp_path, running)
+        code, printed, _ = cli("read", "email_clicks", "--config", job, "--json", "--state-dir", str(tmp_path))
+        summary = json.loads(printed)
+        assert code == 0 and summary["rows"] == len(running.state.email_clicks) == planned["email_clicks"][
+            "records_at_most"] and summary["calls"] == planned["email_clicks"]["calls"]  # fmt: skip
+        stopped_job = job_file(tmp_path, running, max_api_calls=2)
+        code, printed, err = cli("read", "visitor_activities", "--config", stopped_job, "--json",
+                                 "--out", str(tmp_path / "a.parquet"), "--state-dir", str(tmp_path))  # fmt: skip
+        summary = json.loads(printed)
+        assert code != 0 and summary["stopped"] and summary["after_id"] is not None and "Traceback" not in err
+        code, printed, _ = cli("read", "visitor_activities", "--config", job, "--json", "--after-id",
+                               str(summary["after_id"]), "--state-dir", str(tmp_path))  # fmt: skip
+        rest = json.loads(printed)
+        held = len(running.state.activity["visitor-activities"])
+        assert code == 0 and rest["rows"] == held - summary["after_id"]  # ids 1..n: the rest after the stop

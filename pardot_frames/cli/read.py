@@ -6,10 +6,12 @@ the state folder)."""
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pardot_frames.cli.common import EXIT_OK, UsageError, add_job_arguments, load_config
+from pardot_frames.errors import ReadStopped
 
 # every other object a read takes (pardot-v5-objects.md section 6; names as prepare.catalog has them: kept here
 # so that building the parser imports nothing heavy)
@@ -18,13 +20,15 @@ OBJECT_NAMES = (
     "forms", "landing_pages", "tags", "lifecycle_stages", "lifecycle_histories", "prospect_accounts",
     "custom_fields", "list_memberships", "visitor_page_views", "folders", "custom_redirects",
     "engagement_studio_programs", "files", "folder_contents", "form_fields", "form_handlers", "form_handler_fields",
-    "layout_templates", "tracker_domains", "dynamic_contents",
+    "layout_templates", "tracker_domains", "dynamic_contents", "account", "dynamic_content_variations",
+    "email_clicks",
 )  # fmt: skip
 
 if TYPE_CHECKING:
     import polars as pl
 
     from pardot_frames.config.job import ExportConfig
+    from pardot_frames.engine.read.runs import Tally
 
 
 class Sink:
@@ -82,25 +86,35 @@ def _text_lists(frame: pl.DataFrame) -> list[pl.Expr]:
 
 def cmd_read(args: argparse.Namespace) -> int:
     from pardot_frames.engine.read import frames as read
+    from pardot_frames.engine.read.runs import Tally
     from pardot_frames.engine.state.journal import state_dir
 
     config = load_config(args)
     if args.dry_run:
         return _dry_run(args, config)
     sink = Sink(Path(args.out) if args.out else None, args.what.replace("-", "_"))
+    tally, began = Tally(), time.monotonic()
+    args.no_progress = args.no_progress or args.json
     try:
         if args.what == "prospects":
-            _read_prospects(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir())
+            _read_prospects(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir(), tally)
         elif args.what not in ("lists", "members"):
-            _read_object(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir())
+            _read_object(args, config, sink, Path(args.state_dir) if args.state_dir else state_dir(), tally)
         elif args.what == "lists":
             sink.add(read.read_lists(config, progress=not args.no_progress and None))
         else:
             if not args.list:
                 raise UsageError("read members needs --list ID_OR_NAME")
             sink.add(read.read_list_members(config, args.list, progress=not args.no_progress and None))
+    except ReadStopped as stop:
+        if args.json:
+            _summary(args, sink, tally, began, stop)
+        raise
     finally:
         sink.close()
+    if args.json:
+        _summary(args, sink, tally, began, None)
+        return EXIT_OK
     where = f" into {args.out}" if args.out else ""
     print(f"read {sink.rows:,} {args.what}{where}")
     for frame in sink.kept[:1]:
@@ -108,7 +122,18 @@ def cmd_read(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path) -> None:
+def _summary(args: argparse.Namespace, sink: Sink, tally: Tally, began: float, stop: ReadStopped | None) -> None:
+    """``--json``: the read as one JSON object (rows, calls, retries, seconds; where a stopped read resumes)."""
+    import orjson
+
+    print(orjson.dumps({
+        "object": args.what, "rows": sink.rows, "out": args.out, "calls": tally.calls, "retries": tally.retries,
+        "seconds": round(time.monotonic() - began, 3), "stopped": stop.reason if stop else None,
+        "after_id": stop.after_id if stop else None,
+    }).decode())  # fmt: skip
+
+
+def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path, tally: Tally) -> None:
     """Prospects page by page into the sink. ``--since-last`` reads from the newest (``updated_at``, id) seen
     last time (at or after that instant: Pardot's times have one-second steps) and keeps what came after it."""
     import polars as pl
@@ -135,7 +160,7 @@ def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, 
     read.read_prospects(
         config, fields=fields, updated_after=after, after_id=args.after_id,
         state_dir=folder, progress=not args.no_progress and None, on_page=page, with_updated_at=True,
-        parallel=args.parallel,
+        parallel=args.parallel, tally=tally,
     )  # fmt: skip
     if args.since_last and newest:
         reads.save(config, "prospects", folder, max(newest))
@@ -153,14 +178,14 @@ def _dry_run(args: argparse.Namespace, config: ExportConfig) -> int:
     return EXIT_OK
 
 
-def _read_object(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path) -> None:
+def _read_object(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path, tally: Tally) -> None:
     """Any other object of section 6 page by page into the sink (``engine.read.objects``)."""
     from pardot_frames.engine.read.objects import read
 
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     read(args.what, config, fields=fields, since_last=args.since_last, deleted=args.deleted, parallel=args.parallel,
          state_dir=folder, progress=not args.no_progress and None, on_page=sink.add, method=args.method,
-         poll=args.poll)  # fmt: skip
+         poll=args.poll, after_id=args.after_id, tally=tally)  # fmt: skip
 
 
 def add_read_parser(sub: Any) -> None:
@@ -197,7 +222,8 @@ def add_read_parser(sub: Any) -> None:
         "--since-last", action="store_true", help="only what changed (deletions too) since the last read of this object"
     )
     r.add_argument("--list", metavar="ID_OR_NAME", help="the list whose members to read (read members)")
-    r.add_argument("--after-id", type=int, metavar="N", help="resume a stopped read after this prospect id")
+    r.add_argument("--after-id", type=int, metavar="N", help="resume a stopped read after this id (it says which)")
+    r.add_argument("--json", action="store_true", help="print one JSON object (rows, calls, where a stop resumes)")
     r.add_argument("--state-dir", metavar="DIR", help="where the field cache and --since-last marks live")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_read)

@@ -72,8 +72,11 @@ async def pages(
     client: Client, kind: str, fields: list[str], filters: dict[str, str] | None = None, *,
     after: int | None = None, limit: int = PAGE,
 ) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
-    """Every record of ``kind`` under ``filters`` (v5 names), a page at a time, by ascending id from ``after``."""
+    """Every record of ``kind`` under ``filters`` (v5 names), a page at a time, by ascending id from ``after``. A
+    range (``idLessThan``) ends at its last id without a call to see the next page empty (Pardot gives a token
+    after a full page even where the data ends: v5-objects 2)."""
     wanted = fields if "id" in fields else ["id", *fields]
+    end = int(filters["idLessThan"]) - 1 if filters and "idLessThan" in filters else None
     count = 0
     while True:
         reply = await client.get_as(query_path(kind, wanted, after, filters or {}, limit), "import")
@@ -83,7 +86,7 @@ async def pages(
         count += 1
         after = forward(after, [int(r["id"]) for r in records], count, f"reading {kind}", ApiError)
         yield records
-        if len(records) < limit or last_page(reply.body):
+        if len(records) < limit or last_page(reply.body) or (end is not None and after >= end):
             return
 
 
@@ -149,6 +152,15 @@ def last_page(body: Any) -> bool:
     after a full page unless the data ends there; recorded). Each page here is its own query, so the
     100,000-record cap of a token chain cannot be what ended it. A server that leaves the key out says nothing."""
     return isinstance(body, dict) and "nextPageToken" in body and body["nextPageToken"] is None
+
+
+def record_of(reply: Any, kind: str) -> dict[str, Any]:
+    """The one object an answer holds (the account: not a page); an answer without its id is not Pardot's."""
+    body = reply.body if isinstance(reply.body, dict) else None
+    if reply.code is not None or body is None or "id" not in body:
+        message = reply.message or f"HTTP {reply.status}"
+        raise ApiError(f"reading {kind} failed: Pardot error {reply.code} ({message})", reply.code, reply.status)
+    return body
 
 
 def records_of(reply: Any, kind: str) -> list[dict[str, Any]]:

@@ -101,9 +101,18 @@ SECTION_6: dict[str, tuple[str, str, bool]] = {
     "dynamic-contents": ("id, name, basedOnProspectApiFieldId, embedCode, embedUrl, basedOn, tagReplacementLanguage, "
                          "folderId, trackerDomainId, createdAt, updatedAt, isDeleted, createdById, updatedById",
                          "updatedAt", False),
+    "account": ("id, company, level, website, pluginCampaignId, addressOne, addressTwo, city, state, zip, territory, "
+                "country, phone, fax, adminId, maximumDailyApiCalls, apiCallsUsed, " + _WHO, "updatedAt", False),
+    "dynamic-content-variations": ("id, dynamicContentId, comparison, operator, value1, value2, content", "", False),
 }  # fmt: skip
+# section 6's v4 email clicks, under the v5 spelling of their names (the columns come out the same snake_case)
+EMAIL_CLICKS = "id, prospectId, url, listEmailId, dripProgramActionId, emailTemplateId, trackerRedirectId, createdAt"
+ONE = "account"  # answers one object, not a page
+PER_PARENT = {"dynamic-content-variations": ("dynamic-contents", "dynamicContentId")}  # read per parent record
+V4 = {"email-clicks": "/api/emailClick/version/4/do/query"}  # not in v5: read through v4
 INTS = frozenset({"type", "pageViewCount", "visitorPageViewCount", "durationInSeconds", "probability",
-                  "layoutTableBorder", "objectCount", "position", "secondsElapsed", "size", "sortOrder"})  # fmt: skip
+                  "layoutTableBorder", "objectCount", "position", "secondsElapsed", "size", "sortOrder",
+                  "maximumDailyApiCalls", "apiCallsUsed"})  # fmt: skip
 TEXT_IDS = frozenset({"salesforceId", "prospectApiFieldId", "basedOnProspectApiFieldId", "fieldId"})
 TEXT_TYPES = {"emails": {"type"}, "opportunities": {"type"}, "prospect-accounts": {"type"}, "custom-fields": {"type"},
               "form-fields": {"type"}}  # fmt: skip  # "type" is a number on visitor activities only
@@ -131,9 +140,19 @@ class ObjectSpec:
     def name(self) -> str:
         return self.kind.replace("-", "_")
 
+    @property
+    def shape(self) -> str:
+        """How it is read: ``pages`` (v5 queries by id), ``one`` (a single object), ``per-parent`` (a query per
+        parent record) or ``v4`` (the v4 query, pages of 200)."""
+        return "one" if self.kind == ONE else "per-parent" if self.kind in PER_PARENT else \
+            "v4" if self.kind in V4 else "pages"  # fmt: skip
 
-OBJECTS = {kind: ObjectSpec(kind, tuple(f.strip() for f in text.split(",")), since, server)
-           for kind, (text, since, server) in SECTION_6.items()}  # fmt: skip
+
+OBJECTS = {
+    kind: ObjectSpec(kind, tuple(f.strip() for f in text.split(",")), since, server)
+    for kind, (text, since, server) in {**SECTION_6, "email-clicks": (EMAIL_CLICKS, "createdAt", True)}.items()
+}
+# fmt: skip
 
 
 def spec_of(name: str) -> ObjectSpec | None:

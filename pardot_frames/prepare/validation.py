@@ -82,6 +82,9 @@ def check_columns(frame: pl.DataFrame, data_object: str) -> None:
         ]
     elif frame.width == 0:
         problems.append("the frame has no columns; a prospect needs id, fid or email")
+    keys = (*schemas.PROSPECT_KEYS, *schemas.LIST_MEMBERSHIP_FIELDS)
+    problems += [f"column {c!r} holds {frame.schema[c]} values; a key is one value a row (a number or text)"
+                 for c in frame.columns if c in keys and frame.schema[c].is_nested()]  # fmt: skip
     if problems:
         raise ColumnError(problems)
 

@@ -81,11 +81,25 @@ FIELDS = {  # section 6, as written (with the names its bullets add beside the l
     "sslStatusDetails, sslRequestedById, validationStatus, validatedAt, vanityUrlStatus, trackingCode, " + _WHO,
     "dynamic-contents": "id, name, basedOnProspectApiFieldId, embedCode, embedUrl, basedOn, tagReplacementLanguage, "
     f"folderId, trackerDomainId, {_WHO.replace('createdById, ', '')}, isDeleted, createdById",
+    "dynamic-content-variations": "id, dynamicContentId, comparison, operator, value1, value2, content",
+    "account": "id, company, level, website, pluginCampaignId, addressOne, addressTwo, city, state, zip, territory, "
+    "country, phone, fax, adminId, maximumDailyApiCalls, apiCallsUsed, " + _WHO,
 }
+CLICK_FIELDS = (
+    "id",
+    "prospect_id",
+    "url",
+    "list_email_id",
+    "drip_program_action_id",
+    "email_template_id",
+    "tracker_redirect_id",
+    "created_at",
+)  # v4 email clicks (section 6: v5 has no such object)
 ACTIVITY_FIELDS = {kind: tuple(f.strip() for f in text.split(",")) for kind, text in FIELDS.items()}
 ACTIVITY_ARCHIVABLE = frozenset(k for k, names in ACTIVITY_FIELDS.items() if "isDeleted" in names)
 INTS = frozenset({"type", "pageViewCount", "visitorPageViewCount", "durationInSeconds", "probability",
-                  "layoutTableBorder", "objectCount", "position", "secondsElapsed", "size", "sortOrder"})  # fmt: skip
+                  "layoutTableBorder", "objectCount", "position", "secondsElapsed", "size", "sortOrder",
+                  "maximumDailyApiCalls", "apiCallsUsed"})  # fmt: skip
 FLOATS = frozenset({"cost", "value"})
 TEXT_IDS = frozenset({"salesforceId", "prospectApiFieldId", "basedOnProspectApiFieldId"})
 BOOLS = frozenset({"doNotSell", "usePermissions", "bitlyIsPersonalized", "showNotProspect", "operationalEmail",
@@ -93,6 +107,7 @@ BOOLS = frozenset({"doNotSell", "usePermissions", "bitlyIsPersonalized", "showNo
 NESTED = ("senderOptions", "replyToOptions")  # arrays of objects
 KINDS = {"visitor-activities": 5, "visitors": 1, "visits": 2, "visitor-page-views": 3, "emails": 1,
          "lifecycle-histories": 1}  # records per generated prospect  # fmt: skip
+OWN_COUNT = {"account": 1, "dynamic-content-variations": 0}  # one account; variations come per dynamic content
 ASSETS = 12  # records of each account-level object (campaigns, users, forms, ...)
 
 
@@ -135,8 +150,12 @@ def generate(state: Any, n: int, seed: int = 1) -> None:
 
     for kind in ACTIVITY_FIELDS:
         if kind not in KINDS:
-            for _ in range(ASSETS):
+            for _ in range(OWN_COUNT.get(kind, ASSETS)):
                 add(kind)
+    for content in list(store.get("dynamic-contents", {})):
+        for _ in range(2):
+            add("dynamic-content-variations", dynamicContentId=content)
+    clicks = state.email_clicks
     for i in range(n):
         prospect = state.add_prospect(email=f"person{state.next_prospect_id}@example.com", first_name=f"P{i}")
         pid, stamp = prospect["id"], start + timedelta(minutes=i)
@@ -156,6 +175,12 @@ def generate(state: Any, n: int, seed: int = 1) -> None:
                 createdAt=_text(stamp + timedelta(seconds=rng.randint(0, 9999))),
             )
         add("lifecycle-histories", prospectId=pid, previousStageId=1, nextStageId=2)
+        for _ in range(rng.randint(0, 2)):
+            cid = len(clicks) + 1
+            clicks[cid] = {"id": cid, "prospect_id": pid, "url": f"https://example.com/c/{cid}", "list_email_id":
+                           rng.randint(1, ASSETS), "drip_program_action_id": None, "email_template_id":
+                           rng.randint(1, ASSETS), "tracker_redirect_id": None,
+                           "created_at": _text(stamp + timedelta(seconds=rng.randint(0, 9999)))}  # fmt: skip
     state.activity_ids.clear()
 
 

@@ -87,6 +87,12 @@ class SimConfig:
     export_legacy_dates: bool = False
     export_synthetic_rows: int = 0
     v5_dotted_flat: bool = False  # v5-objects 1: a dotted field (trackerDomain.domain) nested, or a flat key
+    # v5-objects 2 (recorded): a full page that happens to end the data still carries a token, and the next call
+    # answers "values": [] (False: the end is said at once, as a friendlier server would)
+    token_at_data_end: bool = True
+    # v5-objects 6: dynamic content variations are read per dynamic content; whether a query without
+    # dynamicContentId is refused (code 51) or answers every variation is not confirmed
+    variations_need_content: bool = True
     faults: Faults = field(default_factory=Faults)
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ class PardotState(ListsAndMemberships, ImportRows, RecycleBin):
     _by_fid: dict[str, int] = field(default_factory=dict, repr=False)
     activity: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)  # every other v5 object (activity)
     exports: dict[int, dict[str, Any]] = field(default_factory=dict)  # the Export API's exports, by id
+    email_clicks: dict[int, dict[str, Any]] = field(default_factory=dict)  # v4 email clicks, by id
     activity_ids: dict[str, list[int]] = field(default_factory=dict, repr=False)  # their sorted ids, while unchanged
     imports: Any = None  # the Import API's imports (``imports.Imports``), made by the app
     _sorted: tuple[Any, list[int]] = field(default=(None, []), repr=False)

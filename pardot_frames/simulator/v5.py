@@ -136,10 +136,15 @@ class V5:
     async def query(self, request: web.Request) -> web.Response:
         kind, query = request.match_info["object"], dict(request.query)
         try:
+            if kind == "account":  # one object, not a page (v5-objects 6)
+                return self._account(query)
             if "nextPageToken" in query:
                 query = self._continued(request)
             else:
                 check_params(kind, query)
+                if kind == "dynamic-content-variations" and self.settings().variations_need_content:
+                    if number(query, "dynamicContentId") is None:
+                        raise BadCriterion(51, "Invalid parameter: dynamicContentId is required.")
             fields = self._fields(kind, query, many=True)
             limit = min(number(query, "limit", 200) or 200, V5_LIMIT)
             skip = number(query, "_skip", 0) or 0
@@ -149,7 +154,8 @@ class V5:
         page = found[skip : skip + limit]
         body: dict[str, Any] = {"nextPageToken": None, "nextPageUrl": None}
         capped = len(page) == limit and skip + limit < len(found) and skip + limit >= self.settings().token_chain_cap
-        if len(page) == limit and skip + limit < len(found) and not capped:
+        more = skip + limit < len(found) or self.settings().token_at_data_end
+        if len(page) == limit and more and not capped:
             token = self._token({**query, "_skip": str(skip + limit)}, page[-1]["id"], skip // limit + 2, limit)
             body["nextPageToken"] = token
             body["nextPageUrl"] = f"{request.scheme}://{request.host}{request.path}?" + urlencode(
@@ -160,6 +166,14 @@ class V5:
             text = "Record count for nextPageToken sequence has been exceeded. No page token returned."
             return json_answer(body, headers={"Pardot-Warning": f"{self.settings().page_warning_code};{text}"})
         return json_answer(body)
+
+    def _account(self, query: dict[str, str]) -> web.Response:
+        extra = sorted(k for k in query if k != "fields")
+        if extra:
+            raise BadCriterion(51, f"Invalid parameter: {extra[0]}. The account is one object, not a query.")
+        fields = self._fields("account", query, many=False)
+        found = next(iter(self.state.activity.get("account", {}).values()), None)
+        return json_answer(self._shape("account", found or {"id": 1}, fields))
 
     def _found(self, kind: str, query: dict[str, str]) -> list[dict[str, Any]]:
         found = [r for r in self._records(kind, deleted_of(kind, query)) if self._matches(r, query)]

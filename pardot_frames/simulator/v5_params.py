@@ -9,7 +9,8 @@ from .activity import ACTIVITY_ARCHIVABLE, ACTIVITY_FIELDS
 from .criteria import BadCriterion
 from .v5_fields import ARCHIVABLE
 
-FILTERS = {"listId": "list_id", "prospectId": "prospect_id", "visitorId": "visitor_id", "visitId": "visit_id"}
+FILTERS = {"listId": "list_id", "prospectId": "prospect_id", "visitorId": "visitor_id", "visitId": "visit_id",
+           "dynamicContentId": "dynamic_content_id"}  # fmt: skip
 PAGING = frozenset({"fields", "limit", "orderBy", "offset", "deleted", "nextPageToken", "format"})
 EXTRA_FILTERS = {
     "prospects": {"email"}, "lists": {"name"}, "list-memberships": {"listId", "prospectId"},
@@ -17,6 +18,7 @@ EXTRA_FILTERS = {
     "visitor-activities": {"prospectId", "visitorId", "visitId", "type"}, "visits": {"visitorId", "prospectId"},
     "visitor-page-views": {"visitorId", "visitId"}, "visitors": {"prospectId", "isIdentified"},
     "lifecycle-histories": {"prospectId"}, "emails": {"prospectId"},
+    "dynamic-content-variations": {"dynamicContentId"},
 }  # fmt: skip
 TIMED = ("id", "createdAt", "updatedAt", "lastActivityAt", "sentAt")
 ALL_ARCHIVABLE = ARCHIVABLE | ACTIVITY_ARCHIVABLE

@@ -23,6 +23,7 @@ from pardot_frames.config.connection import Connection
 from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
+from pardot_frames.engine.read.runs import Tally, recorded
 from pardot_frames.engine.state.field_cache import account_fields
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, ReadStopped
@@ -146,16 +147,19 @@ async def in_ranges(client: Client, query: ProspectQuery, on_page: OnPage, after
 
 
 async def reading(config: Reachable, read: Callable[[Client, OnPage], Awaitable[None]], on_page: OnPage | None,
-                  progress: bool | None, parallel: int = 1,
-                  ranges: dict[int, int] | None = None) -> pl.DataFrame:  # fmt: skip
-    """Run a read with its own client; pages are kept (and passed on); a stop raises ReadStopped."""
+                  progress: bool | None, parallel: int = 1, ranges: dict[int, int] | None = None,
+                  tally: Tally | None = None) -> pl.DataFrame:  # fmt: skip
+    """Run a read with its own client; pages are kept (and passed on); a stop raises ReadStopped. ``tally``
+    counts rows, calls and retries for the run history."""
     if missing := config.missing_credentials():
         raise ConfigError([f"{key} is required to read from Pardot" for key in missing])
     kept: list[pl.DataFrame] = []
     bar = Progress(None, progress)
+    tally = tally if tally is not None else Tally()
 
     def page(frame: pl.DataFrame) -> None:
         bar.update(frame.height)
+        tally.rows += frame.height
         if on_page is not None:
             on_page(frame)
         else:
@@ -167,22 +171,24 @@ async def reading(config: Reachable, read: Callable[[Client, OnPage], Awaitable[
             try:
                 await read(client, page)
             except ResumableStop as exc:
-                raise ReadStopped(str(exc.reason or exc), *_stopped(kept, ranges)) from None
+                raise ReadStopped(str(exc.reason or exc), *stopped_rows(kept, ranges)) from None
+            finally:
+                tally.calls, tally.retries = client.stats.api_calls, client.stats.retries
     finally:
         bar.close()
     return pl.concat(kept, how="vertical_relaxed") if kept else pl.DataFrame()
 
 
-def _stopped(kept: list[pl.DataFrame], ranges: dict[int, int] | None) -> tuple[pl.DataFrame, int | None]:
+def stopped_rows(kept: list[pl.DataFrame], ranges: dict[int, int] | None) -> tuple[pl.DataFrame, int | None]:
     """What a stopped read hands back: the rows up to the id every record below was read to (in ranges, the
     smallest unfinished cursor: rows past it are read again by the resume), and that id."""
     done = pl.concat(kept, how="vertical_relaxed") if kept else pl.DataFrame()
+    last = objects.safe_after(ranges) if ranges else None
+    if last is not None:  # pages handed to on_page were not kept: the ranges still say where to resume
+        return (done.filter(pl.col("id") <= last) if "id" in done.columns else done), last
     if not done.height or "id" not in done.columns:
         return done, None
-    last = objects.safe_after(ranges) if ranges else None
-    if last is None:
-        return done, int(done["id"].max())  # type: ignore[arg-type]
-    return done.filter(pl.col("id") <= last), last
+    return done, int(done["id"].max())  # type: ignore[arg-type]
 
 
 def read_prospects(
@@ -198,6 +204,7 @@ def read_prospects(
     on_page: OnPage | None = None,
     with_updated_at: bool = False,
     parallel: int = CONCURRENT_LIMIT,
+    tally: Tally | None = None,
 ) -> pl.DataFrame:
     """Prospects as a frame: ``fields`` (product names; default every readable standard and custom field),
     those updated after ``updated_after`` (ISO 8601), with these ``ids`` or ``emails``; ``after_id`` resumes
@@ -217,7 +224,15 @@ def read_prospects(
         await read_prospect_pages(client, query, page, after_id, parallel, ranges)
 
     ranges: dict[int, int] = {}
-    frame = run_sync(reading(config, read, on_page, progress, max(1, min(parallel, CONCURRENT_LIMIT)), ranges))
+    tally, lanes = tally if tally is not None else Tally(), max(1, min(parallel, CONCURRENT_LIMIT))
+    frame = recorded(
+        "read",
+        "prospects",
+        Connection.of(config),
+        folder,
+        tally,
+        lambda: run_sync(reading(config, read, on_page, progress, lanes, ranges, tally)),
+    )
     return frame if frame.width else pl.DataFrame(schema=schema)
 
 
@@ -254,5 +269,13 @@ def _read_simple(config: Reachable, kind: str, names: list[str], types: dict[str
         async for records in objects.pages(client, kind, list(columns.values()), where):
             page(records_frame(records, columns, typed))
 
-    frame = run_sync(reading(config, read, None, progress))
+    tally, what = Tally(), "list_members" if list_id is not None else kind
+    frame = recorded(
+        "read",
+        what,
+        Connection.of(config),
+        default_state_dir(),
+        tally,
+        lambda: run_sync(reading(config, read, None, progress, tally=tally)),
+    )
     return frame if frame.height else pl.DataFrame(schema=typed)

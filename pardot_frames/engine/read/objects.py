@@ -30,10 +30,12 @@ from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.read import plan
 from pardot_frames.engine.read.export import export_frames, exportable
-from pardot_frames.engine.read.frames import read_prospects
-from pardot_frames.engine.state import history, reads
+from pardot_frames.engine.read.frames import read_prospects, stopped_rows
+from pardot_frames.engine.read.runs import Tally, recorded
+from pardot_frames.engine.read.shapes import read_shaped
+from pardot_frames.engine.state import reads
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
-from pardot_frames.errors import ConfigError, PardotFramesError, ReadStopped
+from pardot_frames.errors import ConfigError, ReadStopped
 from pardot_frames.limits import CONCURRENT_LIMIT
 from pardot_frames.pardot import objects
 from pardot_frames.pardot.client import Client
@@ -58,6 +60,8 @@ def read(
     method: str = "query",
     poll: float = 60.0,
     after: datetime | None = None,
+    after_id: int | None = None,
+    tally: Tally | None = None,
 ) -> pl.DataFrame:
     """Every record of the object ``name`` (``"visitor_activities"`` or ``"visitor-activities"``) as a typed frame:
     ``fields``: v5 names (default: section 6's list); ``since_last``: only what changed since the last such read
@@ -67,10 +71,30 @@ def read(
     (v5 queries), "export" (the Export API, a result file at a time: visitor activities, visitors, visits, list
     memberships, prospect accounts) or "auto" (export when the ids span at least ``EXPORT_FROM`` records, two
     calls to tell); ``poll``: the first wait between an export's status reads; ``after``: only records changed at
-    or after that time (a caller's own cursor, as dlt's), deletions included."""
+    or after that time (a caller's own cursor, as dlt's), deletions included; ``after_id``: resume a stopped read
+    after that id (``ReadStopped.after_id``); ``tally``: counts rows, calls and retries for a caller's summary."""
     if name.strip().lower() == "prospects":  # the product's own prospect read (its names, array fields, verify)
         return read_prospects(config, fields=fields, state_dir=state_dir, progress=progress, on_page=on_page,
-                              parallel=parallel)  # fmt: skip
+                              parallel=parallel, after_id=after_id, tally=tally)  # fmt: skip
+    spec, connection = _checked(name, config, since_last, method)
+    folder = Path(state_dir) if state_dir else default_state_dir()
+    mark = reads.load(connection, spec.kind, folder) if since_last else (after, 0) if after is not None else None
+    reader = _reader(spec, fields, deleted, since_last or after is not None, mark, parallel)
+    reader.method, reader.poll, reader.after_id = method, poll, after_id
+    reader.journal = reads.path(connection, spec.kind, folder).with_suffix(".export.json")
+    try:
+        frame = recorded("read", spec.name, connection, folder, reader,
+                         lambda: run_sync(reader.run(connection, on_page, progress, mark)))  # fmt: skip
+    finally:
+        if tally is not None:
+            tally.rows, tally.calls, tally.retries = reader.rows, reader.calls, reader.retries
+    if since_last and reader.newest is not None:
+        reads.save(connection, spec.kind, folder, reader.newest)
+    return frame
+
+
+def _checked(name: str, config: Reachable, since_last: bool, method: str) -> tuple[ObjectSpec, Connection]:
+    """The object a read names and its connection, or the ConfigError saying what is wrong (before any call)."""
     spec = catalog.spec_of(name)
     if spec is None:
         known = ", ".join(["prospects", *sorted(s.name for s in catalog.OBJECTS.values())])
@@ -78,45 +102,20 @@ def read(
     connection = Connection.of(config)
     if missing := connection.missing_credentials():
         raise ConfigError([f"{key} is required to read from Pardot" for key in missing])
-    folder = Path(state_dir) if state_dir else default_state_dir()
-    changes = since_last or after is not None  # deletions come with what changed
-    wanted = _fields(spec, fields, with_deleted=deleted or (changes and spec.archivable))
-    mark = reads.load(connection, spec.kind, folder) if since_last else (after, 0) if after is not None else None
+    if since_last and not spec.since:
+        raise ConfigError([f"read {spec.name}: it has no time to follow, so since_last cannot tell what changed; "
+                           "read it whole"])  # fmt: skip
     _check_method(spec, method)
+    return spec, connection
+
+
+def _reader(spec: ObjectSpec, fields: list[str] | None, deleted: bool, changes: bool,
+            mark: tuple[datetime, int] | None, parallel: int) -> Reader:  # fmt: skip
+    """The read's fields, filters and lanes: what changed comes with its deletions where there is a recycle bin."""
+    wanted = _fields(spec, fields, with_deleted=deleted or (changes and spec.archivable))
     reader = Reader(spec, wanted, _filters(spec, mark, deleted or changes), max(1, min(parallel, CONCURRENT_LIMIT)))
-    reader.method, reader.poll, reader.journal = (
-        method,
-        poll,
-        reads.path(connection, spec.kind, folder).with_suffix(".export.json"),
-    )
-    frame = _recorded(lambda: run_sync(reader.run(connection, on_page, progress, mark)), connection, folder, reader)
-    if since_last and reader.newest is not None:
-        reads.save(connection, spec.kind, folder, reader.newest)
-    return frame
-
-
-def _recorded(work: Callable[[], pl.DataFrame], connection: Connection, folder: Path, reader: Reader) -> pl.DataFrame:
-    """The read, and its row of the run history, whatever its outcome."""
-    began = datetime.now(UTC)
-    try:
-        frame = work()
-    except PardotFramesError as exc:
-        _remember(connection, folder, began, reader, exc)
-        raise
-    _remember(connection, folder, began, reader, None)
-    return frame
-
-
-def _remember(connection: Connection, folder: Path, began: datetime, reader: Reader,
-              error: BaseException | None) -> None:  # fmt: skip
-    """One row of the run history for this read."""
-    history.record(folder, {
-        "kind": "read", "object": reader.spec.name, "host": connection.pardot_domain,
-        "business_unit": connection.business_unit, "config": history.fingerprint(connection), "started": began,
-        "ended": datetime.now(UTC), "rows_in": reader.rows, "applied": reader.rows, "rejected": 0, "not_sent": 0,
-        "calls": reader.calls, "retries": reader.retries, "reasons": [],
-        "stopped": str(error).splitlines()[0] if error is not None else None,
-    })  # fmt: skip
+    reader.mark = mark
+    return reader
 
 
 def _check_method(spec: ObjectSpec, method: str) -> None:
@@ -151,6 +150,10 @@ class Reader:
     def __init__(self, spec: ObjectSpec, fields: tuple[str, ...], filters: dict[str, str], parallel: int) -> None:
         self.spec, self.fields, self.filters, self.parallel = spec, fields, filters, parallel
         self.newest: tuple[datetime, int] | None = None
+        self.mark: tuple[datetime, int] | None = None
+        self.after_id: int | None = None
+        self.top_id: int | None = None  # the highest id handed on (a v4 read, in id order)
+        self.ranges: dict[int, int] = {}  # the unfinished id ranges (``objects.ranges``): where a resume starts
         self.kept: list[pl.DataFrame] = []
         self.method, self.poll, self.journal, self.chosen = "query", 60.0, Path(), "query"
         self.rows = self.calls = self.retries = 0  # what the run history keeps of it
@@ -161,6 +164,8 @@ class Reader:
 
         def page(records: list[dict[str, Any]] | pl.DataFrame) -> None:
             typed = records if isinstance(records, pl.DataFrame) else catalog.frame(self.spec, records, self.fields)
+            if typed.height and self.spec.shape == "v4":  # read in id order: where a stop resumes
+                self.top_id = max(self.top_id or 0, int(typed["id"].max()))  # type: ignore[arg-type]
             frame = self._since(typed, mark)
             bar.update(frame.height)
             self.rows += frame.height
@@ -180,12 +185,20 @@ class Reader:
                     else:
                         await self._pages(client, page)
                 except ResumableStop as exc:
-                    raise ReadStopped(str(exc.reason or exc), self._result(), None) from None
+                    raise ReadStopped(str(exc.reason or exc), *self._stopped()) from None
                 finally:
                     self.calls, self.retries = client.stats.api_calls, client.stats.retries
         finally:
             bar.close()
         return self._result()
+
+    def _stopped(self) -> tuple[pl.DataFrame, int | None]:
+        """A stopped read's rows up to where a resume starts, and that id (None: read it again whole)."""
+        if self.spec.shape in ("one", "per-parent") or self.chosen == "export":
+            return self._result(), None
+        rows, last = stopped_rows(self.kept, self.ranges if self.spec.shape == "pages" else None)
+        last = last if last is not None else self.top_id if self.top_id is not None else self.after_id
+        return (rows.sort("id") if rows.height else self._result()), last
 
     def _result(self) -> pl.DataFrame:
         if not self.kept:
@@ -208,8 +221,12 @@ class Reader:
         async def handle(records: list[dict[str, Any]]) -> None:
             page(records)
 
-        await objects.ranges(client, self.spec.kind, lambda: list(self.fields), self.filters, after=None,
-                             parallel=self.parallel, handle=handle)  # fmt: skip
+        if self.spec.shape != "pages":
+            after_id = self.after_id or (self.mark[1] if self.mark is not None and self.mark[1] else None)
+            await read_shaped(client, self.spec, list(self.fields), handle, after_id=after_id, parallel=self.parallel)
+            return
+        await objects.ranges(client, self.spec.kind, lambda: list(self.fields), self.filters, after=self.after_id,
+                             parallel=self.parallel, handle=handle, progress=self.ranges)  # fmt: skip
 
     def _since(self, frame: pl.DataFrame, mark: tuple[datetime, int] | None) -> pl.DataFrame:
         """Rows after the last read's newest (time, id); notes this page's newest."""

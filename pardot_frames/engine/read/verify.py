@@ -27,6 +27,7 @@ import polars as pl
 from pardot_frames.config.job import ExportConfig
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.read.frames import prospect_query, with_arrays
+from pardot_frames.engine.read.runs import Tally, recorded
 from pardot_frames.engine.state.field_cache import account_fields
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.pardot import objects
@@ -83,12 +84,19 @@ def verify(
     ``started_after`` (ISO time, UTC) limits the read to prospects updated since then (the job's start)."""
     folder = default_state_dir() if state_dir is None else Path(state_dir)
 
+    tally = Tally()
+
     async def run() -> Verification:
         async with Client(config) as client:
-            fields = await account_fields(client, config, folder)
-            return await verify_async(client, data, config, fields, sample, started_after, job_calls, seed)
+            try:
+                fields = await account_fields(client, config, folder)
+                found = await verify_async(client, data, config, fields, sample, started_after, job_calls, seed)
+            finally:
+                tally.calls, tally.retries = client.stats.api_calls, client.stats.retries
+        tally.rows, tally.verify = found.rows_checked, found.summary()
+        return found
 
-    return run_sync(run())
+    return recorded("verify", "prospects", config, folder, tally, lambda: run_sync(run()))
 
 
 async def verify_async(
