@@ -28,6 +28,9 @@ from pardot_frames.config.job import ExportConfig, Reachable
 from pardot_frames.engine.job.export import export_to_pardot
 from pardot_frames.engine.read.frames import read_prospects
 from pardot_frames.engine.read.objects import read
+from pardot_frames.engine.read.runs import Tally
+from pardot_frames.engine.read.since import Since
+from pardot_frames.engine.state import reads
 from pardot_frames.prepare import catalog
 
 DONE = object()
@@ -50,22 +53,32 @@ def _resource(name: str, config: Reachable, state_dir: str | Path | None, parall
     cursor = "updated_at" if spec is None else catalog.column(spec.since)
     table = name.strip().lower().replace("-", "_")
 
+    if spec is not None and not spec.since:  # nothing to follow (dynamic content variations): read whole each time
+        return dlt.resource(lambda: _pages(lambda page: read(name, config, state_dir=state_dir, on_page=page)),
+                            name=table, primary_key="id", write_disposition="replace")  # fmt: skip
+
     @dlt.resource(name=table, primary_key="id", write_disposition="merge")
     def records(since: Any = dlt.sources.incremental(cursor, initial_value=None)) -> Iterator[Any]:  # noqa: B008 - dlt's way
-        after = since.last_value
-        yield from _pages(lambda page: _read(name, config, after, state_dir, parallel, page))
+        kept = dlt.current.resource_state()
+        moment, tally = _instant(since.last_value), Tally()
+        strict = reads.strictly_after(moment, _instant(kept.get("read_at")))  # the cursor's second is settled
+        yield from _pages(lambda page: _read(name, config, Since.given(moment, strict, cursor), state_dir, parallel,
+                                             page, tally))  # fmt: skip
+        if tally.began is not None:
+            kept["read_at"] = tally.began.isoformat()
 
     return records
 
 
-def _read(name: str, config: Reachable, after: Any, state_dir: str | Path | None, parallel: int, page: Any) -> None:
-    moment = _instant(after)
+def _read(name: str, config: Reachable, since: Since, state_dir: str | Path | None, parallel: int, page: Any,
+          tally: Tally) -> None:  # fmt: skip
     if name.strip().lower() == "prospects":
-        since = moment.strftime("%Y-%m-%dT%H:%M:%S+00:00") if moment else None
-        read_prospects(config, updated_after=since, state_dir=state_dir, on_page=page, with_updated_at=True,
-                       parallel=parallel)  # fmt: skip
+        read_prospects(config, since=since if since.mark is not None else None, state_dir=state_dir, on_page=page,
+                       with_updated_at=True, parallel=parallel, tally=tally)  # fmt: skip
     else:
-        read(name, config, after=moment, state_dir=state_dir, on_page=page, parallel=parallel)
+        moment = since.mark[0] if since.mark is not None else None
+        read(name, config, after=moment, after_exclusive=since.strict, state_dir=state_dir, on_page=page,
+             parallel=parallel, tally=tally)  # fmt: skip
 
 
 def _pages(run: Any) -> Iterator[Any]:
@@ -75,7 +88,7 @@ def _pages(run: Any) -> Iterator[Any]:
 
     def work() -> None:
         try:
-            run(lambda frame: pages.put(frame.to_arrow()) if frame.height else None)
+            run(lambda frame: pages.put(_arrow(frame)) if frame.height else None)
         except BaseException as exc:  # handed to the pipeline's thread
             failure.append(exc)
         finally:
@@ -88,6 +101,15 @@ def _pages(run: Any) -> Iterator[Any]:
     worker.join()
     if failure:
         raise failure[0]
+
+
+def _arrow(frame: pl.DataFrame) -> Any:
+    """A page as Arrow, its ``id`` not nullable: the primary key dlt declares (no hint mismatch to warn of)."""
+    table = frame.to_arrow()
+    at = table.schema.get_field_index("id")
+    if at < 0:
+        return table
+    return table.cast(table.schema.set(at, table.schema.field(at).with_nullable(False)))
 
 
 def _instant(value: Any) -> datetime | None:

@@ -277,3 +277,33 @@ def test_the_command_line_reads_the_special_objects_and_says_a_stop_as_json(tmp_
         rest = json.loads(printed)
         held = len(running.state.activity["visitor-activities"])
         assert code == 0 and rest["rows"] == held - summary["after_id"]  # ids 1..n: the rest after the stop
+
+
+def test_a_settled_mark_asks_only_what_came_after_it(tmp_path):
+    """v5 may answer from a cache 60 s behind (v5-objects 4): a mark 61 s or more before the last read began (by
+    Pardot's clock) is settled, and the next read asks only what came after it: one call when nothing changed."""
+    with Simulator().run_in_thread() as running:
+        running.seed(prospects=[{"id": 1 + i, "email": f"s{i}@x.com", "updated_at": "2026-11-01 10:00:00"}
+                                for i in range(1_500)])  # fmt: skip  # 1,500 records in one old second
+        conn = connection(running)
+        assert pf.read("prospects", conn, state_dir=tmp_path, since_last=True).height == 1_500
+        before = running.pardot_calls
+        again = pf.read("prospects", conn, state_dir=tmp_path, since_last=True)
+        assert again.height == 0 and running.pardot_calls - before == 1  # not the second's 1,500 records again
+        running.state.prospects[7]["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        changed = pf.read("prospects", conn, state_dir=tmp_path, since_last=True)
+        assert changed["id"].to_list() == [7]
+        before = running.pardot_calls  # that mark is a second ago: not settled, so its second is asked again
+        assert pf.read("prospects", conn, state_dir=tmp_path, since_last=True).height == 0
+        assert running.pardot_calls - before == 1
+
+
+def test_a_mark_is_settled_61_seconds_before_the_read_began_by_pardots_clock():
+    from pardot_frames.engine.state import reads
+    from pardot_frames.pardot.client import server_date
+
+    began = server_date("Sun, 06 Dec 2026 12:00:00 GMT")
+    assert began == datetime(2026, 12, 6, 12, 0, tzinfo=UTC) and server_date("not a date") is None
+    assert reads.strictly_after(began - timedelta(seconds=61), began)
+    assert not reads.strictly_after(began - timedelta(seconds=60), began)
+    assert not reads.strictly_after(began - timedelta(days=1), None)  # when the last read began is not known

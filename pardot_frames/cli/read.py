@@ -134,36 +134,16 @@ def _summary(args: argparse.Namespace, sink: Sink, tally: Tally, began: float, s
 
 
 def _read_prospects(args: argparse.Namespace, config: ExportConfig, sink: Sink, folder: Path, tally: Tally) -> None:
-    """Prospects page by page into the sink. ``--since-last`` reads from the newest (``updated_at``, id) seen
-    last time (at or after that instant: Pardot's times have one-second steps) and keeps what came after it."""
-    import polars as pl
-
+    """Prospects page by page into the sink; ``--since-last`` reads only what changed since the last such read
+    (``engine.read.since``: its newest (``updated_at``, id) and when it began are kept in the state folder)."""
     from pardot_frames.engine.read import frames as read
-    from pardot_frames.engine.state import reads
 
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
-    mark = reads.load(config, "prospects", folder) if args.since_last else None
-    newest: list[tuple[Any, int]] = [mark] if mark is not None else []
-    asked = fields is not None and "updated_at" in fields
-
-    def page(frame: pl.DataFrame) -> None:
-        if mark is not None:
-            at = pl.col("updated_at")
-            frame = frame.filter((at > mark[0]) | ((at == mark[0]) & (pl.col("id") > mark[1])))
-        timed = frame.filter(pl.col("updated_at").is_not_null()) if args.since_last else frame.clear()
-        if timed.height:
-            row = timed.sort("updated_at", "id").row(-1, named=True)
-            newest.append((row["updated_at"], int(row["id"])))
-        sink.add(frame if asked else frame.drop("updated_at"))
-
-    after = mark[0].strftime("%Y-%m-%dT%H:%M:%S+00:00") if mark is not None else args.updated_after
     read.read_prospects(
-        config, fields=fields, updated_after=after, after_id=args.after_id,
-        state_dir=folder, progress=not args.no_progress and None, on_page=page, with_updated_at=True,
-        parallel=args.parallel, tally=tally,
+        config, fields=fields, updated_after=args.updated_after, since_last=args.since_last, after_id=args.after_id,
+        state_dir=folder, progress=not args.no_progress and None, on_page=sink.add, parallel=args.parallel,
+        tally=tally,
     )  # fmt: skip
-    if args.since_last and newest:
-        reads.save(config, "prospects", folder, max(newest))
 
 
 def _dry_run(args: argparse.Namespace, config: ExportConfig) -> int:

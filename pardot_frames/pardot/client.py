@@ -15,6 +15,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from pardot_frames._control import BudgetSpent, NoAnswer, Retriable, StopRequested, Transient
@@ -59,6 +61,7 @@ class Client:
         self._headers: dict[str, str] = {}
         self._headers_generation = -1
         self.first_exchange: asyncio.Future[float] | None = None  # seconds the first exchange took
+        self.server_time: datetime | None = None  # the Date header of the first answer: Pardot's clock, not ours
 
     async def __aenter__(self) -> Client:
         self.first_exchange = asyncio.get_running_loop().create_future()
@@ -158,6 +161,16 @@ class Client:
             finally:
                 if self.first_exchange is not None and not self.first_exchange.done():
                     self.first_exchange.set_result(time.perf_counter() - started)
+        if self.server_time is None and answer.headers.get("Date"):
+            self.server_time = server_date(answer.headers["Date"])
         reply = parse_reply(answer.status, answer.text, answer.headers.get("Retry-After"), request.accept)
         warning = answer.headers.get("Pardot-Warning")
         return reply if warning is None else dataclasses.replace(reply, warning=warning)
+
+
+def server_date(text: str) -> datetime | None:
+    """An HTTP ``Date`` header as a UTC instant (None when it does not parse)."""
+    try:
+        return parsedate_to_datetime(text).astimezone(UTC)
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -24,6 +24,7 @@ from pardot_frames.config.job import Reachable
 from pardot_frames.engine.host.bridge import run_sync
 from pardot_frames.engine.host.progress import Progress
 from pardot_frames.engine.read.runs import Tally, recorded
+from pardot_frames.engine.read.since import Since
 from pardot_frames.engine.state.field_cache import account_fields
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, ReadStopped
@@ -173,7 +174,11 @@ async def reading(config: Reachable, read: Callable[[Client, OnPage], Awaitable[
             except ResumableStop as exc:
                 raise ReadStopped(str(exc.reason or exc), *stopped_rows(kept, ranges)) from None
             finally:
-                tally.calls, tally.retries = client.stats.api_calls, client.stats.retries
+                tally.calls, tally.retries, tally.began = (
+                    client.stats.api_calls,
+                    client.stats.retries,
+                    client.server_time,
+                )
     finally:
         bar.close()
     return pl.concat(kept, how="vertical_relaxed") if kept else pl.DataFrame()
@@ -196,6 +201,7 @@ def read_prospects(
     *,
     fields: list[str] | None = None,
     updated_after: str | None = None,
+    since_last: bool = False,
     ids: Any = None,
     emails: Any = None,
     after_id: int | None = None,
@@ -205,35 +211,45 @@ def read_prospects(
     with_updated_at: bool = False,
     parallel: int = CONCURRENT_LIMIT,
     tally: Tally | None = None,
+    since: Since | None = None,
 ) -> pl.DataFrame:
     """Prospects as a frame: ``fields`` (product names; default every readable standard and custom field),
-    those updated after ``updated_after`` (ISO 8601), with these ``ids`` or ``emails``; ``after_id`` resumes
-    a stopped read. With ``on_page`` the pages go there instead of into the returned frame; ``with_updated_at``
-    adds the read-only ``updated_at`` column (what ``--since-last`` keeps). A whole read goes in ``parallel`` id
-    ranges at once (at most Pardot's five calls in flight, shared with other jobs on this machine)."""
+    those updated at or after ``updated_after`` (ISO 8601), with these ``ids`` or ``emails``; ``after_id`` resumes
+    a stopped read. ``since_last``: only what changed since the last such read (``engine.read.since``; ``since``:
+    a caller's own starting point). ``on_page`` takes the pages instead of the returned frame; ``with_updated_at``
+    adds ``updated_at``. A read goes in ``parallel`` id ranges at once (within the five shared call slots)."""
     folder = Path(state_dir) if state_dir else default_state_dir()
-    filters = {"updatedAtAfterOrEqualTo": updated_after} if updated_after else {}
-
-    schema: dict[str, DType] = {}
+    connection = Connection.of(config)
+    since = Since.load(connection, "prospects", folder, "updated_at") if since_last else since
+    filters = {**({"updatedAtAfterOrEqualTo": updated_after} if updated_after else {}),
+               **(since.filters("updatedAt") if since is not None else {})}  # fmt: skip
+    timed, schema = with_updated_at or since is not None, dict[str, DType]()
 
     async def read(client: Client, page: OnPage) -> None:
         known = await account_fields(client, config, folder)
         names = prospect_columns(known, fields)
-        query = prospect_query(known, [*names, "updated_at"] if with_updated_at else fields, filters, ids, emails)
-        schema.update(query.types)
-        await read_prospect_pages(client, query, page, after_id, parallel, ranges)
+        asked = "updated_at" in names or not timed
+        query = prospect_query(known, names if asked else [*names, "updated_at"], filters, ids, emails)
+        shown = asked or with_updated_at  # a time read only to follow changes is not handed on
+        schema.update(query.types if shown else _without(query.types, "updated_at"))
+
+        def kept(frame: pl.DataFrame) -> None:
+            frame = since.keep(frame) if since is not None else frame
+            page(frame if shown else frame.drop("updated_at"))
+
+        await read_prospect_pages(client, query, kept, after_id, parallel, ranges)
 
     ranges: dict[int, int] = {}
     tally, lanes = tally if tally is not None else Tally(), max(1, min(parallel, CONCURRENT_LIMIT))
-    frame = recorded(
-        "read",
-        "prospects",
-        Connection.of(config),
-        folder,
-        tally,
-        lambda: run_sync(reading(config, read, on_page, progress, lanes, ranges, tally)),
-    )
+    frame = recorded("read", "prospects", connection, folder, tally,
+                     lambda: run_sync(reading(config, read, on_page, progress, lanes, ranges, tally)))  # fmt: skip
+    if since_last and since is not None:
+        since.save(connection, "prospects", folder, tally.began)
     return frame if frame.width else pl.DataFrame(schema=schema)
+
+
+def _without(types: dict[str, DType], name: str) -> dict[str, DType]:
+    return {k: v for k, v in types.items() if k != name}
 
 
 def read_lists(config: Reachable, *, progress: bool | None = False) -> pl.DataFrame:

@@ -10,14 +10,16 @@ chain is followed: its 100,000-record cap never cuts a read (a warning about it 
 
 ``since_last``: the newest (time, id) a read of this object saw is kept per business unit (``state.reads``);
 the next read asks only records at or after that time (``<since>AfterOrEqualTo`` where Pardot filters by it,
-otherwise the whole object, compared here) and keeps those after it, (time, id) as the tie-break. Objects with
-a recycle bin are read with ``deleted=all`` then, so a deletion shows as ``is_deleted`` true.
+otherwise the whole object, compared here) and keeps those after it, (time, id) as the tie-break; once that
+second is settled (61 s before the last read began, by Pardot's clock: ``state.reads``), only records after it
+(``<since>After``), so a quiet object costs one call. Objects with a recycle bin are read with ``deleted=all``
+then, so a deletion shows as ``is_deleted`` true.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from pardot_frames.engine.read.export import export_frames, exportable
 from pardot_frames.engine.read.frames import read_prospects, stopped_rows
 from pardot_frames.engine.read.runs import Tally, recorded
 from pardot_frames.engine.read.shapes import read_shaped
+from pardot_frames.engine.read.since import Since
 from pardot_frames.engine.state import reads
 from pardot_frames.engine.state.journal import state_dir as default_state_dir
 from pardot_frames.errors import ConfigError, ReadStopped
@@ -60,6 +63,7 @@ def read(
     method: str = "query",
     poll: float = 60.0,
     after: datetime | None = None,
+    after_exclusive: bool = False,
     after_id: int | None = None,
     tally: Tally | None = None,
 ) -> pl.DataFrame:
@@ -71,26 +75,36 @@ def read(
     (v5 queries), "export" (the Export API, a result file at a time: visitor activities, visitors, visits, list
     memberships, prospect accounts) or "auto" (export when the ids span at least ``EXPORT_FROM`` records, two
     calls to tell); ``poll``: the first wait between an export's status reads; ``after``: only records changed at
-    or after that time (a caller's own cursor, as dlt's), deletions included; ``after_id``: resume a stopped read
-    after that id (``ReadStopped.after_id``); ``tally``: counts rows, calls and retries for a caller's summary."""
+    or after that time (a caller's own cursor, as dlt's), deletions included (``after_exclusive``: after it only);
+    ``after_id``: resume a stopped read after that id (``ReadStopped.after_id``); ``tally``: counts for a caller."""
     if name.strip().lower() == "prospects":  # the product's own prospect read (its names, array fields, verify)
+        given = Since.given(after, after_exclusive, "updated_at") if after is not None else None
         return read_prospects(config, fields=fields, state_dir=state_dir, progress=progress, on_page=on_page,
-                              parallel=parallel, after_id=after_id, tally=tally)  # fmt: skip
+                              parallel=parallel, after_id=after_id, tally=tally, since_last=since_last,
+                              since=given)  # fmt: skip
     spec, connection = _checked(name, config, since_last, method)
     folder = Path(state_dir) if state_dir else default_state_dir()
-    mark = reads.load(connection, spec.kind, folder) if since_last else (after, 0) if after is not None else None
-    reader = _reader(spec, fields, deleted, since_last or after is not None, mark, parallel)
+    at = catalog.column(spec.since)
+    since = Since.load(connection, spec.kind, folder, at) if since_last else Since.given(after, after_exclusive, at)
+    reader = _reader(spec, fields, deleted, since_last or after is not None, since, parallel)
     reader.method, reader.poll, reader.after_id = method, poll, after_id
     reader.journal = reads.path(connection, spec.kind, folder).with_suffix(".export.json")
+    frame = _run(reader, connection, folder, on_page, progress, tally)
+    if since_last:
+        since.save(connection, spec.kind, folder, reader.began)
+    return frame
+
+
+def _run(reader: Reader, connection: Connection, folder: Path, on_page: OnPage | None, progress: bool | None,
+         tally: Tally | None) -> pl.DataFrame:  # fmt: skip
+    """The read with its row of the run history; its counts to ``tally`` whatever the outcome."""
     try:
-        frame = recorded("read", spec.name, connection, folder, reader,
-                         lambda: run_sync(reader.run(connection, on_page, progress, mark)))  # fmt: skip
+        return recorded("read", reader.spec.name, connection, folder, reader,
+                        lambda: run_sync(reader.run(connection, on_page, progress)))  # fmt: skip
     finally:
         if tally is not None:
             tally.rows, tally.calls, tally.retries = reader.rows, reader.calls, reader.retries
-    if since_last and reader.newest is not None:
-        reads.save(connection, spec.kind, folder, reader.newest)
-    return frame
+            tally.began = reader.began
 
 
 def _checked(name: str, config: Reachable, since_last: bool, method: str) -> tuple[ObjectSpec, Connection]:
@@ -109,12 +123,14 @@ def _checked(name: str, config: Reachable, since_last: bool, method: str) -> tup
     return spec, connection
 
 
-def _reader(spec: ObjectSpec, fields: list[str] | None, deleted: bool, changes: bool,
-            mark: tuple[datetime, int] | None, parallel: int) -> Reader:  # fmt: skip
+def _reader(spec: ObjectSpec, fields: list[str] | None, deleted: bool, changes: bool, since: Since,
+            parallel: int) -> Reader:  # fmt: skip
     """The read's fields, filters and lanes: what changed comes with its deletions where there is a recycle bin."""
     wanted = _fields(spec, fields, with_deleted=deleted or (changes and spec.archivable))
-    reader = Reader(spec, wanted, _filters(spec, mark, deleted or changes), max(1, min(parallel, CONCURRENT_LIMIT)))
-    reader.mark = mark
+    bin_too = {"deleted": "all"} if (deleted or changes) and spec.archivable else {}
+    filters = {**bin_too, **(since.filters(spec.since) if spec.server_since else {})}
+    reader = Reader(spec, wanted, filters, max(1, min(parallel, CONCURRENT_LIMIT)))
+    reader.since = since
     return reader
 
 
@@ -137,21 +153,14 @@ def _fields(spec: ObjectSpec, fields: list[str] | None, *, with_deleted: bool) -
     return tuple(chosen)
 
 
-def _filters(spec: ObjectSpec, mark: tuple[datetime, int] | None, bin_too: bool) -> dict[str, str]:
-    out = {"deleted": "all"} if bin_too and spec.archivable else {}
-    if mark is not None and spec.server_since:
-        out[f"{spec.since}AfterOrEqualTo"] = mark[0].strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return out
-
-
 class Reader:
     """One read: the first page, the highest id, then the ranges at once; the newest (time, id) it saw."""
 
     def __init__(self, spec: ObjectSpec, fields: tuple[str, ...], filters: dict[str, str], parallel: int) -> None:
         self.spec, self.fields, self.filters, self.parallel = spec, fields, filters, parallel
-        self.newest: tuple[datetime, int] | None = None
-        self.mark: tuple[datetime, int] | None = None
+        self.since = Since(None, False, "")  # where a since-last read starts, and the newest it saw
         self.after_id: int | None = None
+        self.began: datetime | None = None  # when the read began, by Pardot's clock (the next mark's read_at)
         self.top_id: int | None = None  # the highest id handed on (a v4 read, in id order)
         self.ranges: dict[int, int] = {}  # the unfinished id ranges (``objects.ranges``): where a resume starts
         self.kept: list[pl.DataFrame] = []
@@ -159,14 +168,14 @@ class Reader:
         self.rows = self.calls = self.retries = 0  # what the run history keeps of it
 
     async def run(self, connection: Connection, on_page: OnPage | None, progress: bool | None,
-                  mark: tuple[datetime, int] | None) -> pl.DataFrame:  # fmt: skip
+                  ) -> pl.DataFrame:  # fmt: skip
         bar = Progress(None, progress)
 
         def page(records: list[dict[str, Any]] | pl.DataFrame) -> None:
             typed = records if isinstance(records, pl.DataFrame) else catalog.frame(self.spec, records, self.fields)
             if typed.height and self.spec.shape == "v4":  # read in id order: where a stop resumes
                 self.top_id = max(self.top_id or 0, int(typed["id"].max()))  # type: ignore[arg-type]
-            frame = self._since(typed, mark)
+            frame = self.since.keep(typed)
             bar.update(frame.height)
             self.rows += frame.height
             if on_page is not None:
@@ -180,6 +189,7 @@ class Reader:
                 try:
                     if await self._exports(client):
                         self.chosen = "export"
+                        mark = self.since.mark
                         await export_frames(client, self.spec, self.fields, mark[0] if mark else None, self.journal,
                                             self.poll, page)  # fmt: skip
                     else:
@@ -188,6 +198,7 @@ class Reader:
                     raise ReadStopped(str(exc.reason or exc), *self._stopped()) from None
                 finally:
                     self.calls, self.retries = client.stats.api_calls, client.stats.retries
+                    self.began = client.server_time
         finally:
             bar.close()
         return self._result()
@@ -222,23 +233,9 @@ class Reader:
             page(records)
 
         if self.spec.shape != "pages":
-            after_id = self.after_id or (self.mark[1] if self.mark is not None and self.mark[1] else None)
+            mark = self.since.mark
+            after_id = self.after_id or (mark[1] if mark is not None and mark[1] else None)
             await read_shaped(client, self.spec, list(self.fields), handle, after_id=after_id, parallel=self.parallel)
             return
         await objects.ranges(client, self.spec.kind, lambda: list(self.fields), self.filters, after=self.after_id,
                              parallel=self.parallel, handle=handle, progress=self.ranges)  # fmt: skip
-
-    def _since(self, frame: pl.DataFrame, mark: tuple[datetime, int] | None) -> pl.DataFrame:
-        """Rows after the last read's newest (time, id); notes this page's newest."""
-        at = catalog.column(self.spec.since)
-        if at not in frame.columns or frame.is_empty():
-            return frame
-        if mark is not None:
-            after = (pl.col(at) > mark[0]) | ((pl.col(at) == mark[0]) & (pl.col("id") > mark[1]))
-            frame = frame.filter(after)
-        timed = frame.filter(pl.col(at).is_not_null())
-        if timed.height:
-            row = timed.sort([at, "id"]).row(-1, named=True)
-            top = (row[at].astimezone(UTC), int(row["id"]))
-            self.newest = top if self.newest is None or top > self.newest else self.newest
-        return frame

@@ -25,6 +25,7 @@ class Tally:
     calls: int = 0
     retries: int = 0
     verify: dict[str, Any] | None = field(default=None)
+    began: datetime | None = None  # when it began, by Pardot's clock (the Date of its first answer)
 
 
 def recorded(kind: str, what: str, connection: Any, folder: Path, tally: Any, work: Callable[[], T]) -> T:
