@@ -307,3 +307,14 @@ def test_a_mark_is_settled_61_seconds_before_the_read_began_by_pardots_clock():
     assert reads.strictly_after(began - timedelta(seconds=61), began)
     assert not reads.strictly_after(began - timedelta(seconds=60), began)
     assert not reads.strictly_after(began - timedelta(days=1), None)  # when the last read began is not known
+
+
+def test_the_next_page_is_asked_before_this_one_is_handled(tmp_path):
+    """One call in flight at a time, its wait spent on the page in hand: when a page is handled, the next call
+    (the highest id after the first page, the next page of a range) has already reached Pardot."""
+    with Simulator(seed_activity=700, latency=0.02).run_in_thread() as running:  # 3,500 activities: four pages
+        seen: list[tuple[int, int]] = []
+        pf.read("visitor_activities", connection(running), state_dir=tmp_path, parallel=1,
+                on_page=lambda frame: seen.append((running.pardot_calls, frame.height)))  # fmt: skip
+        assert running.max_concurrency == 1  # never two calls out: asked ahead, not in parallel
+    assert seen == [(2, 1_000), (4, 1_000), (5, 1_000), (5, 500)]  # page + probe; then each full page's next

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -74,20 +74,53 @@ async def pages(
 ) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
     """Every record of ``kind`` under ``filters`` (v5 names), a page at a time, by ascending id from ``after``. A
     range (``idLessThan``) ends at its last id without a call to see the next page empty (Pardot gives a token
-    after a full page even where the data ends: v5-objects 2)."""
+    after a full page even where the data ends: v5-objects 2). The next page is asked as soon as this one's last
+    id is known, before this one is handed on: still one call in flight, its wait spent on this page's work."""
     wanted = fields if "id" in fields else ["id", *fields]
     end = int(filters["idLessThan"]) - 1 if filters and "idLessThan" in filters else None
-    count = 0
-    while True:
-        reply = await client.get_as(query_path(kind, wanted, after, filters or {}, limit), "import")
-        records = records_of(reply, kind)
-        if not records:
-            return
-        count += 1
-        after = forward(after, [int(r["id"]) for r in records], count, f"reading {kind}", ApiError)
-        yield records
-        if len(records) < limit or last_page(reply.body) or (end is not None and after >= end):
-            return
+
+    count, pending = 0, await ahead(client, query_path(kind, wanted, after, filters or {}, limit))
+    try:
+        while True:
+            reply = await pending
+            records = records_of(reply, kind)
+            if not records:
+                return
+            count += 1
+            after = forward(after, [int(r["id"]) for r in records], count, f"reading {kind}", ApiError)
+            last = len(records) < limit or last_page(reply.body) or (end is not None and after >= end)
+            if not last:
+                pending = await ahead(client, query_path(kind, wanted, after, filters or {}, limit))
+            yield records
+            if last:
+                return
+    finally:
+        await dropped(pending)
+
+
+async def ahead(client: Client, path: str) -> Awaitable[Any]:
+    """A read call started now (its request on its way before the caller's next work holds the loop). Under a call
+    budget (``max_api_calls``) it starts when awaited instead: every call the budget allows goes to pages used."""
+    call = client.get_as(path, "import")
+    if client.config.max_api_calls is not None:
+        return call
+    task = asyncio.ensure_future(call)
+    await asyncio.sleep(0)
+    return task
+
+
+async def dropped(call: Awaitable[Any]) -> None:
+    """A call asked ahead that the reader no longer wants (it stopped early): cancelled and waited for (or, not
+    started, closed); its error, if any, seen (never reported as never retrieved). A cancel of the reader itself
+    still goes through."""
+    if not isinstance(call, asyncio.Future):
+        call.close() if isinstance(call, Coroutine) else None
+        return
+    if not call.done():
+        call.cancel()
+        await asyncio.wait([call])
+    if not call.cancelled():
+        call.exception()
 
 
 async def ranges(
@@ -105,27 +138,28 @@ async def ranges(
     progress[after or 0] = after or 0
     first = await client.get_as(query_path(kind, _with_id(fields()), after, filters, PAGE), "import")
     records = records_of(first, kind)
-    if records:
-        await handle(records)
     if len(records) < PAGE or last_page(first.body):
+        await handle(records) if records else None
         progress.pop(after or 0)
         return
+    top_path = query_path(kind, ["id"], None, filters, 1).replace("orderBy=id+asc", "orderBy=id+desc")
+    probe = await ahead(client, top_path)  # the highest id is asked while the first page is handled
+    try:
+        await handle(records)
+    except BaseException:
+        await dropped(probe)
+        raise
     start = max(int(r["id"]) for r in records)
     progress[after or 0] = start
-    top_path = query_path(kind, ["id"], None, filters, 1).replace("orderBy=id+asc", "orderBy=id+desc")
-    top = records_of(await client.get_as(top_path, "import"), kind)
+    top = records_of(await probe, kind)
     highest = int(top[0]["id"]) if top else start
-    # as many ranges as the records left fill pages (the first page's density of ids says how many), so a range
-    # holds whole pages and the partial pages stay few
-    density = len(records) / max(start - min(int(r["id"]) for r in records) + 1, 1)
-    count = max(1, min(parallel, -(-int((highest - start) * density) // PAGE)))
-    step = max(1, -(-(highest - start) // count))
+    step = _step(records, start, highest, parallel)
 
     async def one(low: int, below: int) -> None:
         progress[low] = low
         async for page in pages(client, kind, fields(), {**filters, "idLessThan": str(below)}, after=low):
             await handle(page)
-            progress[low] = max(int(r["id"]) for r in page)
+            progress[low] = int(page[-1]["id"])  # by ascending id; were it not, a smaller mark only reads more again
         progress.pop(low)
 
     progress.pop(after or 0)
@@ -136,6 +170,14 @@ async def ranges(
                 group.create_task(one(low, min(low + step, highest) + 1))
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
+
+
+def _step(records: list[dict[str, Any]], start: int, highest: int, parallel: int) -> int:
+    """The width of the id ranges after the first page: as many ranges as the records left fill pages (the first
+    page's density of ids says how many, at most ``parallel``), so a range holds whole pages, few partial ones."""
+    density = len(records) / max(start - min(int(r["id"]) for r in records) + 1, 1)
+    count = max(1, min(parallel, -(-int((highest - start) * density) // PAGE)))
+    return max(1, -(-(highest - start) // count))
 
 
 def safe_after(progress: dict[int, int]) -> int | None:

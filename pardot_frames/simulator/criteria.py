@@ -134,7 +134,12 @@ def v5_predicate(params: dict[str, str]) -> Callable[[dict[str, Any]], bool]:
         value = number(params, name)
         if value is not None:
             tests.append(lambda r, t=V5_IDS[name], n=value: t(r, n))
-    return lambda r: all(t(r) for t in tests)
+    return ALWAYS if not tests else lambda r: all(t(r) for t in tests)
+
+
+def ALWAYS(record: dict[str, Any]) -> bool:  # noqa: N802 - a constant predicate, named as one
+    """The predicate of a query without filters (callers may skip calling it)."""
+    return True
 
 
 def v5_filter(found: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ a setting (``SimConfig.v5_utc_offset``).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -132,28 +133,39 @@ def v5_time(value: Any, offset: str) -> str | None:
 def shape(record: dict[str, Any], fields: list[str], custom: dict[str, dict[str, Any]], *, deleted: bool,
           offset: str) -> dict[str, Any]:  # fmt: skip
     """A record under the requested v5 names: every one present, ``null`` when empty; arrays for array fields."""
-    out: dict[str, Any] = {}
-    for name, key, how in _plan(tuple(fields), tuple(k for k in custom if is_array_field(custom[k]))):
-        value = record.get(key)
-        if how == "plain":
-            out[name] = value
-        elif how == "time":
-            out[name] = _time(value, offset) if value not in (None, "") else None
-        elif how == "deleted":
-            out[name] = deleted
-        elif how == "false":
-            out[name] = False if value is None else value
-        elif how == "array" and value not in (None, ""):
-            out[name] = (
-                list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
-            )
-        else:
-            out[name] = None if how == "hidden" else value
-    return out
+    return shaper(fields, custom, offset)(record, deleted)
+
+
+def shaper(fields: list[str], custom: dict[str, dict[str, Any]], offset: str) -> Callable[[dict[str, Any], bool],
+                                                                                         dict[str, Any]]:  # fmt: skip
+    """``shape`` for many records of one page: the field plan worked out once (a page shapes 1,000 records)."""
+    every, others = _plan(tuple(fields), tuple(k for k in custom if is_array_field(custom[k])))
+    pairs = tuple((name, key) for name, key, _ in every)
+
+    def one(record: dict[str, Any], deleted: bool) -> dict[str, Any]:
+        get = record.get
+        out = {name: get(key) for name, key in pairs}  # every name, in order, as stored; then the others' shapes
+        for name, key, how in others:
+            value = get(key)
+            if how == "time":
+                out[name] = _time(value, offset) if value not in (None, "") else None
+            elif how == "deleted":
+                out[name] = deleted
+            elif how == "false":
+                out[name] = False if value is None else value
+            elif how == "array" and value not in (None, ""):
+                out[name] = (
+                    list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+                )
+            elif how == "hidden":
+                out[name] = None
+        return out
+
+    return one
 
 
 @functools.cache
-def _plan(fields: tuple[str, ...], arrays: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+def _plan(fields: tuple[str, ...], arrays: tuple[str, ...]) -> tuple[tuple[tuple[str, str, str], ...], ...]:
     """How each requested field is shaped (worked out once per field list: a page asks it of 1,000 records)."""
     plan = []
     for name in fields:
@@ -162,7 +174,7 @@ def _plan(fields: tuple[str, ...], arrays: tuple[str, ...]) -> tuple[tuple[str, 
                else "array" if name.endswith("__c") and key in arrays else "time" if name in TIME_FIELDS
                else "false" if name in FALSE_BY_DEFAULT else "plain")  # fmt: skip
         plan.append((name, key, how))
-    return tuple(plan)
+    return tuple(plan), tuple(p for p in plan if p[2] != "plain")  # (every field, those not copied as stored)
 
 
 @functools.lru_cache(maxsize=65_536)
