@@ -123,3 +123,51 @@ def test_a_reads_dry_run_says_the_method_and_its_calls(tmp_path, monkeypatch):
     assert queried["method"] == "query" and queried["records_at_most"] == 2_000 and queried["calls"] == made == 3
     assert exported["method"] == "export" and "Export API" in exported["calls_how"]
     assert code == 0 and '"method":"query"' in printed and '"object":"emails"' in printed
+
+
+@pytest.mark.parametrize("expiry_from", ["created", "completed"])  # whence the 7 days run is not confirmed
+def test_a_cancelled_or_expired_export_is_exported_again_never_blocks_the_read(tmp_path, expiry_from):
+    import time
+
+    from pardot_frames.engine.host.bridge import run_sync
+    from pardot_frames.pardot.client import Client
+
+    sim = Simulator(seed_activity=50, export_seconds=0.3, export_expiry_seconds=1.0, export_expiry_from=expiry_from)
+    with sim.run_in_thread() as running:
+        config = connection(running)
+        from pardot_frames.pardot import exports
+
+        async def call(method: str, path: str):
+            async with Client(config) as client:
+                if method == "POST":
+                    arguments = {"updatedAfter": "2025-12-01T00:00:00+00:00",
+                                 "updatedBefore": "2026-11-30T00:00:00+00:00"}  # fmt: skip
+                    return await exports.create(client, "visitor-activities", ["id", "updatedAt"], arguments,
+                                                "updated")  # fmt: skip
+                from pardot_frames.pardot.transport import Request
+
+                return await client.repeat(Request("POST", path, accept="import"))
+
+        journal = reads.path(config, "visitor-activities", tmp_path).with_suffix(".export.json")
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        cancelled = run_sync(call("POST", ""))
+        answer = run_sync(call("CANCEL", f"/api/v5/exports/{cancelled}/do/cancel"))
+        assert answer.body["status"] == "Canceled"
+        again = run_sync(call("CANCEL", f"/api/v5/exports/{cancelled}/do/cancel"))
+        assert again.code == 178 and "already been canceled" in again.message
+        expired = run_sync(call("POST", ""))  # completes after the cancel, then expires
+        time.sleep(1.7)  # complete 0.3 s after the cancel, expired 1 s after its creation or completion
+        for stale in (cancelled, expired):  # a stopped read's journal names an export that can no longer be read
+            journal.write_text(f'{{"id": {stale}, "after": "2025-12-01T00:00:00+00:00", '
+                               '"before": "2030-01-01T00:00:00+00:00"}')  # fmt: skip
+            frame = pf.read("visitor_activities", config, fields=["id", "updatedAt"], method="export", poll=0.01,
+                            state_dir=tmp_path)  # fmt: skip
+            assert frame.height == 250 and frame["id"].is_unique().all() and not journal.exists()
+
+        async def status(export_id: int):
+            async with Client(config) as client:
+                return await exports.status(client, export_id)
+
+        shown = run_sync(status(expired))
+        assert shown["status"] == "Complete" and shown["isExpired"] is True and not shown.get("resultRefs")
+        assert len(running.state.exports) == 2 + 2 * 2  # the stale two; for each, its window again (a year + days)

@@ -86,6 +86,9 @@ class SimConfig:
     export_fields_code: int = 130
     export_legacy_dates: bool = False
     export_synthetic_rows: int = 0
+    # export-api 7: an export's files expire 7 days after it; from its creation or its completion is not confirmed
+    export_expiry_seconds: float = 7 * 86_400
+    export_expiry_from: Literal["created", "completed"] = "created"
     v5_dotted_flat: bool = False  # v5-objects 1: a dotted field (trackerDomain.domain) nested, or a flat key
     # v5-objects 2 (recorded): a full page that happens to end the data still carries a token, and the next call
     # answers "values": [] (False: the end is said at once, as a friendlier server would)

@@ -15,6 +15,9 @@ random order, a header row of the requested field names, empty cells for nulls, 
 offset (ISO 8601; ``export_legacy_dates``: ``YYYY-MM-DD HH:MM:SS``, the v3/v4 form, both not confirmed for v5);
 ``resultRefs`` lists their absolute URLs (``/api/v5/exports/{id}/results/{n}``: the v5 form is not confirmed),
 absent when no row matched. A download before Complete or after expiry is 404 (178); an unknown file 404.
+``POST .../{id}/do/cancel`` cancels a Waiting or Processing export (400, 178 otherwise); an export expires
+``export_expiry_seconds`` (7 days) after its creation or completion (``export_expiry_from``: not confirmed):
+``isExpired`` true, no ``resultRefs``, downloads 404 (178).
 ``export_synthetic_rows`` makes a VisitorActivity export produce that many generated rows without keeping them
 (a benchmark's 10M rows), each row made as its file is asked for.
 """
@@ -32,7 +35,8 @@ from aiohttp import web
 
 from .activity import shaped
 from .criteria import BadCriterion, moment
-from .v5_fields import parse_fields, v5_time
+from .export_rows import cell, instant, iso, synthetic_line, when
+from .v5_fields import parse_fields
 from .wire import json_answer, v5_error
 
 OBJECTS = {"visitoractivity": "visitor-activities", "prospect": "prospects", "listmembership": "list-memberships",
@@ -57,6 +61,7 @@ class Exports:
             router.add_post(prefix, self.create)
             router.add_get(prefix + "/{id}", self.read)
             router.add_get(prefix + "/{id}/results/{n}", self.download)
+            router.add_post(prefix + "/{id}/do/cancel", self.cancel)
 
     async def create(self, request: web.Request) -> web.Response:
         try:
@@ -82,11 +87,27 @@ class Exports:
             return v5_error(13, "One or more required parameters are missing: fields")
         return json_answer(self._shown(item, request))
 
+    async def cancel(self, request: web.Request) -> web.Response:
+        """``/do/cancel`` (section 2, its path not confirmed): a Waiting or Processing export is Canceled; any other
+        is 400 (178) saying why."""
+        item = self.items.get(int(request.match_info["id"])) if request.match_info["id"].isdigit() else None
+        if item is None:
+            return v5_error(109, "The requested record was not found.", 404)
+        status = self._status(item)
+        if status == "Canceled":
+            return v5_error(178, "The current state of the export does not allow the operation. Export has "
+                                 "already been canceled.")  # fmt: skip
+        if status not in ("Waiting", "Processing"):
+            return v5_error(178, "The current state of the export does not allow the operation. Export has "
+                                 "already been completed or failed.")  # fmt: skip
+        item["canceled"] = time.time()
+        return json_answer(self._shown(item, request))
+
     async def download(self, request: web.Request) -> web.Response:
         item = self.items.get(int(request.match_info["id"])) if request.match_info["id"].isdigit() else None
         if item is None:
             return v5_error(109, "The requested record was not found.", 404)
-        if self._status(item) != "Complete":
+        if self._status(item) != "Complete" or self._expired(item):
             return v5_error(178, "The current state of the export does not allow the operation", 404)
         number = int(request.match_info["n"]) if request.match_info["n"].isdigit() else -1
         files = self._files(item)
@@ -154,23 +175,34 @@ class Exports:
 
     # ---- the queue, the files -----------------------------------------------------------------
     def _status(self, item: dict[str, Any]) -> str:
-        """Waiting until every older export ended, Processing for ``export_seconds``, then Complete."""
-        seconds = self.settings().export_seconds
-        ends = 0.0
+        """Waiting until every older export ended, Processing for ``export_seconds``, then Complete (Canceled from
+        its cancel on: the next one starts then)."""
+        return self._times(item)[0]
+
+    def _times(self, item: dict[str, Any]) -> tuple[str, float]:
+        """The export's status and when it ended (or will)."""
+        seconds, ends, now = self.settings().export_seconds, 0.0, time.time()
         for other in sorted(self.items.values(), key=lambda i: i["id"]):
             begins = max(ends, other["created"])
-            ends = begins + seconds
+            ends = min(begins + seconds, other.get("canceled", float("inf")))
             if other is item:
-                now = time.time()
-                return "Waiting" if now < begins else "Processing" if now < ends else "Complete"
-        return "Complete"
+                if "canceled" in item and item["canceled"] < begins + seconds:
+                    return "Canceled", ends
+                return ("Waiting" if now < begins else "Processing" if now < ends else "Complete"), ends
+        return "Complete", ends
+
+    def _expired(self, item: dict[str, Any]) -> bool:
+        """Its files are gone: ``export_expiry_seconds`` after its creation or completion (not confirmed which)."""
+        status, ended = self._times(item)
+        since = item["created"] if self.settings().export_expiry_from == "created" else ended
+        return status == "Complete" and time.time() > since + self.settings().export_expiry_seconds
 
     def _shown(self, item: dict[str, Any], request: web.Request) -> dict[str, Any]:
-        status = self._status(item)
-        shown: dict[str, Any] = {"id": item["id"], "status": status, "isExpired": False, "fields": item["fields"],
-                                 "procedure": item["procedure"], "createdAt": _iso(item["created"]),
-                                 "updatedAt": _iso(time.time())}  # fmt: skip
-        files = self._files(item) if status == "Complete" else []
+        status, expired = self._status(item), self._expired(item)
+        shown: dict[str, Any] = {"id": item["id"], "status": status, "isExpired": expired, "fields": item["fields"],
+                                 "procedure": item["procedure"], "createdAt": iso(item["created"]),
+                                 "updatedAt": iso(time.time())}  # fmt: skip
+        files = self._files(item) if status == "Complete" and not expired else []
         if files:
             base = f"{request.scheme}://{request.host}/api/v5/exports/{item['id']}/results"
             shown["resultRefs"] = [f"{base}/{n}" for n in range(len(files))]
@@ -197,7 +229,7 @@ class Exports:
         types = set(item["arguments"].get("type") or [])
         chosen = []
         for rid, record in records.items():
-            at = _instant(record.get(key))
+            at = instant(record.get(key))
             if at is None or not start < at < end or (types and record.get("type") not in types):
                 continue
             if item["arguments"].get("prospectOnly") and not record.get("prospect_id"):
@@ -212,13 +244,13 @@ class Exports:
         offset, legacy = self.settings().v5_utc_offset, self.settings().export_legacy_dates
         store = self._records(item)
         if store is None:  # a benchmark's generated rows: written straight (millions of them)
-            return out.getvalue() + "".join(_synthetic_line(n, item["fields"]) for n in rows)
+            return out.getvalue() + "".join(synthetic_line(n, item["fields"]) for n in rows)
         for rid in rows:
             record = store.get(rid)
             if record is None:
                 continue
-            values = shaped(record, item["fields"], True, lambda v: _when(v, offset, legacy))
-            writer.writerow(["" if values.get(f) is None else _cell(values.get(f)) for f in item["fields"]])
+            values = shaped(record, item["fields"], True, lambda v: when(v, offset, legacy))
+            writer.writerow(["" if values.get(f) is None else cell(values.get(f)) for f in item["fields"]])
         return out.getvalue()
 
     def _records(self, item: dict[str, Any]) -> dict[Any, dict[str, Any]] | None:
@@ -235,45 +267,3 @@ class Exports:
         if kind == "list-memberships":
             return {r["id"]: r for r in self.state.memberships.values()}
         return dict(self.state.activity.get(kind, {}))
-
-
-def _synthetic_line(number: int, fields: list[str]) -> str:
-    """One generated visitor activity as a CSV line (no quoting is ever needed: numbers, a date, plain words)."""
-    record = _synthetic(number)
-    created = record["created_at"].replace(" ", "T") + "+00:00"
-    values = {"id": number, "prospectId": record["prospect_id"], "visitorId": record["visitor_id"],
-              "type": record["type"], "typeName": "Email Tracker", "campaignId": record["campaign_id"],
-              "createdAt": created}  # fmt: skip
-    return ",".join(str(values.get(f, "")) for f in fields) + "\n"
-
-
-def _synthetic(number: int) -> dict[str, Any]:
-    """A generated visitor activity (a benchmark's rows: made when its file is asked for, never kept)."""
-    second = number % 31_536_000
-    return {"id": number, "prospect_id": 1000 + number % 50_000, "visitor_id": 1 + number % 80_000,
-            "type": (1, 2, 4, 6, 11)[number % 5], "type_name": "Email Tracker", "campaign_id": 1 + number % 12,
-            "created_at": datetime.fromtimestamp(1_735_689_600 + second, UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            "updated_at": None}  # fmt: skip
-
-
-def _cell(value: Any) -> Any:
-    return str(value).lower() if isinstance(value, bool) else value
-
-
-def _when(value: Any, offset: str, legacy: bool) -> str | None:
-    shown = v5_time(value, offset)
-    return shown[:19].replace("T", " ") if legacy and shown else shown
-
-
-def _instant(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at  # naive UTC, as ``moment`` gives
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")

@@ -47,19 +47,32 @@ async def export_frames(client: Client, spec: ObjectSpec, fields: tuple[str, ...
     made, now = 0, datetime.now(UTC)
     kept = _journal(journal)
     if kept is not None:  # a stopped read's export: picked up, not started again
-        await _finish(client, spec, fields, int(kept["id"]), poll, page)
-        start, made = datetime.fromisoformat(kept["before"]), 1
+        try:
+            await _finish(client, spec, fields, int(kept["id"]), poll, page)
+            start, made = datetime.fromisoformat(kept["before"]), 1
+        except ExportEnded:  # cancelled, failed or expired meanwhile: its window is exported again
+            start = datetime.fromisoformat(kept["after"]) if kept.get("after") else start
         journal.unlink(missing_ok=True)
     start = start or await _oldest(client, spec, by)
     while start is not None and start < now:
         before = min(start + YEAR, now)
         arguments = _arguments(spec, by, start, before)
         export_id = await exports.create(client, spec.kind, list(fields), arguments, by)
-        write_private(journal, orjson.dumps({"id": export_id, "before": before.isoformat()}))
-        await _finish(client, spec, fields, export_id, poll, page)
+        write_private(
+            journal, orjson.dumps({"id": export_id, "after": start.isoformat(), "before": before.isoformat()})
+        )
+        try:
+            await _finish(client, spec, fields, export_id, poll, page)
+        except ExportEnded:
+            journal.unlink(missing_ok=True)  # nothing to pick up: the next read starts this window afresh
+            raise
         journal.unlink(missing_ok=True)
         start, made = before, made + 1
     return made
+
+
+class ExportEnded(ApiError):
+    """An export that ended without files to read (Canceled, Failed) or whose files expired."""
 
 
 def _arguments(spec: ObjectSpec, by: str, after: datetime, before: datetime) -> dict[str, Any]:
@@ -100,11 +113,11 @@ async def _wait(client: Client, export_id: int, poll: float) -> dict[str, Any]:
         await asyncio.sleep(poll * math.ceil(n * n / 5 + 1))
         shown = await exports.status(client, export_id)
         if shown.get("isExpired"):
-            raise ApiError(f"export {export_id} expired before its files were read (7 days); read again")
+            raise ExportEnded(f"export {export_id} expired before its files were read (7 days); read again")
         if shown["status"] == exports.DONE:
             return shown
         if shown["status"] in exports.ENDED:
-            raise ApiError(f"export {export_id} ended {shown['status']}: nothing of it was read; read again")
+            raise ExportEnded(f"export {export_id} ended {shown['status']}: nothing of it was read; read again")
         unknown = unknown + 1 if shown["status"] not in exports.KNOWN else 0
         if unknown >= UNKNOWN_POLLS:
             raise ApiError(f"export {export_id} shows a status this client does not know: {shown['status']!r}")
