@@ -123,9 +123,10 @@ def test_both_methods_leave_pardot_holding_the_same(tmp_path, data):
     frame = as_frame(data)
     outcomes = []
     for method in ("batch", "import"):
-        with Simulator().run_in_thread() as sim:
+        with Simulator(import_wait=0.0, import_seconds=0.02).run_in_thread() as sim:  # an import settles at once
             sim.seed(lists=[55], prospects=seeded)
-            config = job(sim, method=method, upsert_by_email=True, prospect_lists=[55], import_campaign_id=1, **FAST)
+            config = job(sim, method=method, upsert_by_email=True, prospect_lists=[55], import_campaign_id=1,
+                         import_poll_seconds=0.01, import_poll_max=0.02)  # fmt: skip
             result = export_to_pardot(frame, config, progress=False, journal=False)
             held = {p["email"]: {f: v for f, v in p.items() if f not in IGNORED} for p in sim.state.prospects.values()}
             members = sorted(sim.state.prospects[p]["email"] for p in sim.state.members(55))

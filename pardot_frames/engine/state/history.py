@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from pardot_frames.engine.state.duck import attached
 from pardot_frames.errors import PardotFramesWarning
 
 TABLE = "runs"
@@ -62,7 +63,7 @@ def record(folder: Path, row: dict[str, Any]) -> None:
     values = [row.get(n) for n in names]
     for attempt in range(TRIES):
         try:
-            with duckdb.connect(str(target)) as con:
+            with attached(target) as con:
                 con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({COLUMNS})")
                 con.execute(f"INSERT INTO {TABLE} VALUES ({', '.join('?' * len(names))})", values)
             return
@@ -75,13 +76,12 @@ def record(folder: Path, row: dict[str, Any]) -> None:
 
 def history(state_dir: str | Path | None = None, since: datetime | str | None = None) -> pl.DataFrame:
     """The run history as a frame, newest first (``since``: runs started at or after it)."""
-    import duckdb
 
     from pardot_frames.engine.state.journal import state_dir as default_state_dir
 
     target = path(Path(state_dir) if state_dir else default_state_dir())
     if not target.exists():
         return pl.DataFrame()
-    with duckdb.connect(str(target), read_only=True) as con:
+    with attached(target, read_only=True) as con:
         where, args = ("WHERE started >= ?", [since]) if since is not None else ("", [])
         return con.sql(f"SELECT * FROM {TABLE} {where} ORDER BY started DESC", params=args).pl()

@@ -22,6 +22,7 @@ import orjson
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.state.duck import attached
 from pardot_frames.errors import ConfigError
 from pardot_frames.prepare.frames import to_polars
 
@@ -95,9 +96,11 @@ class Journal:
 
     @staticmethod
     def _create(path: Path) -> None:
-        import duckdb
+        with attached(path) as con:
+            Journal._tables(con)
 
-        con = duckdb.connect(str(path))
+    @staticmethod
+    def _tables(con: Any) -> None:
         con.execute(
             "CREATE TABLE job (job_id VARCHAR, job_key VARCHAR, fingerprint VARCHAR, data_object VARCHAR, "
             "config VARCHAR, status VARCHAR, created VARCHAR, updated VARCHAR, rows_in BIGINT, summary VARCHAR)"
@@ -106,7 +109,6 @@ class Journal:
             "CREATE TABLE log (seq BIGINT, run INTEGER, row_nr BIGINT, state VARCHAR, code INTEGER, "
             "message VARCHAR, transient BOOLEAN, note VARCHAR)"
         )
-        con.close()
 
     @classmethod
     def open_new(cls, config: ExportConfig, fingerprint: str, rows_in: int, folder: Path | None = None) -> Journal:

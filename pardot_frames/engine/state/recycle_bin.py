@@ -35,6 +35,7 @@ import orjson
 import polars as pl
 
 from pardot_frames.config.job import ExportConfig
+from pardot_frames.engine.state.duck import attached
 from pardot_frames.pardot import prospects, recycle_bin
 from pardot_frames.prepare.frames import ROW_NR
 from pardot_frames.prepare.payload import prospect_payloads
@@ -85,7 +86,7 @@ class RecycleBin:
         import duckdb
 
         try:
-            with duckdb.connect(str(self.path), read_only=True) as con:
+            with attached(self.path, read_only=True) as con:
                 frame = con.sql("SELECT id, email, updated_at FROM binned").pl().cast(SCHEMA)
                 meta = orjson.loads(con.execute("SELECT value FROM meta").fetchall()[0][0])
         except (duckdb.Error, IndexError, orjson.JSONDecodeError):
@@ -93,14 +94,13 @@ class RecycleBin:
         self.frame, self.meta = frame, meta
 
     def save(self) -> None:
-        import duckdb
-
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fresh = self.path.with_suffix(".tmp")
         fresh.unlink(missing_ok=True)
-        with duckdb.connect(str(fresh)) as con:
-            frame = self.frame  # noqa: F841 (read by the SQL below)
+        with attached(fresh) as con:
+            con.register("frame", self.frame)
             con.execute("CREATE TABLE binned AS SELECT * FROM frame")
+            con.unregister("frame")
             con.execute("CREATE TABLE meta (value VARCHAR)")
             con.execute("INSERT INTO meta VALUES (?)", [orjson.dumps(self.meta).decode()])
         os.chmod(fresh, 0o600)
