@@ -171,3 +171,56 @@ def test_a_cancelled_or_expired_export_is_exported_again_never_blocks_the_read(t
         shown = run_sync(status(expired))
         assert shown["status"] == "Complete" and shown["isExpired"] is True and not shown.get("resultRefs")
         assert len(running.state.exports) == 2 + 2 * 2  # the stale two; for each, its window again (a year + days)
+
+
+@pytest.mark.parametrize("wrapped", [True, False])  # a v4 export answer wrapped or bare: the docs show both
+def test_the_simulator_serves_the_v4_export_api_and_lists_exports_in_v5(wrapped):
+    """Section 12 items 3 and 7: the v3/v4 routes over the same exports (snake_case, ``state``, a lone file's
+    ``resultRefs`` a string, a snake_case header and v3/v4 dates in the file), and ``GET /api/v5/exports`` paged."""
+    import asyncio as aio
+
+    from simclient import run
+
+    async def scenario(sim, raw):
+        sim.seed(prospects=[{"id": 1, "email": "a@x.com"}])
+        from pardot_frames.simulator.activity import generate
+
+        generate(sim.state, 20)
+        body = {"object": "visitorActivity", "fields": ["id", "prospect_id", "type", "created_at"],
+                "procedure": {"name": "filter_by_created_at",
+                              "arguments": {"created_after": "2025-12-25 10:00:00",
+                                            "created_before": "2026-12-01 00:00:00"}}}  # fmt: skip
+        status, made = await raw.call("POST", "/api/export/version/4/do/create?format=json", json=body)
+        made = made["export"] if wrapped else made
+        assert status == 200 and made["state"] in ("Waiting", "Processing")
+        status, bad = await raw.call("POST", "/api/export/version/3/do/create", json={**body, "object": "email"})
+        assert bad["@attributes"]["err_code"] == 154 and "visitorActivity" in bad["err"]
+        await aio.sleep(0.1)
+        _, read = await raw.call("GET", f"/api/export/version/4/do/read/id/{made['id']}?format=json")
+        shown = read["export"] if wrapped else read
+        assert shown["state"] == "Complete" and isinstance(shown["resultRefs"], str)  # one file: a string
+        assert len(shown["createdAt"]) == 19 and "T" not in shown["createdAt"]  # YYYY-MM-DD HH:MM:SS
+        path = shown["resultRefs"].split(str(raw.sim.pardot_domain.split("//")[1]), 1)[-1]
+        status, text = await raw.call("GET", path)
+        lines = text.splitlines()
+        assert status == 200 and lines[0] == "id,prospect_id,type,created_at" and len(lines) == 1 + 100
+        assert all(len(line.split(",")[3]) == 19 for line in lines[1:])  # v3/v4 dates
+        for _ in range(2):  # and two v5 exports: three in all, two a page
+            await raw.call(
+                "POST",
+                "/api/v5/exports?fields=id",
+                json={
+                    "fields": ["id"],
+                    "procedure": {
+                        "name": "VisitorActivity/filterByCreatedAt",
+                        "arguments": {"createdAfter": "2026-01-01T00:00:00Z"},
+                    },
+                },
+            )
+        _, first = await raw.call("GET", "/api/v5/exports?fields=id,status&limit=2")
+        _, second = await raw.call("GET", f"/api/v5/exports?fields=id,status&nextPageToken={first['nextPageToken']}")
+        assert [e["id"] for e in first["values"] + second["values"]] == [1, 2, 3] and second["nextPageToken"] is None
+        _, listed = await raw.call("GET", "/api/export/version/4/do/query?format=json")
+        assert listed["result"]["total_results"] == 3
+
+    run(scenario, export_seconds=0.05, export_v4_wrapped=wrapped)

@@ -24,6 +24,7 @@ from aiohttp import web
 from .admin import Admin
 from .config import SimConfig
 from .email_clicks import EmailClicks
+from .export_v4 import ExportsV4
 from .exports import Exports
 from .oauth import OAuth, Tokens
 from .state import PardotState
@@ -85,7 +86,9 @@ class PardotSimulatorApp:
         OAuth(config, self.runtime.tokens, self._count_login).add_routes(r)
         V4(state, lambda: self.config.body_params, lambda: self.config.field_values_shown).add_routes(r)
         EmailClicks(state).add_routes(r)
-        Exports(state, lambda: self.config).add_routes(r)  # before V5: /api/v5/objects/exports/{id} is theirs
+        exports = Exports(state, lambda: self.config)
+        ExportsV4(exports).add_routes(r)
+        exports.add_routes(r)  # before V5: /api/v5/objects/exports/{id} is theirs
         V5(state, lambda: self.config).add_routes(r)
         ImportRoutes(state, lambda: settled_imports(self.state, self.config)).add_routes(r)
         Admin(self).add_routes(r)

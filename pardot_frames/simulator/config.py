@@ -89,6 +89,7 @@ class SimConfig:
     # export-api 7: an export's files expire 7 days after it; from its creation or its completion is not confirmed
     export_expiry_seconds: float = 7 * 86_400
     export_expiry_from: Literal["created", "completed"] = "created"
+    export_v4_wrapped: bool = True  # export-api 6: a v4 export answer as {"export": {...}} or bare (both documented)
     v5_dotted_flat: bool = False  # v5-objects 1: a dotted field (trackerDomain.domain) nested, or a flat key
     # v5-objects 2 (recorded): a full page that happens to end the data still carries a token, and the next call
     # answers "values": [] (False: the end is said at once, as a friendlier server would)

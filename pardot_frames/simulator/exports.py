@@ -17,7 +17,8 @@ offset (ISO 8601; ``export_legacy_dates``: ``YYYY-MM-DD HH:MM:SS``, the v3/v4 fo
 absent when no row matched. A download before Complete or after expiry is 404 (178); an unknown file 404.
 ``POST .../{id}/do/cancel`` cancels a Waiting or Processing export (400, 178 otherwise); an export expires
 ``export_expiry_seconds`` (7 days) after its creation or completion (``export_expiry_from``: not confirmed):
-``isExpired`` true, no ``resultRefs``, downloads 404 (178).
+``isExpired`` true, no ``resultRefs``, downloads 404 (178). ``GET /api/v5/exports`` lists them (``limit``,
+``nextPageToken``); ``export_v4`` serves the v3/v4 routes over the same exports.
 ``export_synthetic_rows`` makes a VisitorActivity export produce that many generated rows without keeping them
 (a benchmark's 10M rows), each row made as its file is asked for.
 """
@@ -62,6 +63,24 @@ class Exports:
             router.add_get(prefix + "/{id}", self.read)
             router.add_get(prefix + "/{id}/results/{n}", self.download)
             router.add_post(prefix + "/{id}/do/cancel", self.cancel)
+            router.add_get(prefix, self.query)
+
+    async def query(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/exports?fields=...``: the account's exports by id, ``limit`` (200, at most 1,000) a page,
+        ``nextPageToken`` to the next (section 2's query)."""
+        if not request.query.get("fields"):
+            return v5_error(13, "One or more required parameters are missing: fields")
+        asked = request.query.get("limit", "200")
+        limit = min(int(asked), 1000) if asked.isdigit() and int(asked) > 0 else 200
+        token = request.query.get("nextPageToken", "")
+        start = int(token[4:]) if token.startswith("from") and token[4:].isdigit() else 0
+        ids = sorted(self.items)[start : start + limit]
+        more = start + limit < len(self.items)
+        body: dict[str, Any] = {"values": [self._shown(self.items[i], request) for i in ids],
+                                "nextPageToken": f"from{start + limit}" if more else None}  # fmt: skip
+        body["nextPageUrl"] = f"{request.scheme}://{request.host}{request.path}?fields={request.query['fields']}" \
+            f"&nextPageToken={body['nextPageToken']}" if more else None  # fmt: skip
+        return json_answer(body)
 
     async def create(self, request: web.Request) -> web.Response:
         try:
@@ -240,8 +259,8 @@ class Exports:
     def _csv(self, item: dict[str, Any], rows: Any) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(item["fields"])
-        offset, legacy = self.settings().v5_utc_offset, self.settings().export_legacy_dates
+        writer.writerow(item.get("header") or item["fields"])  # a v3/v4 export names its columns in snake_case
+        offset, legacy = self.settings().v5_utc_offset, self.settings().export_legacy_dates or "header" in item
         store = self._records(item)
         if store is None:  # a benchmark's generated rows: written straight (millions of them)
             return out.getvalue() + "".join(synthetic_line(n, item["fields"]) for n in rows)
