@@ -318,3 +318,21 @@ def test_the_next_page_is_asked_before_this_one_is_handled(tmp_path):
                 on_page=lambda frame: seen.append((running.pardot_calls, frame.height)))  # fmt: skip
         assert running.max_concurrency == 1  # never two calls out: asked ahead, not in parallel
     assert seen == [(2, 1_000), (4, 1_000), (5, 1_000), (5, 500)]  # page + probe; then each full page's next
+
+
+def test_times_without_an_offset_are_read_in_the_api_users_timezone(tmp_path):
+    """v4 writes ``YYYY-MM-DD HH:MM:SS`` with no offset, in the API user's timezone: ``timezone=`` reads them as
+    the instants they are (DST included); an unknown zone is a ConfigError before any call."""
+    with Simulator(seed_activity=3).run_in_thread() as running:
+        first = min(running.state.email_clicks)
+        running.state.email_clicks[first]["created_at"] = "2026-07-01 09:30:00"  # summer: Chicago is UTC-5
+        utc = pf.read("email_clicks", connection(running), state_dir=tmp_path)
+        chicago = pf.read("email_clicks", connection(running), state_dir=tmp_path, timezone="America/Chicago")
+        before = running.pardot_calls
+        with pytest.raises(pf.ConfigError, match="Mars/Olympus"):
+            pf.read("email_clicks", connection(running), state_dir=tmp_path, timezone="Mars/Olympus")
+        assert running.pardot_calls == before
+    at = {"utc": utc.filter(pl.col("id") == first)["created_at"][0],
+          "chicago": chicago.filter(pl.col("id") == first)["created_at"][0]}  # fmt: skip
+    assert at["utc"] == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
+    assert at["chicago"] == datetime(2026, 7, 1, 14, 30, tzinfo=UTC)

@@ -185,7 +185,7 @@ def _read_object(args: argparse.Namespace, config: ExportConfig, sink: Sink, fol
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     read(args.what, config, fields=fields, since_last=args.since_last, deleted=args.deleted, parallel=args.parallel,
          state_dir=folder, progress=not args.no_progress and None, on_page=sink.add, method=args.method,
-         poll=args.poll, after_id=args.after_id, tally=tally)  # fmt: skip
+         poll=args.poll, after_id=args.after_id, tally=tally, timezone=args.timezone)  # fmt: skip
 
 
 def add_read_parser(sub: Any) -> None:
@@ -232,6 +232,9 @@ def add_read_parser(sub: Any) -> None:
 def _add_read_options(r: Any) -> None:
     """How a read of any object goes: the recycle bin, ranges at once, queries or the Export API."""
     r.add_argument("--deleted", action="store_true", help="include records in the recycle bin (is_deleted)")
+    r.add_argument(
+        "--timezone", default="UTC", metavar="ZONE", help="the API user's timezone, for times without an offset (v4)"
+    )
     r.add_argument("--dry-run", action="store_true", help="say the method and the calls it would take (2 calls)")
     r.add_argument("--parallel", type=int, default=5, metavar="N", help="id ranges read at once (at most 5)")
     r.add_argument(

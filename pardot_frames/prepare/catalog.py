@@ -194,7 +194,7 @@ def columns(spec: ObjectSpec, fields: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def frame(spec: ObjectSpec, records: list[dict[str, Any]], fields: tuple[str, ...]) -> pl.DataFrame:
+def frame(spec: ObjectSpec, records: list[dict[str, Any]], fields: tuple[str, ...], zone: str = "UTC") -> pl.DataFrame:
     """A page of records as a typed frame (every requested field a column, even when no record has it)."""
     typed = {col: (v5, dtype(spec.kind, v5)) for col, v5 in columns(spec, fields).items()}
     data: dict[str, pl.Series] = {}
@@ -208,7 +208,7 @@ def frame(spec: ObjectSpec, records: list[dict[str, Any]], fields: tuple[str, ..
             data[col] = pl.Series(col, values, dtype=wanted, strict=False)
     out = pl.DataFrame(data, height=len(records)) if data else pl.DataFrame()
     return out.with_columns(
-        *[utc_time(c).alias(c) for c, (_, t) in typed.items() if t == pl.Datetime("us", "UTC")],
+        *[utc_time(c, zone).alias(c) for c, (_, t) in typed.items() if t == pl.Datetime("us", "UTC")],
         *[pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) for c, (_, t) in typed.items()
           if t == pl.Date],
     )  # fmt: skip

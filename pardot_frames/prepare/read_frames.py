@@ -39,13 +39,15 @@ def column_type(name: str, fields: Fields | None) -> DType:
     return pl.String
 
 
-def utc_time(column: str) -> pl.Expr:
+def utc_time(column: str, zone: str = "UTC") -> pl.Expr:
     """A time read back as a UTC datetime: v5 writes ISO 8601 in the API user's offset (``-07:00``, ``+00:00``,
-    perhaps ``Z``: v5-objects 4), v4 ``YYYY-MM-DD HH:MM:SS``; compared as instants, never as text."""
+    perhaps ``Z``: v5-objects 4), v4 and legacy export files ``YYYY-MM-DD HH:MM:SS`` with no offset: read in
+    ``zone`` (the API user's timezone when the caller says it; UTC otherwise). Compared as instants, never as text."""
     text = pl.col(column).cast(pl.String).str.replace(r"Z$", "+00:00")
     offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False, time_zone="UTC")
-    plain = text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).dt.replace_time_zone("UTC")
-    return pl.coalesce(offset, plain)
+    plain = text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False)
+    local = plain.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+    return pl.coalesce(offset, local)
 
 
 def prospect_columns(fields: Fields | None, wanted: list[str] | None) -> list[str]:

@@ -40,7 +40,8 @@ def exportable(spec: ObjectSpec) -> bool:
 
 
 async def export_frames(client: Client, spec: ObjectSpec, fields: tuple[str, ...], start: datetime | None,
-                        journal: Path, poll: float, page: Callable[[pl.DataFrame], None]) -> int:  # fmt: skip
+                        journal: Path, poll: float, page: Callable[[pl.DataFrame], None],
+                        zone: str = "UTC") -> int:  # fmt: skip
     """Every record of ``spec`` after ``start`` (None: from the oldest), a result file at a time to ``page``; the
     exports it took."""
     by = "created" if spec.since == "createdAt" else "updated"
@@ -48,7 +49,7 @@ async def export_frames(client: Client, spec: ObjectSpec, fields: tuple[str, ...
     kept = _journal(journal)
     if kept is not None:  # a stopped read's export: picked up, not started again
         try:
-            await _finish(client, spec, fields, int(kept["id"]), poll, page)
+            await _finish(client, spec, fields, int(kept["id"]), poll, page, zone)
             start, made = datetime.fromisoformat(kept["before"]), 1
         except ExportEnded:  # cancelled, failed or expired meanwhile: its window is exported again
             start = datetime.fromisoformat(kept["after"]) if kept.get("after") else start
@@ -62,7 +63,7 @@ async def export_frames(client: Client, spec: ObjectSpec, fields: tuple[str, ...
             journal, orjson.dumps({"id": export_id, "after": start.isoformat(), "before": before.isoformat()})
         )
         try:
-            await _finish(client, spec, fields, export_id, poll, page)
+            await _finish(client, spec, fields, export_id, poll, page, zone)
         except ExportEnded:
             journal.unlink(missing_ok=True)  # nothing to pick up: the next read starts this window afresh
             raise
@@ -99,12 +100,12 @@ async def _oldest(client: Client, spec: ObjectSpec, by: str) -> datetime | None:
 
 
 async def _finish(client: Client, spec: ObjectSpec, fields: tuple[str, ...], export_id: int, poll: float,
-                  page: Callable[[pl.DataFrame], None]) -> None:  # fmt: skip
+                  page: Callable[[pl.DataFrame], None], zone: str) -> None:  # fmt: skip
     """Wait for the export to end, then each result file as a frame."""
     shown = await _wait(client, export_id, poll)
     base = client.config.pardot_domain
     for url in shown["resultRefs"]:
-        page(typed_csv(spec, await exports.download(client, url, base), fields))
+        page(typed_csv(spec, await exports.download(client, url, base), fields, zone))
 
 
 async def _wait(client: Client, export_id: int, poll: float) -> dict[str, Any]:
@@ -124,7 +125,7 @@ async def _wait(client: Client, export_id: int, poll: float) -> dict[str, Any]:
     raise ApiError(f"export {export_id} did not end")
 
 
-def typed_csv(spec: ObjectSpec, text: str, fields: tuple[str, ...]) -> pl.DataFrame:
+def typed_csv(spec: ObjectSpec, text: str, fields: tuple[str, ...], zone: str = "UTC") -> pl.DataFrame:
     """A result file as the read's typed frame, column by column in polars (a file holds up to millions of rows):
     columns matched by header (v5 camelCase or snake_case names), every read column present."""
     raw = pl.read_csv(io.StringIO(text), infer_schema=False) if text.strip() else pl.DataFrame()
@@ -137,7 +138,7 @@ def typed_csv(spec: ObjectSpec, text: str, fields: tuple[str, ...]) -> pl.DataFr
         elif dtype == pl.Boolean:
             columns.append(pl.col(name).str.to_lowercase().is_in(["true", "1"]).alias(name))
         elif isinstance(dtype, pl.Datetime):
-            columns.append(utc_time(name).alias(name))
+            columns.append(utc_time(name, zone).alias(name))
         elif dtype == pl.Date:
             columns.append(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias(name))
         else:

@@ -66,6 +66,7 @@ def read(
     after_exclusive: bool = False,
     after_id: int | None = None,
     tally: Tally | None = None,
+    timezone: str = "UTC",
 ) -> pl.DataFrame:
     """Every record of the object ``name`` (``"visitor_activities"`` or ``"visitor-activities"``) as a typed frame:
     ``fields``: v5 names (default: section 6's list); ``since_last``: only what changed since the last such read
@@ -76,18 +77,19 @@ def read(
     memberships, prospect accounts) or "auto" (export when the ids span at least ``EXPORT_FROM`` records, two
     calls to tell); ``poll``: the first wait between an export's status reads; ``after``: only records changed at
     or after that time (a caller's own cursor, as dlt's), deletions included (``after_exclusive``: after it only);
-    ``after_id``: resume a stopped read after that id (``ReadStopped.after_id``); ``tally``: counts for a caller."""
+    ``after_id``: resume a stopped read after that id (``ReadStopped.after_id``); ``tally``: counts for a caller;
+    ``timezone``: the API user's (IANA name), for the times Pardot writes without an offset (v4, legacy files)."""
     if name.strip().lower() == "prospects":  # the product's own prospect read (its names, array fields, verify)
         given = Since.given(after, after_exclusive, "updated_at") if after is not None else None
         return read_prospects(config, fields=fields, state_dir=state_dir, progress=progress, on_page=on_page,
                               parallel=parallel, after_id=after_id, tally=tally, since_last=since_last,
                               since=given)  # fmt: skip
-    spec, connection = _checked(name, config, since_last, method)
+    spec, connection = _checked(name, config, since_last, method, timezone)
     folder = Path(state_dir) if state_dir else default_state_dir()
     at = catalog.column(spec.since)
     since = Since.load(connection, spec.kind, folder, at) if since_last else Since.given(after, after_exclusive, at)
     reader = _reader(spec, fields, deleted, since_last or after is not None, since, parallel)
-    reader.method, reader.poll, reader.after_id = method, poll, after_id
+    reader.method, reader.poll, reader.after_id, reader.zone = method, poll, after_id, timezone
     reader.journal = reads.path(connection, spec.kind, folder).with_suffix(".export.json")
     frame = _run(reader, connection, folder, on_page, progress, tally)
     if since_last:
@@ -107,8 +109,11 @@ def _run(reader: Reader, connection: Connection, folder: Path, on_page: OnPage |
             tally.began = reader.began
 
 
-def _checked(name: str, config: Reachable, since_last: bool, method: str) -> tuple[ObjectSpec, Connection]:
+def _checked(name: str, config: Reachable, since_last: bool, method: str,
+             timezone: str) -> tuple[ObjectSpec, Connection]:  # fmt: skip
     """The object a read names and its connection, or the ConfigError saying what is wrong (before any call)."""
+    if not known_zone(timezone):
+        raise ConfigError([f"read: timezone {timezone!r} is not an IANA timezone name (such as 'America/Chicago')"])
     spec = catalog.spec_of(name)
     if spec is None:
         known = ", ".join(["prospects", *sorted(s.name for s in catalog.OBJECTS.values())])
@@ -153,12 +158,24 @@ def _fields(spec: ObjectSpec, fields: list[str] | None, *, with_deleted: bool) -
     return tuple(chosen)
 
 
+def known_zone(name: str) -> bool:
+    """Whether ``name`` is a timezone this machine knows (the IANA database)."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class Reader:
     """One read: the first page, the highest id, then the ranges at once; the newest (time, id) it saw."""
 
     def __init__(self, spec: ObjectSpec, fields: tuple[str, ...], filters: dict[str, str], parallel: int) -> None:
         self.spec, self.fields, self.filters, self.parallel = spec, fields, filters, parallel
         self.since = Since(None, False, "")  # where a since-last read starts, and the newest it saw
+        self.zone = "UTC"  # where times without an offset are (v4, legacy export files): the API user's timezone
         self.after_id: int | None = None
         self.began: datetime | None = None  # when the read began, by Pardot's clock (the next mark's read_at)
         self.top_id: int | None = None  # the highest id handed on (a v4 read, in id order)
@@ -172,7 +189,8 @@ class Reader:
         bar = Progress(None, progress)
 
         def page(records: list[dict[str, Any]] | pl.DataFrame) -> None:
-            typed = records if isinstance(records, pl.DataFrame) else catalog.frame(self.spec, records, self.fields)
+            typed = records if isinstance(records, pl.DataFrame) else catalog.frame(self.spec, records, self.fields,
+                                                                                    self.zone)  # fmt: skip
             if typed.height and self.spec.shape == "v4":  # read in id order: where a stop resumes
                 self.top_id = max(self.top_id or 0, int(typed["id"].max()))  # type: ignore[arg-type]
             frame = self.since.keep(typed)
@@ -191,7 +209,7 @@ class Reader:
                         self.chosen = "export"
                         mark = self.since.mark
                         await export_frames(client, self.spec, self.fields, mark[0] if mark else None, self.journal,
-                                            self.poll, page)  # fmt: skip
+                                            self.poll, page, self.zone)  # fmt: skip
                     else:
                         await self._pages(client, page)
                 except ResumableStop as exc:
