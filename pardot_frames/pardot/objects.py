@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -156,18 +156,23 @@ async def ranges(
     step = _step(records, start, highest, parallel)
 
     async def one(low: int, below: int) -> None:
-        progress[low] = low
         async for page in pages(client, kind, fields(), {**filters, "idLessThan": str(below)}, after=low):
             await handle(page)
             progress[low] = int(page[-1]["id"])  # by ascending id; were it not, a smaller mark only reads more again
         progress.pop(low)
 
     progress.pop(after or 0)
+    lows = range(start, highest, step)
+    progress.update({low: low for low in lows})  # every range unfinished until it ends, even one never started
+    await together(one(low, min(low + step, highest) + 1) for low in lows)
+
+
+async def together(work: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """The reads run at once (within the client's call slots); the first error raised as itself, not as a group."""
     try:
         async with asyncio.TaskGroup() as group:
-            for low in range(start, highest, step):
-                progress[low] = low
-                group.create_task(one(low, min(low + step, highest) + 1))
+            for item in work:
+                group.create_task(item)
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
 

@@ -45,7 +45,7 @@ class ExportsV4:
             return v4_error(150, "The request body must be JSON (Content-Type: application/json)")
         try:
             body = await request.json()
-            item = self.exports._validated(_as_v5(body if isinstance(body, dict) else {}))
+            item = self.exports.validated(_as_v5(body if isinstance(body, dict) else {}))
         except BadCriterion as exc:  # (a ValueError too: caught first)
             return v4_error(exc.code, exc.message)
         except ValueError:
@@ -71,23 +71,23 @@ class ExportsV4:
         item = self._item(request)
         if item is None:
             return v4_error(404, "Invalid ID", 404)
-        if self.exports._status(item) != "Complete" or self.exports._expired(item):
+        if self.exports.status(item) != "Complete" or self.exports.expired(item):
             return v4_error(178, "The current state of the export does not allow the operation", 404)
-        files, n = self.exports._files(item), request.match_info["n"]
+        files, n = self.exports.files(item), request.match_info["n"]
         if not n.isdigit() or not 1 <= int(n) <= len(files):
             return v4_error(404, "Unable to find export file with the given ID", 404)
-        return web.Response(text=self.exports._csv(item, files[int(n) - 1]), content_type="text/csv")
+        return web.Response(text=self.exports.csv_text(item, files[int(n) - 1]), content_type="text/csv")
 
     def _item(self, request: web.Request) -> dict[str, Any] | None:
         wanted = request.match_info["id"]
         return self.exports.items.get(int(wanted)) if wanted.isdigit() else None
 
     def _shown(self, item: dict[str, Any], request: web.Request) -> dict[str, Any]:
-        status, expired = self.exports._status(item), self.exports._expired(item)
+        status, expired = self.exports.status(item), self.exports.expired(item)
         shown: dict[str, Any] = {"id": item["id"], "state": status, "isExpired": expired,
                                  "createdAt": _v4_time(item["created"]),
                                  "updatedAt": _v4_time(time.time())}  # fmt: skip
-        files = self.exports._files(item) if status == "Complete" and not expired else []
+        files = self.exports.files(item) if status == "Complete" and not expired else []
         if files:
             base = f"{request.scheme}://{request.host}/api/export/version/4/do/downloadResults/id/{item['id']}/file"
             refs = [f"{base}/{n + 1}" for n in range(len(files))]

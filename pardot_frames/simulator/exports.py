@@ -90,7 +90,7 @@ class Exports:
         except ValueError:
             return v5_error(150, "The body is not valid JSON")
         try:
-            item = self._validated(body)
+            item = self.validated(body)
         except BadCriterion as exc:
             return v5_error(exc.code, exc.message)
         item["id"] = len(self.items) + 1
@@ -112,7 +112,7 @@ class Exports:
         item = self.items.get(int(request.match_info["id"])) if request.match_info["id"].isdigit() else None
         if item is None:
             return v5_error(109, "The requested record was not found.", 404)
-        status = self._status(item)
+        status = self.status(item)
         if status == "Canceled":
             return v5_error(178, "The current state of the export does not allow the operation. Export has "
                                  "already been canceled.")  # fmt: skip
@@ -126,17 +126,17 @@ class Exports:
         item = self.items.get(int(request.match_info["id"])) if request.match_info["id"].isdigit() else None
         if item is None:
             return v5_error(109, "The requested record was not found.", 404)
-        if self._status(item) != "Complete" or self._expired(item):
+        if self.status(item) != "Complete" or self.expired(item):
             return v5_error(178, "The current state of the export does not allow the operation", 404)
         number = int(request.match_info["n"]) if request.match_info["n"].isdigit() else -1
-        files = self._files(item)
+        files = self.files(item)
         if not 0 <= number < len(files):
             return v5_error(404, "Unable to find export file with the given ID", 404)
-        text = self._csv(item, files[number])
+        text = self.csv_text(item, files[number])
         return web.Response(text=text, content_type="text/csv")
 
     # ---- validation ---------------------------------------------------------------------------
-    def _validated(self, body: dict[str, Any]) -> dict[str, Any]:
+    def validated(self, body: dict[str, Any]) -> dict[str, Any]:
         if "fields" not in body:
             raise BadCriterion(153, "Missing required property in request: fields")
         if not body["fields"]:
@@ -193,7 +193,7 @@ class Exports:
             raise BadCriterion(code, f"One or more of the specified fields are invalid: {exc.message}") from None
 
     # ---- the queue, the files -----------------------------------------------------------------
-    def _status(self, item: dict[str, Any]) -> str:
+    def status(self, item: dict[str, Any]) -> str:
         """Waiting until every older export ended, Processing for ``export_seconds``, then Complete (Canceled from
         its cancel on: the next one starts then)."""
         return self._times(item)[0]
@@ -210,24 +210,24 @@ class Exports:
                 return ("Waiting" if now < begins else "Processing" if now < ends else "Complete"), ends
         return "Complete", ends
 
-    def _expired(self, item: dict[str, Any]) -> bool:
+    def expired(self, item: dict[str, Any]) -> bool:
         """Its files are gone: ``export_expiry_seconds`` after its creation or completion (not confirmed which)."""
         status, ended = self._times(item)
         since = item["created"] if self.settings().export_expiry_from == "created" else ended
         return status == "Complete" and time.time() > since + self.settings().export_expiry_seconds
 
     def _shown(self, item: dict[str, Any], request: web.Request) -> dict[str, Any]:
-        status, expired = self._status(item), self._expired(item)
+        status, expired = self.status(item), self.expired(item)
         shown: dict[str, Any] = {"id": item["id"], "status": status, "isExpired": expired, "fields": item["fields"],
                                  "procedure": item["procedure"], "createdAt": iso(item["created"]),
                                  "updatedAt": iso(time.time())}  # fmt: skip
-        files = self._files(item) if status == "Complete" and not expired else []
+        files = self.files(item) if status == "Complete" and not expired else []
         if files:
             base = f"{request.scheme}://{request.host}/api/v5/exports/{item['id']}/results"
             shown["resultRefs"] = [f"{base}/{n}" for n in range(len(files))]
         return shown
 
-    def _files(self, item: dict[str, Any]) -> list[Any]:
+    def files(self, item: dict[str, Any]) -> list[Any]:
         """The rows of each result file (ids, or synthetic row numbers), made once."""
         synthetic = self.settings().export_synthetic_rows if item["kind"] == "visitor-activities" else 0
         if "files" not in item and synthetic:  # a benchmark's rows: numbered ranges, each made when asked for
@@ -256,7 +256,7 @@ class Exports:
             chosen.append(rid)
         return chosen
 
-    def _csv(self, item: dict[str, Any], rows: Any) -> str:
+    def csv_text(self, item: dict[str, Any], rows: Any) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(item.get("header") or item["fields"])  # a v3/v4 export names its columns in snake_case

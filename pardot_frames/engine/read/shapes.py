@@ -45,9 +45,4 @@ async def _per_parent(client: Client, spec: ObjectSpec, fields: list[str], handl
             async for page in objects.pages(client, spec.kind, fields, {key: str(parent_id)}):
                 await handle(page)
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            for parent_id in ids:
-                group.create_task(one(parent_id))
-    except BaseExceptionGroup as failed:
-        raise failed.exceptions[0] from None
+    await objects.together(one(parent_id) for parent_id in ids)
