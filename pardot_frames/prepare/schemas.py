@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 
 from pardot_frames.limits import MAX_EMAIL_CHARS
+
+if TYPE_CHECKING:  # pandera (and the pandas it brings, ~0.5 s) loads with the first schema: reads never need it
+    import pandera.polars as pa
 
 INT, STR, BOOL, CUSTOM = "integer", "string", "boolean", "custom"
 
@@ -58,15 +61,21 @@ def suggest_name(column: str) -> str | None:
     return close[0] if close else None
 
 
-_POSITIVE = pa.Check.ge(1, error="must be a positive integer (Pardot ids start at 1)")
+def _positive() -> pa.Check:
+    import pandera.polars as pa
+
+    return pa.Check.ge(1, error="must be a positive integer (Pardot ids start at 1)")
 
 
 def prospect_schema() -> pa.DataFrameSchema:
     """Row checks for normalised prospect frames (types are already settled by ``normalise``)."""
+    import pandera.polars as pa
+
+    positive = _positive()
     columns = {
-        "id": pa.Column(pl.Int64, _POSITIVE, nullable=True, required=False),
-        "campaign_id": pa.Column(pl.Int64, _POSITIVE, nullable=True, required=False),
-        "prospect_account_id": pa.Column(pl.Int64, _POSITIVE, nullable=True, required=False),
+        "id": pa.Column(pl.Int64, positive, nullable=True, required=False),
+        "campaign_id": pa.Column(pl.Int64, positive, nullable=True, required=False),
+        "prospect_account_id": pa.Column(pl.Int64, positive, nullable=True, required=False),
         "score": pa.Column(pl.Int64, nullable=True, required=False),
         "email": pa.Column(
             pl.String,
@@ -92,10 +101,13 @@ def prospect_schema() -> pa.DataFrameSchema:
 
 def list_membership_schema() -> pa.DataFrameSchema:
     """Row checks for list membership frames: both ids required and positive."""
+    import pandera.polars as pa
+
+    positive = _positive()
     return pa.DataFrameSchema(
         {
-            "prospect_id": pa.Column(pl.Int64, _POSITIVE, nullable=False),
-            "list_id": pa.Column(pl.Int64, _POSITIVE, nullable=False),
+            "prospect_id": pa.Column(pl.Int64, positive, nullable=False),
+            "list_id": pa.Column(pl.Int64, positive, nullable=False),
         },
         strict=True,
         name="ListMembership",
