@@ -354,3 +354,25 @@ def test_a_v4_id_range_query_answers_without_a_scan_what_a_scan_would():
         total, fast = state.query_prospects(params)
         slow_total, slow = state.query_prospects({**params, "sort_by": "created_at", "sort_order": "ascending"})
         assert total == slow_total and [p["id"] for p in fast] == sorted(p["id"] for p in slow)[:limit]
+
+
+def test_a_v5_id_ordered_query_answers_from_the_index_what_a_full_sort_would():
+    """``orderBy=id asc`` and ``id desc`` (a reader's highest-id call) bisect the sorted ids from either end; with
+    bounds, a time filter and a short page they give what sorting every record gives."""
+    from pardot_frames.simulator import PardotState
+    from pardot_frames.simulator.config import SimConfig
+    from pardot_frames.simulator.v5 import V5
+
+    state = PardotState()
+    for pid in (3, 5, 8, 13, 21, 34, 55, 89):
+        state.add_prospect(id=pid, email=f"p{pid}@x.com", updated_at=f"2026-01-{pid % 28 + 1:02d}T00:00:00+00:00")
+    v5 = V5(state, SimConfig)
+    cases = [{}, {"idGreaterThan": "5", "idLessThan": "55"}, {"idGreaterThan": "89"}, {"idLessThan": "4"},
+             {"updatedAtAfter": "2026-01-09T00:00:00+00:00"},
+             {"idGreaterThan": "8", "updatedAtBefore": "2026-01-25T00:00:00+00:00"}]  # fmt: skip
+    for bounds in cases:
+        for order, limit in (("id asc", 200), ("id desc", 200), ("id desc", 1), ("id asc", 2)):
+            query = {**bounds, "orderBy": order}
+            fast = [r["id"] for r in v5._by_id("prospects", query, limit, order == "id desc")][:limit]
+            slow = [r["id"] for r in v5._found("prospects", query)][:limit]
+            assert fast == slow, (query, limit)

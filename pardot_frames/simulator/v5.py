@@ -29,7 +29,7 @@ from .config import SimConfig
 from .criteria import ALWAYS, V5_LIMIT, BadCriterion, number, v5_filter, v5_predicate
 from .state import ApiError, PardotState
 from .v5_fields import parse_fields, shape, shaper, snake, v5_time
-from .v5_params import FILTERS, OBJECTS, PAGING, by_ascending_id, check_params, custom_field, deleted_of
+from .v5_params import FILTERS, OBJECTS, PAGING, check_params, custom_field, deleted_of, id_order
 from .wire import json_answer, v5_error
 
 NOT_FOUND = (109, "The requested record was not found.")
@@ -80,9 +80,9 @@ class V5:
             return record.get("type") in {int(t) for t in query["type"].split(",") if t.strip().isdigit()}
         return True
 
-    def _by_id(self, kind: str, query: dict[str, str], limit: int) -> list[dict[str, Any]]:
-        """An id-ordered query from ``idGreaterThan``: the records after it, one more than a page at most, found
-        by bisecting the ids (a page costs its own size, not the account's)."""
+    def _by_id(self, kind: str, query: dict[str, str], limit: int, descending: bool) -> list[dict[str, Any]]:
+        """An id-ordered query between ``idGreaterThan`` and ``idLessThan``: one more than a page at most, found
+        by bisecting the ids, from either end (a page costs its own size, not the account's, as Pardot's index)."""
         ids, table = self._ids(kind, deleted_of(kind, query))
         v5_predicate(query)  # its checks (at most three fields filtered); the id bounds are the bisection's below
         test = v5_predicate({k: v for k, v in query.items() if k not in ("idGreaterThan", "idLessThan")})
@@ -91,7 +91,8 @@ class V5:
         end = bisect.bisect_left(ids, below) if below is not None else len(ids)  # a range reader's upper bound
         plain = not any(name in query for name in (*FILTERS, "email", "name", "type"))  # no per-record filter
         out: list[dict[str, Any]] = []
-        for position in range(bisect.bisect_right(ids, after) if after is not None else 0, end):
+        start = bisect.bisect_right(ids, after) if after is not None else 0
+        for position in range(end - 1, start - 1, -1) if descending else range(start, end):
             record = table.get(ids[position])
             if record is not None and (plain or self._matches(record, query)) and (test is ALWAYS or test(record)):
                 out.append(record)
@@ -156,7 +157,8 @@ class V5:
             fields = self._fields(kind, query, many=True)
             limit = min(number(query, "limit", 200) or 200, V5_LIMIT)
             skip = number(query, "_skip", 0) or 0
-            found = self._by_id(kind, query, limit) if by_ascending_id(query) else self._found(kind, query)
+            order = id_order(query)
+            found = self._by_id(kind, query, limit, order == "desc") if order else self._found(kind, query)
         except BadCriterion as exc:
             return v5_error(exc.code, exc.message, 404 if exc.code == 404 else 400)
         page = found[skip : skip + limit]

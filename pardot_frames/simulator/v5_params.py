@@ -25,10 +25,13 @@ ALL_ARCHIVABLE = ARCHIVABLE | ACTIVITY_ARCHIVABLE
 OBJECTS = ("prospects", "lists", "list-memberships", "custom-fields", *ACTIVITY_FIELDS)
 
 
-def by_ascending_id(query: dict[str, str]) -> bool:
-    """A query the id index answers: ordered by id ascending (the default), not continued from a token."""
+def id_order(query: dict[str, str]) -> str | None:
+    """ "asc" or "desc" for a query the id index answers (ordered by id alone, ascending by default, not continued
+    from a token), else None: the others are sorted in full."""
     order = (query.get("orderBy") or "id asc").replace(" ", "").lower()
-    return order in ("idasc", "id") and "_skip" not in query
+    if "_skip" in query:
+        return None
+    return "asc" if order in ("idasc", "id") else "desc" if order == "iddesc" else None
 
 
 def check_params(kind: str, query: dict[str, str]) -> None:
