@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_cli import cli, job_file
 
 import pardot_frames as pf
@@ -89,6 +91,24 @@ def test_a_parallel_read_reads_each_page_once_and_skips_none(tmp_path):
     assert set(frame["id"].to_list()) == held and frame.height == len(held)
     assert frame.equals(alone)
     assert calls <= 12 + 1 + 5  # the pages, the highest id, a partial page per range at most
+    assert running.max_concurrency <= 5  # ranges of whole pages, twice as many as calls in flight: never more out
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.integers(1, 1000), gap=st.integers(1, 50), extra=st.integers(0, 10**9), parallel=st.integers(1, 5))
+def test_id_ranges_cover_every_id_once_and_stay_within_twice_the_calls_in_flight(first, gap, extra, parallel):
+    """The partition of a parallel read (``pardot.objects.ranges``): after a first page of ``first`` records ``gap``
+    ids apart, ranges (low, below) cover every id up to the highest exactly once, at most two per call in flight."""
+    from pardot_frames.pardot.objects import _step
+
+    records = [{"id": (i + 1) * gap} for i in range(first)]
+    start = first * gap
+    highest = start + 1 + extra
+    step = _step(records, start, highest, parallel)
+    spans = [(low, min(low + step, highest) + 1) for low in range(start, highest, step)]
+    assert spans[0][0] == start and spans[-1][1] == highest + 1  # ids after start, up to the highest
+    assert all(a[1] - 1 == b[0] for a, b in zip(spans, spans[1:], strict=False))  # idGreaterThan meets idLessThan
+    assert len(spans) <= (2 * parallel if parallel > 1 else 1)
 
 
 def test_since_last_returns_exactly_what_changed_deletions_included(tmp_path):

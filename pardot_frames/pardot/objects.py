@@ -18,6 +18,7 @@ fields did not show as an array, ``ArrayFieldsRefused`` names them, so the calle
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 ARRAY_REFUSAL = re.compile(r"array types are not allowed to be selected: (.+?)\.?$")
 OBJECTS = "/api/v5/objects"
 PAGE = 1000  # records a v5 query answers at most
+RANGES_PER_CALL = 2  # id ranges of a parallel read per call it may have in flight
 RENAMED = {"fid": "salesforceId"}
 
 
@@ -128,12 +130,13 @@ async def ranges(
     parallel: int, handle: Callable[[list[dict[str, Any]]], Awaitable[None]], progress: dict[int, int] | None = None,
 ) -> None:  # fmt: skip
     """Every record of ``kind`` after ``after``, to ``handle`` a page at a time: the first page alone; when more
-    follow, one call asks the highest id and the ids after the first page are cut into ``parallel`` ranges of
-    equal width, read at once by ascending id. The ranges are disjoint and cover every id, so no page is read twice
-    and none skipped, and no token chain is followed (its 100,000-record cap never applies). ``fields`` is asked
-    afresh for each range (a caller may drop a field Pardot refused). ``progress`` (range start -> the last id read
-    in it) holds the unfinished ranges: after a stop, every id up to its smallest value was read (``safe_after``).
-    The first error of the ranges is raised as itself (not as a group)."""
+    follow, one call asks the highest id and the ids after the first page are cut into ranges of whole pages (twice
+    as many as ``parallel``: a range whose answer is being parsed or its page handled holds no call, so another's
+    call takes its place and the calls in flight stay ``parallel``), read at once by ascending id. The ranges are
+    disjoint and cover every id, so no page is read twice and none skipped, and no token chain is followed (its
+    100,000-record cap never applies). ``fields`` is asked afresh for each range (a caller may drop a field Pardot
+    refused). ``progress`` (range start -> the last id read in it) holds the unfinished ranges: after a stop, every
+    id up to its smallest value was read (``safe_after``). The first error of the ranges is raised as itself."""
     progress = {} if progress is None else progress
     progress[after or 0] = after or 0
     first = await client.get_as(query_path(kind, _with_id(fields()), after, filters, PAGE), "import")
@@ -178,11 +181,13 @@ async def together(work: Iterable[Coroutine[Any, Any, None]]) -> None:
 
 
 def _step(records: list[dict[str, Any]], start: int, highest: int, parallel: int) -> int:
-    """The width of the id ranges after the first page: as many ranges as the records left fill pages (the first
-    page's density of ids says how many, at most ``parallel``), so a range holds whole pages, few partial ones."""
+    """The width of the id ranges after the first page: at most ``RANGES_PER_CALL`` per call in flight (one read
+    alone: one range), each as many whole pages as the first page's density of ids says, so few pages are partial."""
     density = len(records) / max(start - min(int(r["id"]) for r in records) + 1, 1)
-    count = max(1, min(parallel, -(-int((highest - start) * density) // PAGE)))
-    return max(1, -(-(highest - start) // count))
+    left = math.ceil((highest - start) * density / PAGE)  # pages
+    count = max(1, min(parallel * RANGES_PER_CALL if parallel > 1 else 1, left))
+    whole = math.ceil(math.ceil(left / count) * PAGE / density)  # the ids of a range of whole pages
+    return max(1, whole, math.ceil((highest - start) / count))  # never more than ``count`` ranges
 
 
 def safe_after(progress: dict[int, int]) -> int | None:
