@@ -6,6 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simclient import V4, err, run
 
 from pardot_frames.simulator import Simulator
@@ -376,3 +378,20 @@ def test_a_v5_id_ordered_query_answers_from_the_index_what_a_full_sort_would():
             fast = [r["id"] for r in v5._by_id("prospects", query, limit, order == "id desc")][:limit]
             slow = [r["id"] for r in v5._found("prospects", query)][:limit]
             assert fast == slow, (query, limit)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_page_shapes_a_record_holding_few_fields_as_one_holding_them_all(data):
+    """The shaper fills a copy of the empty record from the keys a sparse record holds; padded with keys no field
+    reads (so it takes the name-by-name way), the same record shapes the same: names, order, values, times."""
+    from pardot_frames.simulator.v5_fields import OBJECT_FIELDS, shaper, snake
+
+    fields = data.draw(st.lists(st.sampled_from(OBJECT_FIELDS["prospects"]), min_size=1, unique=True))
+    held = data.draw(st.lists(st.sampled_from(fields), unique=True))
+    values = st.none() | st.text(max_size=5) | st.integers() | st.just("2026-01-02 03:04:05")
+    record = {snake(f): data.draw(values) for f in held}
+    one = shaper(fields, {}, "-07:00")
+    padded = {**record, **{f"unread_{i}": i for i in range(len(fields) + 1)}}
+    sparse, full = one(record, False), one(padded, False)
+    assert list(sparse) == list(full) == fields and sparse == full
